@@ -1,0 +1,219 @@
+//! Command-line types (clap derive). Nothing here is used past `config.rs`.
+
+use crate::exit::EXIT_CODES_HELP;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Diagnose and tune pooled MySQL/MariaDB connections: find out which idle
+/// limit kills your pool's connections, and which settings survive it.
+#[derive(Debug, Parser)]
+#[command(name = "poolcheck", version, after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read the server variables and counters that decide whether pooled
+    /// connections survive, and turn them into findings.
+    #[command(after_help = INSPECT_AFTER_HELP)]
+    Inspect(InspectArgs),
+}
+
+const INSPECT_AFTER_HELP: &str = "\
+Examples:
+  poolcheck inspect mysql://app@db.internal:3306/shop
+  DATABASE_URL=mysql+pymysql://app:pw@db/shop poolcheck inspect --format json
+  poolcheck inspect --host 127.0.0.1 --user app --password-env DB_PASSWORD --fail-on crit
+
+Exit codes:
+  0    ran; no finding at or above --fail-on
+  1    ran; at least one finding at or above --fail-on
+  2    could not run (usage, connect, authentication, privilege, timeout)
+  130  interrupted (Ctrl-C / SIGTERM)";
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Where the server is and how to log in. Shared by every subcommand that connects.
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Connection")]
+pub struct ConnectArgs {
+    /// Server URL as your app has it: mysql://, mariadb://, mysql2://, or
+    /// SQLAlchemy's mysql+pymysql:// and friends. Default: $POOLCHECK_URL, then
+    /// $DATABASE_URL, then the MySQL client settings below.
+    #[arg(value_name = "TARGET")]
+    pub target: Option<String>,
+
+    /// Server host name or IP (`localhost` uses the socket if one is configured).
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+
+    /// TCP port [default: 3306].
+    #[arg(short = 'P', long, value_name = "PORT")]
+    pub port: Option<String>,
+
+    /// User to log in as [default: your OS user name].
+    #[arg(short = 'u', long, value_name = "USER")]
+    pub user: Option<String>,
+
+    /// Unix socket file to connect through instead of TCP.
+    #[arg(short = 'S', long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+
+    /// Default database (schema) to select.
+    #[arg(short = 'D', long, value_name = "NAME")]
+    pub database: Option<String>,
+
+    /// Password. Without a value, prompt for it (only on a terminal). A value
+    /// given here is visible to other local users: prefer --password-env.
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        num_args = 0..=1,
+        require_equals = true,
+        conflicts_with_all = ["password_env", "password_file"]
+    )]
+    pub password: Option<Option<String>>,
+
+    /// Read the password from this environment variable.
+    #[arg(long, value_name = "NAME", conflicts_with = "password_file")]
+    pub password_env: Option<String>,
+
+    /// Read the password from the first line of this file.
+    #[arg(long, value_name = "PATH")]
+    pub password_file: Option<PathBuf>,
+
+    /// TLS: DISABLED, PREFERRED (default; plain text if the server has no TLS),
+    /// REQUIRED, VERIFY_CA, VERIFY_IDENTITY.
+    #[arg(long, value_name = "MODE", ignore_case = true)]
+    pub ssl_mode: Option<SslModeArg>,
+
+    /// CA certificate (PEM) for VERIFY_CA / VERIFY_IDENTITY. Implies VERIFY_CA
+    /// when --ssl-mode is not given.
+    #[arg(long, value_name = "PATH")]
+    pub ssl_ca: Option<PathBuf>,
+
+    /// Limit for TCP connect plus the MySQL handshake and login (e.g. 10s, 2s, 500ms, or bare seconds).
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub connect_timeout: String,
+
+    /// Read only this option file (instead of /etc/my.cnf, /etc/mysql/my.cnf, ~/.my.cnf).
+    #[arg(long, value_name = "PATH", conflicts_with = "no_defaults")]
+    pub defaults_file: Option<PathBuf>,
+
+    /// Also read this option file, after the global ones and before ~/.my.cnf.
+    #[arg(long, value_name = "PATH", conflicts_with = "no_defaults")]
+    pub defaults_extra_file: Option<PathBuf>,
+
+    /// Read no option files.
+    #[arg(long)]
+    pub no_defaults: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SslModeArg {
+    Disabled,
+    Preferred,
+    Required,
+    VerifyCa,
+    VerifyIdentity,
+}
+
+/// How results are written. Shared by every subcommand.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Output")]
+pub struct OutputArgs {
+    /// Result format on stdout.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+
+    /// Exit with 1 when a finding reaches this severity (`never`: always 0 when the run worked).
+    #[arg(long, value_enum, default_value_t = FailOnArg::Warn, value_name = "SEVERITY")]
+    pub fail_on: FailOnArg,
+
+    /// When to use colors (NO_COLOR in the environment means never).
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    pub color: ColorArg,
+
+    /// Print no notes or progress on stderr (errors still go there).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOnArg {
+    Info,
+    Warn,
+    Crit,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("poolcheck").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn password_without_value_means_prompt() {
+        let cli = parse(&["inspect", "--password"]).unwrap();
+        let Command::Inspect(a) = cli.command;
+        assert_eq!(a.connect.password, Some(None));
+    }
+
+    #[test]
+    fn password_needs_equals_so_it_never_eats_the_target() {
+        let cli = parse(&["inspect", "--password", "mysql://h/db"]).unwrap();
+        let Command::Inspect(a) = cli.command;
+        assert_eq!(a.connect.password, Some(None));
+        assert_eq!(a.connect.target.as_deref(), Some("mysql://h/db"));
+    }
+
+    #[test]
+    fn short_h_stays_help() {
+        let err = parse(&["inspect", "-h"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::DisplayHelp);
+    }
+
+    #[test]
+    fn password_sources_conflict() {
+        let err = parse(&["inspect", "--password-env", "A", "--password-file", "f"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+
+    #[test]
+    fn ssl_mode_is_case_insensitive() {
+        let cli = parse(&["inspect", "--ssl-mode", "verify_ca"]).unwrap();
+        let Command::Inspect(a) = cli.command;
+        assert_eq!(a.connect.ssl_mode, Some(SslModeArg::VerifyCa));
+    }
+}

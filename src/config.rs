@@ -1,0 +1,209 @@
+//! Turns the parsed command line into resolved values, once: the connection
+//! target, durations, output format, color, terminal and CI state. Nothing
+//! past this module sees clap types.
+
+use crate::cli::{ConnectArgs, FailOnArg, OutputArgs, SslModeArg};
+use crate::error::hinted;
+use crate::finding::Severity;
+use crate::report::RenderOpts;
+use crate::target::optfile::{self, Defaults};
+use crate::target::{self, ConnectFlags, ConnectSpec, Environment, PasswordArg, Secret, SslMode};
+use anyhow::Result;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+/// Terminal and environment facts, read once at start-up.
+#[derive(Debug, Clone, Copy)]
+pub struct Terminal {
+    pub stdout_tty: bool,
+    pub stderr_tty: bool,
+    pub stdin_tty: bool,
+    pub is_ci: bool,
+    pub no_color: bool,
+}
+
+impl Terminal {
+    pub fn detect(env: &Environment) -> Terminal {
+        Terminal {
+            stdout_tty: std::io::stdout().is_terminal(),
+            stderr_tty: std::io::stderr().is_terminal(),
+            stdin_tty: std::io::stdin().is_terminal(),
+            is_ci: env.get("CI").is_some_and(|v| v != "false" && v != "0"),
+            no_color: env.get("NO_COLOR").is_some(),
+        }
+    }
+}
+
+/// Output settings every subcommand shares.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    pub render: RenderOpts,
+    pub fail_on: Option<Severity>,
+    pub quiet: bool,
+    /// Colors on stderr (errors, notes).
+    pub stderr_color: bool,
+    pub progress: bool,
+}
+
+impl Output {
+    pub fn resolve(args: &OutputArgs, term: &Terminal) -> Output {
+        let width = if term.stdout_tty {
+            terminal_width()
+        } else {
+            None
+        };
+        Output {
+            render: RenderOpts {
+                format: args.format,
+                color: crate::report::use_color(args.color, term.no_color, term.stdout_tty),
+                width,
+            },
+            fail_on: match args.fail_on {
+                FailOnArg::Info => Some(Severity::Info),
+                FailOnArg::Warn => Some(Severity::Warn),
+                FailOnArg::Crit => Some(Severity::Crit),
+                FailOnArg::Never => None,
+            },
+            quiet: args.quiet,
+            stderr_color: crate::report::use_color(args.color, term.no_color, term.stderr_tty),
+            progress: crate::report::show_progress(term.stderr_tty, term.is_ci, args.quiet),
+        }
+    }
+}
+
+fn terminal_width() -> Option<u16> {
+    // comfy-table measures the terminal itself when asked; COLUMNS wins when set.
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .or(Some(120))
+}
+
+/// Parses a duration: humantime (`90s`, `5m`, `1h 30m`, `500ms`) or bare seconds (`90`, `1.5`).
+pub fn parse_duration(text: &str, flag: &str) -> Result<Duration> {
+    let t = text.trim();
+    let parsed = match t.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs >= 0.0 && secs < 1e12 => {
+            Some(Duration::from_secs_f64(secs))
+        }
+        Ok(_) => None,
+        Err(_) => humantime::parse_duration(t).ok(),
+    };
+    let shown: String = t.chars().filter(|c| !c.is_control()).take(40).collect();
+    match parsed {
+        Some(d) if !d.is_zero() => Ok(d),
+        Some(_) => Err(hinted(
+            format!("{flag} must be longer than zero"),
+            "e.g. 10s, 2m, or 30 (seconds)",
+        )),
+        None => Err(hinted(
+            format!("invalid duration '{shown}' for {flag}"),
+            "use seconds (30, 1.5) or humantime units (500ms, 90s, 5m, 1h30m)",
+        )),
+    }
+}
+
+/// The option-file groups poolcheck reads, later ones winning.
+pub const OPTION_GROUPS: &[&str] = &["client", "client-server", "client-mariadb", "poolcheck"];
+
+/// Resolves where to connect. Notes (never containing secrets) are returned for stderr.
+pub fn resolve_target(
+    args: &ConnectArgs,
+    env: &Environment,
+    term: &Terminal,
+) -> Result<(ConnectSpec, Vec<String>)> {
+    let flags = ConnectFlags {
+        target: args.target.clone(),
+        host: args.host.clone(),
+        port: args.port.clone(),
+        user: args.user.clone(),
+        socket: args.socket.clone(),
+        database: args.database.clone(),
+        password: match (&args.password, &args.password_env, &args.password_file) {
+            (Some(Some(value)), _, _) => Some(PasswordArg::Value(Secret::new(value.clone()))),
+            (Some(None), _, _) => Some(PasswordArg::Prompt),
+            (None, Some(name), _) => Some(PasswordArg::Env(name.clone())),
+            (None, None, Some(path)) => Some(PasswordArg::File(path.clone())),
+            (None, None, None) => None,
+        },
+        ssl_mode: args.ssl_mode.map(|m| match m {
+            SslModeArg::Disabled => SslMode::Disabled,
+            SslModeArg::Preferred => SslMode::Preferred,
+            SslModeArg::Required => SslMode::Required,
+            SslModeArg::VerifyCa => SslMode::VerifyCa,
+            SslModeArg::VerifyIdentity => SslMode::VerifyIdentity,
+        }),
+        ssl_ca: args.ssl_ca.clone(),
+        connect_timeout: parse_duration(&args.connect_timeout, "--connect-timeout")?,
+    };
+    let defaults = if args.no_defaults {
+        Defaults::None
+    } else if let Some(file) = &args.defaults_file {
+        Defaults::Only(file.clone())
+    } else {
+        Defaults::Standard {
+            home: env.get("HOME").map(Into::into),
+            extra_file: args.defaults_extra_file.clone(),
+        }
+    };
+    let files = optfile::load(&defaults, OPTION_GROUPS).map_err(|e| {
+        hinted(
+            format!("could not read option file: {e}"),
+            "fix the file, point --defaults-file elsewhere, or pass --no-defaults",
+        )
+    })?;
+    let stdin_tty = term.stdin_tty;
+    let mut prompt = move |msg: &str| -> Result<Secret> {
+        if !stdin_tty {
+            return Err(hinted(
+                "a password prompt needs a terminal, but stdin is not one",
+                "in scripts use --password-env NAME or --password-file PATH",
+            ));
+        }
+        let pw = rpassword::prompt_password(msg).map_err(|e| {
+            anyhow::Error::new(e).context("could not read the password from the terminal")
+        })?;
+        Ok(Secret::new(pw))
+    };
+    let resolved = target::resolve(&flags, env, &files, &mut prompt)?;
+    let mut notes: Vec<String> = files.warnings().to_vec();
+    notes.extend(resolved.notes);
+    Ok((resolved.spec, notes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        let d = |s| parse_duration(s, "--x").unwrap();
+        assert_eq!(d("90"), Duration::from_secs(90));
+        assert_eq!(d("1.5"), Duration::from_millis(1500));
+        assert_eq!(d("90s"), Duration::from_secs(90));
+        assert_eq!(d("5m"), Duration::from_secs(300));
+        assert_eq!(d("1h 30m"), Duration::from_secs(5400));
+        assert_eq!(d("1h30m"), Duration::from_secs(5400));
+        assert_eq!(d("500ms"), Duration::from_millis(500));
+        assert_eq!(d(" 8h "), Duration::from_secs(28800));
+    }
+
+    #[test]
+    fn bad_durations() {
+        for bad in [
+            "",
+            "abc",
+            "-5",
+            "5 parsecs",
+            "NaN",
+            "inf",
+            "1e400",
+            "0",
+            "0s",
+        ] {
+            let e = parse_duration(bad, "--connect-timeout").unwrap_err();
+            assert!(crate::error::find_hint(&e).is_some(), "{bad}");
+            assert!(e.to_string().contains("--connect-timeout"), "{bad}: {e}");
+        }
+    }
+}

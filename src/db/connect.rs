@@ -1,0 +1,190 @@
+//! Opening a connection: options, TLS modes, and a deadline that covers the TCP
+//! connect, the MySQL handshake and authentication together.
+
+use super::errors::{classify_connect_error, sanitize};
+use crate::error::hinted;
+use crate::target::{ConnectSpec, Endpoint, SslMode};
+use anyhow::Result;
+use mysql::prelude::Queryable;
+use mysql::{Conn, OptsBuilder, SslOpts};
+use std::collections::HashMap;
+use std::net::ToSocketAddrs;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// An open connection plus what we learned while opening it.
+pub struct Session {
+    conn: Conn,
+    /// TLS was negotiated.
+    pub tls: bool,
+    /// Wall time of connect + handshake + login.
+    pub connect_time: Duration,
+}
+
+/// The client-side packet cap. Setting it stops the driver from running
+/// `SELECT @@max_allowed_packet` after every connect (inspect promises at most
+/// four queries); the server still enforces its own limit.
+const CLIENT_MAX_PACKET: usize = 1 << 30;
+
+/// Opens a connection to `spec`. Every read and write on it afterwards is bounded
+/// by `io_timeout`; the whole opening is bounded by `spec.connect_timeout`.
+pub fn connect(spec: &ConnectSpec, io_timeout: Duration) -> Result<Session> {
+    let started = Instant::now();
+    let deadline = started + spec.connect_timeout;
+    let (tls, result) = match (spec.ssl_mode, &spec.endpoint) {
+        // Unix sockets never carry TLS (the MySQL clients treat them as secure).
+        (SslMode::Disabled, _) | (_, Endpoint::Socket(_)) => {
+            (false, attempt(spec, None, io_timeout, deadline))
+        }
+        (SslMode::Preferred, _) => {
+            let ssl = SslOpts::default().with_danger_accept_invalid_certs(true);
+            match attempt(spec, Some(ssl), io_timeout, deadline) {
+                Err(Attempt::Driver(mysql::Error::DriverError(
+                    mysql::DriverError::TlsNotSupported,
+                ))) => {
+                    // The server said "no TLS" in its greeting, before any login:
+                    // fall back to plain text as the MySQL clients do.
+                    (false, attempt(spec, None, io_timeout, deadline))
+                }
+                other => (true, other),
+            }
+        }
+        (mode, _) => (
+            true,
+            attempt(spec, Some(ssl_opts(mode, spec)), io_timeout, deadline),
+        ),
+    };
+    match result {
+        Ok(conn) => Ok(Session {
+            conn,
+            tls,
+            connect_time: started.elapsed(),
+        }),
+        Err(Attempt::Deadline) => Err(hinted(
+            format!(
+                "no complete MySQL handshake from {} within {} (connect timeout)",
+                spec.address(),
+                humantime::format_duration(spec.connect_timeout)
+            ),
+            "check that this is a MySQL/MariaDB port and that nothing on the path holds \
+             connections open; raise --connect-timeout for slow links",
+        )),
+        Err(Attempt::Resolve(e)) => Err(anyhow::Error::new(e).context(crate::error::Hinted::new(
+            format!("could not resolve the host name in {}", spec.address()),
+            "check the host name (--host or the URL)",
+        ))),
+        Err(Attempt::Driver(e)) => Err(classify_connect_error(e, spec)),
+    }
+}
+
+enum Attempt {
+    Deadline,
+    Resolve(std::io::Error),
+    Driver(mysql::Error),
+}
+
+fn ssl_opts(mode: SslMode, spec: &ConnectSpec) -> SslOpts {
+    let base = SslOpts::default().with_root_cert_path(spec.ssl_ca.clone());
+    match mode {
+        // REQUIRED encrypts without verifying, as in the MySQL clients.
+        SslMode::Required | SslMode::Preferred => base.with_danger_accept_invalid_certs(true),
+        SslMode::VerifyCa => base.with_danger_skip_domain_validation(true),
+        SslMode::VerifyIdentity | SslMode::Disabled => base,
+    }
+}
+
+/// One connection attempt on a helper thread, so a peer that accepts TCP and
+/// then stalls cannot hold us past the deadline. The thread ends by itself once
+/// its own read timeout fires.
+fn attempt(
+    spec: &ConnectSpec,
+    ssl: Option<SslOpts>,
+    io_timeout: Duration,
+    deadline: Instant,
+) -> Result<Conn, Attempt> {
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    if remaining.is_zero() {
+        return Err(Attempt::Deadline);
+    }
+    let mut builder = OptsBuilder::new()
+        .user(Some(spec.user.clone()))
+        .pass(spec.password.as_ref().map(|p| p.expose().to_string()))
+        .db_name(spec.database.clone())
+        // Never let the driver swap a TCP target for a local socket.
+        .prefer_socket(false)
+        .tcp_connect_timeout(Some(remaining))
+        // Bounds each read of the handshake too (the connect timeout alone does not).
+        .read_timeout(Some(
+            io_timeout.min(remaining.max(Duration::from_millis(100))),
+        ))
+        .write_timeout(Some(io_timeout))
+        .max_allowed_packet(Some(CLIENT_MAX_PACKET))
+        .stmt_cache_size(Some(0))
+        .connect_attrs(Some(HashMap::from([("program_name", "poolcheck")])))
+        .ssl_opts(ssl);
+    let endpoint = spec.endpoint.clone();
+    match &endpoint {
+        Endpoint::Tcp { host, port } => {
+            builder = builder.ip_or_hostname(Some(host.clone())).tcp_port(*port);
+        }
+        Endpoint::Socket(path) => {
+            builder = builder.socket(Some(path.to_string_lossy().into_owned()));
+        }
+    }
+    let (tx, rx) = mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("poolcheck-connect".into())
+        .spawn(move || {
+            if let Endpoint::Tcp { host, port } = &endpoint {
+                // Resolve first so "unknown host" is told apart from "refused".
+                if let Err(e) = (host.as_str(), *port).to_socket_addrs() {
+                    let _ = tx.send(Err(Attempt::Resolve(e)));
+                    return;
+                }
+            }
+            let _ = tx.send(Conn::new(builder).map_err(Attempt::Driver));
+        });
+    if let Err(e) = spawned {
+        return Err(Attempt::Driver(mysql::Error::IoError(e)));
+    }
+    match rx.recv_timeout(remaining) {
+        Ok(result) => result,
+        Err(_) => Err(Attempt::Deadline),
+    }
+}
+
+/// A row as text columns (NULL is `None`). Everything inspect reads is small and
+/// textual, so one representation keeps the parsing in pure code.
+pub type TextRow = Vec<Option<String>>;
+
+impl Session {
+    /// Runs one statement and returns its rows as text.
+    pub fn query_text(&mut self, sql: &str) -> Result<Vec<TextRow>> {
+        let rows: Vec<mysql::Row> = self
+            .conn
+            .query(sql)
+            .map_err(|e| anyhow::anyhow!("{}", sanitize(&super::errors::describe(&e))))?;
+        Ok(rows
+            .into_iter()
+            .map(|row| row.unwrap().into_iter().map(value_text).collect())
+            .collect())
+    }
+
+    /// The server's id for this connection (from the handshake).
+    pub fn connection_id(&self) -> u32 {
+        self.conn.connection_id()
+    }
+}
+
+fn value_text(v: mysql::Value) -> Option<String> {
+    use mysql::Value;
+    match v {
+        Value::NULL => None,
+        Value::Bytes(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::UInt(u) => Some(u.to_string()),
+        Value::Float(f) => Some(f.to_string()),
+        Value::Double(d) => Some(d.to_string()),
+        other => Some(other.as_sql(true)),
+    }
+}

@@ -1,0 +1,146 @@
+//! Driver errors → messages with hints. Server-supplied text is sanitized and
+//! scrubbed of known passwords before it is shown.
+
+use crate::error::Hinted;
+use crate::target::{ConnectSpec, Endpoint, SslMode, scrub};
+use mysql::{DriverError, Error};
+use mysql_common::proto::codec::error::PacketCodecError;
+use std::io::ErrorKind;
+
+/// Makes text we did not write safe for a terminal: control characters become
+/// `?`, known passwords become `****`, and length is capped.
+pub fn sanitize(text: &str) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() && c != '\t' { '?' } else { c })
+        .take(500)
+        .collect();
+    scrub(&clean)
+}
+
+/// A one-line description of a driver error, without Debug noise.
+pub fn describe(e: &Error) -> String {
+    match e {
+        Error::MySqlError(m) => format!("server error {} ({}): {}", m.code, m.state, m.message),
+        Error::CodecError(c) => format!("protocol error: {c}"),
+        Error::DriverError(d) => d.to_string(),
+        Error::IoError(io) => io.to_string(),
+        other => other.to_string(),
+    }
+}
+
+pub(super) fn classify_connect_error(e: Error, spec: &ConnectSpec) -> anyhow::Error {
+    let addr = spec.address();
+    let (message, hint) = match &e {
+        Error::MySqlError(m) => match m.code {
+            1045 => (
+                format!("access denied for user '{}' at {addr}", spec.user),
+                "check the user and password (--user, --password-env, --password-file, the URL, \
+                 ~/.my.cnf); the password is never shown"
+                    .to_string(),
+            ),
+            1040 => (
+                format!("the server at {addr} has no free connections (too many connections)"),
+                "the server is at max_connections: close idle clients or raise max_connections, \
+                 then run `poolcheck inspect` to see who holds them"
+                    .to_string(),
+            ),
+            1203 => (
+                format!(
+                    "user '{}' has reached its max_user_connections limit",
+                    spec.user
+                ),
+                "close some of this account's connections, or raise its MAX_USER_CONNECTIONS"
+                    .to_string(),
+            ),
+            1049 => (
+                "the database named in the target does not exist".to_string(),
+                "check --database or the database part of the URL (it can be left out)".to_string(),
+            ),
+            1044 => (
+                format!(
+                    "user '{}' may not use the database named in the target",
+                    spec.user
+                ),
+                "leave the database out (--database / URL path): poolcheck does not need one"
+                    .to_string(),
+            ),
+            1130 => (
+                format!("the server at {addr} does not let this host log in"),
+                "the account has no grant for the host you connect from; check user@host grants"
+                    .to_string(),
+            ),
+            _ => (
+                format!("the server at {addr} refused the login"),
+                "see the server's message above".to_string(),
+            ),
+        },
+        Error::DriverError(DriverError::ConnectTimeout) => (
+            format!("timed out connecting to {addr}"),
+            "check the host and port and that no firewall drops the traffic; \
+             raise --connect-timeout for slow links"
+                .to_string(),
+        ),
+        Error::DriverError(DriverError::CouldNotConnect(Some((_, _, kind)))) => {
+            match (&spec.endpoint, kind) {
+                (Endpoint::Socket(_), ErrorKind::NotFound) => (
+                    format!("no socket file at {addr}"),
+                    "check --socket (or socket= in ~/.my.cnf, $MYSQL_UNIX_PORT); is the server running?"
+                        .to_string(),
+                ),
+                (_, ErrorKind::ConnectionRefused) => (
+                    format!("connection refused by {addr}"),
+                    "is the server running and listening there? check the host and port \
+                     (--host/--port or the URL)"
+                        .to_string(),
+                ),
+                (_, ErrorKind::PermissionDenied) => (
+                    format!("permission denied connecting to {addr}"),
+                    "check the socket file's permissions".to_string(),
+                ),
+                _ => (
+                    format!("could not connect to {addr}"),
+                    "check the host and port (--host/--port or the URL)".to_string(),
+                ),
+            }
+        }
+        Error::DriverError(DriverError::TlsNotSupported) => (
+            format!(
+                "the server at {addr} does not offer TLS, but --ssl-mode is {}",
+                spec.ssl_mode
+            ),
+            "enable TLS on the server, or use --ssl-mode PREFERRED or DISABLED".to_string(),
+        ),
+        Error::CodecError(PacketCodecError::Io(io)) | Error::IoError(io)
+            if io.kind() == ErrorKind::InvalidData && spec.ssl_mode != SslMode::Disabled =>
+        {
+            (
+                format!("TLS with {addr} failed: the certificate was not accepted"),
+                "pass the server's CA with --ssl-ca, or use --ssl-mode REQUIRED to encrypt \
+                 without verifying"
+                    .to_string(),
+            )
+        }
+        Error::IoError(io) | Error::CodecError(PacketCodecError::Io(io))
+            if matches!(io.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+        {
+            (
+                format!(
+                    "{addr} accepted the connection but did not complete the MySQL handshake in time"
+                ),
+                "check that this is a MySQL/MariaDB port; raise --connect-timeout for slow links"
+                    .to_string(),
+            )
+        }
+        Error::IoError(_) | Error::CodecError(_) | Error::DriverError(_) => (
+            format!("{addr} did not answer like a MySQL or MariaDB server"),
+            "check the port: is a MySQL/MariaDB server listening there (not HTTP, SSH, ...)?"
+                .to_string(),
+        ),
+        _ => (
+            format!("could not connect to {addr}"),
+            "check the connection settings".to_string(),
+        ),
+    };
+    anyhow::anyhow!("{}", sanitize(&describe(&e))).context(Hinted::new(sanitize(&message), hint))
+}

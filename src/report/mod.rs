@@ -1,0 +1,183 @@
+//! The only code that writes results: tables, JSON, errors, and the decisions
+//! about color and progress (made once, passed in as values).
+
+mod table;
+
+pub use table::render_inspect_table;
+
+use crate::cli::FormatArg;
+use crate::inspect::InspectReport;
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+
+/// Version of every `--format json` document. Bumped only on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Identifies the producer of a JSON document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+impl Tool {
+    pub fn current() -> Tool {
+        Tool {
+            name: "poolcheck".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+/// How to render: decided once in config.rs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenderOpts {
+    pub format: FormatArg,
+    /// Color on stdout.
+    pub color: bool,
+    /// Terminal width when stdout is a terminal (tables wrap to it).
+    pub width: Option<u16>,
+}
+
+/// Renders an inspect report in the chosen format.
+pub fn render_inspect(
+    report: &InspectReport,
+    opts: &RenderOpts,
+    out: &mut dyn Write,
+) -> Result<()> {
+    match opts.format {
+        FormatArg::Json => write_json(report, out),
+        FormatArg::Table => render_inspect_table(report, opts, out),
+    }
+}
+
+fn write_json<T: Serialize>(value: &T, out: &mut dyn Write) -> Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    out.write_all(b"\n")?;
+    Ok(())
+}
+
+/// Writes a finished result to stdout in one piece. A closed pipe (`| head`)
+/// is not an error: the reader has what it wanted.
+pub fn emit_stdout(bytes: &[u8]) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|_| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// Whether stdout gets colors: `--color`, then NO_COLOR, then is-a-terminal.
+pub fn use_color(choice: crate::cli::ColorArg, no_color_env: bool, is_tty: bool) -> bool {
+    match choice {
+        crate::cli::ColorArg::Always => true,
+        crate::cli::ColorArg::Never => false,
+        crate::cli::ColorArg::Auto => !no_color_env && is_tty,
+    }
+}
+
+/// Progress bars only where someone watches a terminal: stderr is a tty, not
+/// under CI (some CI logs pretend to be terminals), and not `--quiet`.
+pub fn show_progress(stderr_tty: bool, is_ci: bool, quiet: bool) -> bool {
+    stderr_tty && !is_ci && !quiet
+}
+
+/// Prints a could-not-run error: `error:`, the causes, and a `hint:` line.
+/// All text is sanitized and scrubbed of known passwords.
+pub fn print_error(err: &anyhow::Error, color: bool, out: &mut dyn Write) {
+    let _ = out.write_all(format_error(err, color).as_bytes());
+}
+
+pub fn format_error(err: &anyhow::Error, color: bool) -> String {
+    let paint = |code: &str, text: &str| {
+        if color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    };
+    let mut lines = Vec::new();
+    let mut chain = err.chain().map(|e| crate::db::sanitize(&e.to_string()));
+    if let Some(top) = chain.next() {
+        lines.push(format!("{} {top}", paint("1;31", "error:")));
+    }
+    let mut previous = String::new();
+    for cause in chain {
+        // anyhow repeats a message when a context wraps an error that prints the same text.
+        if cause != previous {
+            lines.push(format!("  caused by: {cause}"));
+        }
+        previous = cause;
+    }
+    if let Some(hint) = crate::error::find_hint(err) {
+        lines.push(format!(
+            "{} {}",
+            paint("1;36", "hint:"),
+            crate::db::sanitize(hint)
+        ));
+    }
+    lines.join("\n") + "\n"
+}
+
+/// Prints a note (not a result) on stderr unless quiet.
+pub fn note(quiet: bool, color: bool, text: &str) {
+    if quiet {
+        return;
+    }
+    let label = if color {
+        "\x1b[1;33mnote:\x1b[0m"
+    } else {
+        "note:"
+    };
+    eprintln!("{label} {}", crate::db::sanitize(text));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::ColorArg;
+    use crate::error::hinted;
+
+    #[test]
+    fn color_decision() {
+        assert!(use_color(ColorArg::Auto, false, true));
+        assert!(!use_color(ColorArg::Auto, true, true));
+        assert!(!use_color(ColorArg::Auto, false, false));
+        assert!(use_color(ColorArg::Always, true, false));
+        assert!(!use_color(ColorArg::Never, false, true));
+    }
+
+    #[test]
+    fn progress_decision() {
+        assert!(show_progress(true, false, false));
+        assert!(!show_progress(false, false, false));
+        assert!(!show_progress(true, true, false));
+        assert!(!show_progress(true, false, true));
+    }
+
+    #[test]
+    fn error_grammar() {
+        let e = anyhow::anyhow!("Connection refused (os error 111)").context(
+            crate::error::Hinted::new(
+                "connection refused by 127.0.0.1:1",
+                "is the server running?",
+            ),
+        );
+        assert_eq!(
+            format_error(&e, false),
+            "error: connection refused by 127.0.0.1:1\n  caused by: Connection refused (os error 111)\nhint: is the server running?\n"
+        );
+        let e = hinted("bad port", "use 1..65535");
+        assert_eq!(
+            format_error(&e, false),
+            "error: bad port\nhint: use 1..65535\n"
+        );
+    }
+
+    #[test]
+    fn error_text_is_sanitized() {
+        let e = anyhow::anyhow!("evil \x1b]0;title\x07 text");
+        assert!(!format_error(&e, false).contains('\x1b'));
+    }
+}
