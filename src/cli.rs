@@ -47,7 +47,7 @@ pub struct InspectArgs {
 pub struct ConnectArgs {
     /// Server URL as your app has it: mysql://, mariadb://, mysql2://, or
     /// SQLAlchemy's mysql+pymysql:// and friends. Default: $POOLCHECK_URL, then
-    /// $DATABASE_URL, then the MySQL client settings below.
+    /// $DATABASE_URL, then MySQL client settings (flags, option files, MYSQL_HOST...).
     #[arg(value_name = "TARGET")]
     pub target: Option<String>,
 
@@ -90,8 +90,8 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "PATH")]
     pub password_file: Option<PathBuf>,
 
-    /// TLS: DISABLED, PREFERRED (default; plain text if the server has no TLS),
-    /// REQUIRED, VERIFY_CA, VERIFY_IDENTITY.
+    /// TLS policy [default: PREFERRED, which falls back to plain text when the
+    /// server has no TLS]. REQUIRED encrypts without checking the certificate.
     #[arg(long, value_name = "MODE", ignore_case = true)]
     pub ssl_mode: Option<SslModeArg>,
 

@@ -47,16 +47,11 @@ pub struct Output {
 
 impl Output {
     pub fn resolve(args: &OutputArgs, term: &Terminal) -> Output {
-        let width = if term.stdout_tty {
-            terminal_width()
-        } else {
-            None
-        };
         Output {
             render: RenderOpts {
                 format: args.format,
                 color: crate::report::use_color(args.color, term.no_color, term.stdout_tty),
-                width,
+                wrap: term.stdout_tty,
             },
             fail_on: match args.fail_on {
                 FailOnArg::Info => Some(Severity::Info),
@@ -71,21 +66,11 @@ impl Output {
     }
 }
 
-fn terminal_width() -> Option<u16> {
-    // comfy-table measures the terminal itself when asked; COLUMNS wins when set.
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .or(Some(120))
-}
-
 /// Parses a duration: humantime (`90s`, `5m`, `1h 30m`, `500ms`) or bare seconds (`90`, `1.5`).
 pub fn parse_duration(text: &str, flag: &str) -> Result<Duration> {
     let t = text.trim();
     let parsed = match t.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs >= 0.0 && secs < 1e12 => {
-            Some(Duration::from_secs_f64(secs))
-        }
+        Ok(secs) if (0.0..1e12).contains(&secs) => Some(Duration::from_secs_f64(secs)),
         Ok(_) => None,
         Err(_) => humantime::parse_duration(t).ok(),
     };

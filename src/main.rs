@@ -4,7 +4,18 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    // clap exits with 2 on usage errors and 0 for --help/--version.
-    let cli = poolcheck::cli::Cli::parse();
+    let cli = match poolcheck::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version exit 0; usage errors exit 2, with our hint line.
+            let _ = e.print();
+            if e.use_stderr() {
+                eprintln!(
+                    "hint: run `poolcheck --help` or `poolcheck <COMMAND> --help` for the options"
+                );
+            }
+            return ExitCode::from(e.exit_code() as u8);
+        }
+    };
     ExitCode::from(poolcheck::run(cli).code())
 }

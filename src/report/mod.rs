@@ -36,8 +36,8 @@ pub struct RenderOpts {
     pub format: FormatArg,
     /// Color on stdout.
     pub color: bool,
-    /// Terminal width when stdout is a terminal (tables wrap to it).
-    pub width: Option<u16>,
+    /// Wrap tables to the terminal's width (stdout is a terminal).
+    pub wrap: bool,
 }
 
 /// Renders an inspect report in the chosen format.

@@ -18,9 +18,9 @@ fn new_table(opts: &RenderOpts) -> Table {
     } else {
         t.force_no_tty();
     }
-    if let Some(w) = opts.width {
-        t.set_width(w)
-            .set_content_arrangement(ContentArrangement::Dynamic);
+    if opts.wrap {
+        // comfy-table measures the terminal itself.
+        t.set_content_arrangement(ContentArrangement::Dynamic);
     }
     t
 }

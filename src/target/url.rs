@@ -33,10 +33,12 @@ const HINT: &str = "write it as mysql://USER:PASSWORD@HOST:PORT/DATABASE \
 /// SQLAlchemy `dialect+driver` forms are matched by their dialect.
 fn scheme_is_mysql(scheme: &str) -> bool {
     let dialect = scheme.split('+').next().unwrap_or(scheme);
-    matches!(
+    let known = matches!(
         dialect,
         "mysql" | "mariadb" | "mysql2" | "trilogy" | "mysqlgis" | "mysqlx"
-    ) && !(scheme.contains('+') && !matches!(dialect, "mysql" | "mariadb"))
+    );
+    // Only SQLAlchemy's dialects take a `+driver` suffix.
+    known && (!scheme.contains('+') || matches!(dialect, "mysql" | "mariadb"))
 }
 
 /// Parses a connection URL. Errors never repeat the URL itself (it may hold a password).
@@ -57,7 +59,28 @@ pub fn parse_url(input: &str) -> Result<UrlParts> {
             "use a mysql://, mariadb://, mysql2:// or mysql+DRIVER:// URL",
         ));
     }
-    let parsed = url::Url::parse(input).map_err(|e| {
+    let (scheme_part, rest) = input.split_once("://").unwrap_or((input, ""));
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let (userinfo, hostport) = match authority.rsplit_once('@') {
+        Some((u, h)) => (Some(u), h),
+        None => (None, authority),
+    };
+    // `mysql2://user@/db?socket=...` has no host: the url crate refuses an
+    // empty host after user info, so parse it with a placeholder.
+    let hostless = hostport.is_empty();
+    let normalized;
+    let to_parse = if hostless && userinfo.is_some() {
+        normalized = format!(
+            "{scheme_part}://{}@localhost{}",
+            userinfo.unwrap_or(""),
+            &rest[authority_end..]
+        );
+        normalized.as_str()
+    } else {
+        input
+    };
+    let parsed = url::Url::parse(to_parse).map_err(|e| {
         hinted(
             format!("malformed connection URL: {}", describe_url_error(e)),
             HINT,
@@ -65,7 +88,7 @@ pub fn parse_url(input: &str) -> Result<UrlParts> {
     })?;
 
     let mut parts = UrlParts::default();
-    if let Some(host) = parsed.host_str().filter(|h| !h.is_empty()) {
+    if let Some(host) = parsed.host_str().filter(|h| !h.is_empty() && !hostless) {
         // IPv6 literals come back bracketed; the socket layer wants them bare.
         let host = host.trim_start_matches('[').trim_end_matches(']');
         parts.host = Some(decode(host, "host")?);
@@ -76,6 +99,9 @@ pub fn parse_url(input: &str) -> Result<UrlParts> {
     }
     if let Some(pw) = parsed.password() {
         parts.password = Some(Secret::new(decode(pw, "password")?));
+    } else if userinfo.is_some_and(|u| u.contains(':')) {
+        // `user:@host` is an explicitly empty password, not "no password given".
+        parts.password = Some(Secret::new(String::new()));
     }
     let db = parsed.path().trim_start_matches('/');
     let db = db.split('/').next().unwrap_or("");

@@ -1,0 +1,7 @@
+//! The one integration-test binary: CLI behaviour without a server, and real
+//! runs against a throwaway MariaDB that this binary starts and stops itself.
+
+mod bad_input;
+mod cli;
+mod common;
+mod inspect;
