@@ -14,11 +14,77 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once per process; boxing would only add noise"
+)]
 pub enum Command {
     /// Read the server variables and counters that decide whether pooled
     /// connections survive, and turn them into findings.
     #[command(after_help = INSPECT_AFTER_HELP)]
     Inspect(InspectArgs),
+
+    /// Forward TCP to a server and end flows that stay idle past a cutoff, the
+    /// way a load balancer, NAT gateway or firewall does: put it between your
+    /// app and a local database to see whether your pool survives.
+    #[command(after_help = PROXY_AFTER_HELP)]
+    Proxy(ProxyArgs),
+}
+
+const PROXY_AFTER_HELP: &str = "\
+Examples:
+  # an AWS NLB / NAT gateway: resets flows idle for 350 s
+  poolcheck proxy --upstream 127.0.0.1:3306 --idle-cutoff 350s --on-idle rst
+  # an Azure load balancer without TCP reset: silently drops after 4 min
+  poolcheck proxy --upstream db:3306 --listen 127.0.0.1:3307 --idle-cutoff 4m --on-idle blackhole
+  # MySQL 8.0.24+ closing an idle connection with error 4031
+  poolcheck proxy --upstream 127.0.0.1:3306 --idle-cutoff 30s --inject-error 4031
+
+Each killed flow is logged on stderr. Ctrl-C or SIGTERM stops the proxy, closes every
+flow, and prints a summary on stdout (exit code 130).";
+
+/// `poolcheck proxy`.
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Address to accept clients on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3307")]
+    pub listen: String,
+
+    /// The real server, HOST:PORT.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub upstream: String,
+
+    /// End a flow after this long with no byte in either direction (e.g. 350s, 5m).
+    #[arg(long, value_name = "DURATION", default_value = "350s")]
+    pub idle_cutoff: String,
+
+    /// How to end an idle flow: fin (close both sides), rst (reset both sides),
+    /// blackhole (silently stop forwarding; the client's reads hang).
+    #[arg(long, value_enum, default_value_t = OnIdleArg::Fin, value_name = "HOW")]
+    pub on_idle: OnIdleArg,
+
+    /// First send the client this MySQL error, with sequence id 0 as MySQL 8.0.24+
+    /// does for idle connections (4031), then close. Overrides --on-idle.
+    #[arg(long, value_name = "CODE")]
+    pub inject_error: Option<u16>,
+
+    /// Most flows at once; further clients are accepted and closed at once.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub max_flows: usize,
+
+    /// Limit for connecting to the upstream.
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub connect_timeout: String,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnIdleArg {
+    Fin,
+    Rst,
+    Blackhole,
 }
 
 const INSPECT_AFTER_HELP: &str = "\
@@ -186,14 +252,18 @@ mod tests {
     #[test]
     fn password_without_value_means_prompt() {
         let cli = parse(&["inspect", "--password"]).unwrap();
-        let Command::Inspect(a) = cli.command;
+        let Command::Inspect(a) = cli.command else {
+            panic!("not inspect")
+        };
         assert_eq!(a.connect.password, Some(None));
     }
 
     #[test]
     fn password_needs_equals_so_it_never_eats_the_target() {
         let cli = parse(&["inspect", "--password", "mysql://h/db"]).unwrap();
-        let Command::Inspect(a) = cli.command;
+        let Command::Inspect(a) = cli.command else {
+            panic!("not inspect")
+        };
         assert_eq!(a.connect.password, Some(None));
         assert_eq!(a.connect.target.as_deref(), Some("mysql://h/db"));
     }
@@ -213,7 +283,9 @@ mod tests {
     #[test]
     fn ssl_mode_is_case_insensitive() {
         let cli = parse(&["inspect", "--ssl-mode", "verify_ca"]).unwrap();
-        let Command::Inspect(a) = cli.command;
+        let Command::Inspect(a) = cli.command else {
+            panic!("not inspect")
+        };
         assert_eq!(a.connect.ssl_mode, Some(SslModeArg::VerifyCa));
     }
 }

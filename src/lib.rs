@@ -9,11 +9,13 @@ pub mod error;
 pub mod exit;
 pub mod finding;
 pub mod inspect;
+pub mod proxy;
 pub mod report;
+pub mod signal;
 pub mod target;
 
 use anyhow::Result;
-use cli::{Cli, Command, InspectArgs};
+use cli::{Cli, Command, InspectArgs, OnIdleArg, ProxyArgs};
 use config::{Output, Terminal};
 use exit::ExitStatus;
 use target::{Endpoint, Environment};
@@ -26,6 +28,7 @@ pub fn run(cli: Cli) -> ExitStatus {
     let stderr_color = !term.no_color && term.stderr_tty;
     let result = match &cli.command {
         Command::Inspect(args) => run_inspect(args, &env, &term),
+        Command::Proxy(args) => run_proxy(args, &term),
     };
     match result {
         Ok(status) => status,
@@ -60,4 +63,86 @@ fn run_inspect(args: &InspectArgs, env: &Environment, term: &Terminal) -> Result
     report::render_inspect(&report, &out.render, &mut buf)?;
     report::emit_stdout(&buf)?;
     Ok(finding::status_for(&report.findings, out.fail_on))
+}
+
+fn run_proxy(args: &ProxyArgs, term: &Terminal) -> Result<ExitStatus> {
+    let out = Output::resolve(&args.output, term);
+    let listen: std::net::SocketAddr = args.listen.parse().map_err(|_| {
+        error::hinted(
+            format!(
+                "--listen '{}' is not an IP:PORT address",
+                db::sanitize(&args.listen)
+            ),
+            "e.g. --listen 127.0.0.1:3307 (port 0 picks a free port)",
+        )
+    })?;
+    if !args.upstream.contains(':') {
+        return Err(error::hinted(
+            "--upstream needs a port",
+            "write it as HOST:PORT, e.g. --upstream 127.0.0.1:3306",
+        ));
+    }
+    if args.max_flows == 0 {
+        return Err(error::hinted(
+            "--max-flows must be at least 1",
+            "e.g. --max-flows 1000",
+        ));
+    }
+    let config = proxy::ProxyConfig {
+        listen,
+        upstream: args.upstream.clone(),
+        idle_cutoff: config::parse_duration(&args.idle_cutoff, "--idle-cutoff")?,
+        on_idle: match args.on_idle {
+            OnIdleArg::Fin => proxy::OnIdle::Fin,
+            OnIdleArg::Rst => proxy::OnIdle::Rst,
+            OnIdleArg::Blackhole => proxy::OnIdle::Blackhole,
+        },
+        inject_error: args.inject_error,
+        max_flows: args.max_flows,
+        connect_timeout: config::parse_duration(&args.connect_timeout, "--connect-timeout")?,
+    };
+    let stop = signal::interrupt_flag()?;
+    let server = proxy::Proxy::bind(config.clone()).map_err(|e| {
+        anyhow::Error::new(e).context(error::Hinted::new(
+            format!(
+                "could not start the proxy on {listen} for upstream {}",
+                db::sanitize(&config.upstream)
+            ),
+            "pick a free --listen port and a resolvable --upstream HOST:PORT",
+        ))
+    })?;
+    let how = match config.inject_error {
+        Some(code) => format!("error {code}, then close"),
+        None => config.on_idle.to_string(),
+    };
+    report::note(
+        out.quiet,
+        out.stderr_color,
+        &format!(
+            "proxy listening on {} -> {}; flows idle for {} end with {how}",
+            server.local_addr(),
+            config.upstream,
+            humantime::format_duration(config.idle_cutoff)
+        ),
+    );
+    let quiet = out.quiet;
+    let log = move |event: proxy::ProxyEvent| {
+        // Kills and failures always matter; accepts and closes only when not quiet.
+        let important = matches!(
+            event,
+            proxy::ProxyEvent::Killed { .. }
+                | proxy::ProxyEvent::UpstreamFailed { .. }
+                | proxy::ProxyEvent::Refused { .. }
+        );
+        if important || !quiet {
+            eprintln!("proxy: {}", db::sanitize(&event.to_string()));
+        }
+    };
+    let stats = server
+        .run(stop, &log)
+        .map_err(|e| anyhow::Error::new(e).context("the proxy stopped on an I/O error"))?;
+    let mut buf = Vec::new();
+    report::render_proxy_stats(&stats, &out.render, &mut buf)?;
+    report::emit_stdout(&buf)?;
+    Ok(ExitStatus::Interrupted)
 }

@@ -52,6 +52,33 @@ pub fn render_inspect(
     }
 }
 
+/// The proxy's closing summary.
+pub fn render_proxy_stats(
+    stats: &crate::proxy::ProxyStats,
+    opts: &RenderOpts,
+    out: &mut dyn Write,
+) -> Result<()> {
+    match opts.format {
+        FormatArg::Json => write_json(
+            &serde_json::json!({
+                "schema_version": SCHEMA_VERSION,
+                "tool": Tool::current(),
+                "command": "proxy",
+                "stats": stats,
+            }),
+            out,
+        ),
+        FormatArg::Table => {
+            writeln!(
+                out,
+                "proxy stopped: {} flows, {} ended at the idle cutoff, {} refused, at most {} at once",
+                stats.flows_total, stats.flows_killed, stats.flows_refused, stats.max_concurrent
+            )?;
+            Ok(())
+        }
+    }
+}
+
 fn write_json<T: Serialize>(value: &T, out: &mut dyn Write) -> Result<()> {
     serde_json::to_writer_pretty(&mut *out, value)?;
     out.write_all(b"\n")?;
