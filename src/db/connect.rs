@@ -26,32 +26,55 @@ pub struct Session {
 /// four queries); the server still enforces its own limit.
 const CLIENT_MAX_PACKET: usize = 1 << 30;
 
+/// How a connection is opened beyond the target itself.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    /// Bound on every read and write after the connect.
+    pub io_timeout: Duration,
+    /// TCP keepalive idle time; `None` leaves SO_KEEPALIVE off, so a middlebox's
+    /// idle timer sees a truly idle connection.
+    pub keepalive: Option<Duration>,
+    /// Statements run right after login (e.g. `SET SESSION wait_timeout = N`).
+    pub init: Vec<String>,
+}
+
 /// Opens a connection to `spec`. Every read and write on it afterwards is bounded
 /// by `io_timeout`; the whole opening is bounded by `spec.connect_timeout`.
 pub fn connect(spec: &ConnectSpec, io_timeout: Duration) -> Result<Session> {
+    connect_with(
+        spec,
+        &ConnectOptions {
+            io_timeout,
+            ..ConnectOptions::default()
+        },
+    )
+}
+
+/// [`connect`] with keepalive and init statements.
+pub fn connect_with(spec: &ConnectSpec, options: &ConnectOptions) -> Result<Session> {
     let started = Instant::now();
     let deadline = started + spec.connect_timeout;
     let (tls, result) = match (spec.ssl_mode, &spec.endpoint) {
         // Unix sockets never carry TLS (the MySQL clients treat them as secure).
         (SslMode::Disabled, _) | (_, Endpoint::Socket(_)) => {
-            (false, attempt(spec, None, io_timeout, deadline))
+            (false, attempt(spec, None, options, deadline))
         }
         (SslMode::Preferred, _) => {
             let ssl = SslOpts::default().with_danger_accept_invalid_certs(true);
-            match attempt(spec, Some(ssl), io_timeout, deadline) {
+            match attempt(spec, Some(ssl), options, deadline) {
                 Err(Attempt::Driver(mysql::Error::DriverError(
                     mysql::DriverError::TlsNotSupported,
                 ))) => {
                     // The server said "no TLS" in its greeting, before any login:
                     // fall back to plain text as the MySQL clients do.
-                    (false, attempt(spec, None, io_timeout, deadline))
+                    (false, attempt(spec, None, options, deadline))
                 }
                 other => (true, other),
             }
         }
         (mode, _) => (
             true,
-            attempt(spec, Some(ssl_opts(mode, spec)), io_timeout, deadline),
+            attempt(spec, Some(ssl_opts(mode, spec)), options, deadline),
         ),
     };
     match result {
@@ -99,9 +122,10 @@ fn ssl_opts(mode: SslMode, spec: &ConnectSpec) -> SslOpts {
 fn attempt(
     spec: &ConnectSpec,
     ssl: Option<SslOpts>,
-    io_timeout: Duration,
+    options: &ConnectOptions,
     deadline: Instant,
 ) -> Result<Conn, Attempt> {
+    let io_timeout = options.io_timeout;
     let remaining = deadline.saturating_duration_since(Instant::now());
     if remaining.is_zero() {
         return Err(Attempt::Deadline);
@@ -121,6 +145,8 @@ fn attempt(
         .max_allowed_packet(Some(CLIENT_MAX_PACKET))
         .stmt_cache_size(Some(0))
         .connect_attrs(Some(HashMap::from([("program_name", "poolcheck")])))
+        .tcp_keepalive_time_ms(options.keepalive.map(|d| d.as_millis().min(u32::MAX as u128) as u32))
+        .init(options.init.clone())
         .ssl_opts(ssl);
     let endpoint = spec.endpoint.clone();
     match &endpoint {
@@ -186,5 +212,61 @@ fn value_text(v: mysql::Value) -> Option<String> {
         Value::Float(f) => Some(f.to_string()),
         Value::Double(d) => Some(d.to_string()),
         other => Some(other.as_sql(true)),
+    }
+}
+
+/// Why a ping on an idle connection failed, in the terms `probe` needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PingFailure {
+    /// The server answered with an error packet.
+    Server { code: u16, message: String },
+    /// The peer had closed (FIN): the driver read end-of-file.
+    Eof,
+    /// The peer reset the connection (RST).
+    Reset,
+    /// No answer within the read timeout: the path swallows packets.
+    Timeout,
+    /// Writing failed because the peer was already gone.
+    BrokenPipe,
+    /// Bytes arrived out of sequence: usually an unsolicited error packet.
+    OutOfSync,
+    Other(String),
+}
+
+impl Session {
+    /// Looks at the socket without sending or consuming anything.
+    pub fn peek(&self) -> super::socket::Peek {
+        use std::os::fd::AsRawFd;
+        super::socket::peek_fd(self.conn.as_raw_fd(), self.tls)
+    }
+
+    /// Sends COM_PING and waits (at most the io timeout) for the answer.
+    pub fn ping_classified(&mut self) -> Result<(), PingFailure> {
+        self.conn.ping().map_err(|e| classify_ping_error(&e))
+    }
+}
+
+fn classify_ping_error(e: &mysql::Error) -> PingFailure {
+    use mysql::{DriverError, Error};
+    use mysql_common::proto::codec::error::PacketCodecError;
+    use std::io::ErrorKind;
+    let io_kind = |io: &std::io::Error| match io.kind() {
+        ErrorKind::ConnectionReset => PingFailure::Reset,
+        ErrorKind::WouldBlock | ErrorKind::TimedOut => PingFailure::Timeout,
+        ErrorKind::UnexpectedEof => PingFailure::Eof,
+        // The driver reports a clean end-of-file as a BrokenPipe with no errno.
+        ErrorKind::BrokenPipe if io.raw_os_error().is_none() => PingFailure::Eof,
+        ErrorKind::BrokenPipe => PingFailure::BrokenPipe,
+        _ => PingFailure::Other(sanitize(&io.to_string())),
+    };
+    match e {
+        Error::MySqlError(m) => PingFailure::Server {
+            code: m.code,
+            message: sanitize(&m.message),
+        },
+        Error::IoError(io) | Error::CodecError(PacketCodecError::Io(io)) => io_kind(io),
+        Error::CodecError(PacketCodecError::PacketsOutOfSync)
+        | Error::DriverError(DriverError::PacketOutOfSync) => PingFailure::OutOfSync,
+        other => PingFailure::Other(sanitize(&super::errors::describe(other))),
     }
 }

@@ -1,9 +1,11 @@
 //! The only code that talks to MySQL: opening connections within a hard
-//! deadline, running queries, and turning driver errors into messages a user
-//! can act on.
+//! deadline, running queries, looking at idle sockets, and turning driver
+//! errors into messages a user can act on.
 
 mod connect;
 mod errors;
+mod socket;
 
-pub use connect::{Session, TextRow, connect};
+pub use connect::{ConnectOptions, PingFailure, Session, TextRow, connect, connect_with};
 pub use errors::sanitize;
+pub use socket::{Peek, parse_err_packet};
