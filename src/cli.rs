@@ -24,11 +24,68 @@ pub enum Command {
     #[command(after_help = INSPECT_AFTER_HELP)]
     Inspect(InspectArgs),
 
+    /// Hold real connections idle, then test whether they survived and how they
+    /// died; find the effective idle cutoff of the whole path and who cut it.
+    #[command(after_help = PROBE_AFTER_HELP)]
+    Probe(ProbeArgs),
+
     /// Forward TCP to a server and end flows that stay idle past a cutoff, the
     /// way a load balancer, NAT gateway or firewall does: put it between your
     /// app and a local database to see whether your pool survives.
     #[command(after_help = PROXY_AFTER_HELP)]
     Proxy(ProxyArgs),
+}
+
+const PROBE_AFTER_HELP: &str = "\
+Examples:
+  poolcheck probe --idle 300s mysql://app@db:3306/
+  poolcheck probe --idle 60s,120s,300s --connections 2
+  poolcheck probe --idle 400s --session-wait-timeout 3600   # look past a short server limit
+
+Outcomes: alive, server-error CODE (e.g. 4031), closed (FIN), reset (RST),
+blackholed (no answer within --io-timeout), error. Verdict: server, middlebox or none.
+Ctrl-C or SIGTERM closes every probe connection and prints a partial report (exit 130).
+
+Exit codes:
+  0    ran; no finding at or above --fail-on
+  1    ran; at least one finding at or above --fail-on
+  2    could not run (usage, connect, authentication, privilege, timeout)
+  130  interrupted (Ctrl-C / SIGTERM)";
+
+/// `poolcheck probe`.
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// How long to hold connections idle before testing them; several rungs
+    /// (e.g. 60s,120s,300s) run at the same time.
+    #[arg(long, value_name = "DURATIONS", value_delimiter = ',', required = true)]
+    pub idle: Vec<String>,
+
+    /// Probe connections per rung.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub connections: usize,
+
+    /// A test with no answer within this long counts as blackholed.
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub io_timeout: String,
+
+    /// Turn TCP keepalive on for probe connections (off by default: it would hide idle drops).
+    #[arg(long)]
+    pub keepalive: bool,
+
+    /// Set the probe connections' session wait_timeout (seconds), as frameworks
+    /// such as Rails do; lets a middlebox behind a shorter server limit show.
+    #[arg(long, value_name = "SECONDS")]
+    pub session_wait_timeout: Option<u64>,
+
+    /// Fresh connections to time after the idle phase (0: skip).
+    #[arg(long, value_name = "K", default_value_t = 10)]
+    pub reconnects: usize,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 const PROXY_AFTER_HELP: &str = "\

@@ -192,3 +192,40 @@ mod tests {
         }
     }
 }
+
+/// Resolves `probe`'s own flags.
+pub fn resolve_probe(args: &crate::cli::ProbeArgs) -> Result<crate::probe::ProbeConfig> {
+    let mut idles = Vec::new();
+    for text in &args.idle {
+        idles.push(parse_duration(text, "--idle")?);
+    }
+    if args.connections == 0 || args.connections > 100 {
+        return Err(hinted(
+            "--connections must be from 1 to 100",
+            "the default of 3 per rung is plenty to tell a pattern",
+        ));
+    }
+    if let Some(0) = args.session_wait_timeout {
+        return Err(hinted(
+            "--session-wait-timeout must be at least 1",
+            "e.g. --session-wait-timeout 3600",
+        ));
+    }
+    let max_idle = Duration::from_secs(7 * 24 * 3600);
+    if idles.iter().any(|d| *d > max_idle) {
+        return Err(hinted(
+            "--idle longer than 7 days",
+            "pick a duration you can wait for, e.g. --idle 8h",
+        ));
+    }
+    Ok(crate::probe::ProbeConfig {
+        idles,
+        connections: args.connections,
+        conn: crate::probe::ProbeConnOptions {
+            io_timeout: parse_duration(&args.io_timeout, "--io-timeout")?,
+            keepalive: args.keepalive,
+            session_wait_timeout: args.session_wait_timeout,
+        },
+        reconnects: args.reconnects.min(1000),
+    })
+}

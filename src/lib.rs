@@ -9,13 +9,14 @@ pub mod error;
 pub mod exit;
 pub mod finding;
 pub mod inspect;
+pub mod probe;
 pub mod proxy;
 pub mod report;
 pub mod signal;
 pub mod target;
 
 use anyhow::Result;
-use cli::{Cli, Command, InspectArgs, OnIdleArg, ProxyArgs};
+use cli::{Cli, Command, InspectArgs, OnIdleArg, ProbeArgs, ProxyArgs};
 use config::{Output, Terminal};
 use exit::ExitStatus;
 use target::{Endpoint, Environment};
@@ -28,6 +29,7 @@ pub fn run(cli: Cli) -> ExitStatus {
     let stderr_color = !term.no_color && term.stderr_tty;
     let result = match &cli.command {
         Command::Inspect(args) => run_inspect(args, &env, &term),
+        Command::Probe(args) => run_probe(args, &env, &term),
         Command::Proxy(args) => run_proxy(args, &term),
     };
     match result {
@@ -48,6 +50,20 @@ fn run_inspect(args: &InspectArgs, env: &Environment, term: &Terminal) -> Result
     let io_timeout = spec.connect_timeout.max(std::time::Duration::from_secs(10));
     let mut session = db::connect(&spec, io_timeout)?;
     let target = inspect::TargetInfo {
+        tls: session.tls,
+        connect_ms: (session.connect_time.as_secs_f64() * 1000.0 * 10.0).round() / 10.0,
+        ..target_info(&spec)
+    };
+    let report = inspect::inspect(&mut session, target)?;
+    let mut buf = Vec::new();
+    report::render_inspect(&report, &out.render, &mut buf)?;
+    report::emit_stdout(&buf)?;
+    Ok(finding::status_for(&report.findings, out.fail_on))
+}
+
+/// The target as reports show it (TLS and timing filled in once connected).
+fn target_info(spec: &target::ConnectSpec) -> inspect::TargetInfo {
+    inspect::TargetInfo {
         url: spec.display_url(),
         transport: match spec.endpoint {
             Endpoint::Tcp { .. } => "tcp",
@@ -55,13 +71,31 @@ fn run_inspect(args: &InspectArgs, env: &Environment, term: &Terminal) -> Result
         }
         .into(),
         address: spec.address(),
-        tls: session.tls,
-        connect_ms: (session.connect_time.as_secs_f64() * 1000.0 * 10.0).round() / 10.0,
-    };
-    let report = inspect::inspect(&mut session, target)?;
+        tls: false,
+        connect_ms: 0.0,
+    }
+}
+
+fn run_probe(args: &ProbeArgs, env: &Environment, term: &Terminal) -> Result<ExitStatus> {
+    let out = Output::resolve(&args.output, term);
+    let cfg = config::resolve_probe(args)?;
+    let (spec, notes) = config::resolve_target(&args.connect, env, term)?;
+    for n in &notes {
+        report::note(out.quiet, out.stderr_color, n);
+    }
+    let stop = signal::interrupt_flag()?;
+    let longest = cfg.idles.iter().max().copied().unwrap_or_default();
+    let bar = report::IdleProgress::new(out.progress, longest);
+    let report = probe::probe(&spec, target_info(&spec), &cfg, stop, &|elapsed, msg| {
+        bar.update(elapsed, msg)
+    })?;
+    bar.finish();
     let mut buf = Vec::new();
-    report::render_inspect(&report, &out.render, &mut buf)?;
+    report::render_probe(&report, &out.render, &mut buf)?;
     report::emit_stdout(&buf)?;
+    if report.interrupted {
+        return Ok(ExitStatus::Interrupted);
+    }
     Ok(finding::status_for(&report.findings, out.fail_on))
 }
 

@@ -145,7 +145,11 @@ fn attempt(
         .max_allowed_packet(Some(CLIENT_MAX_PACKET))
         .stmt_cache_size(Some(0))
         .connect_attrs(Some(HashMap::from([("program_name", "poolcheck")])))
-        .tcp_keepalive_time_ms(options.keepalive.map(|d| d.as_millis().min(u32::MAX as u128) as u32))
+        .tcp_keepalive_time_ms(
+            options
+                .keepalive
+                .map(|d| d.as_millis().min(u32::MAX as u128) as u32),
+        )
         .init(options.init.clone())
         .ssl_opts(ssl);
     let endpoint = spec.endpoint.clone();
@@ -219,7 +223,10 @@ fn value_text(v: mysql::Value) -> Option<String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PingFailure {
     /// The server answered with an error packet.
-    Server { code: u16, message: String },
+    Server {
+        code: u16,
+        message: String,
+    },
     /// The peer had closed (FIN): the driver read end-of-file.
     Eof,
     /// The peer reset the connection (RST).

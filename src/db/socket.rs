@@ -20,7 +20,10 @@ pub enum Peek {
     /// Bytes that cannot be decoded here (TLS records, or not an error packet).
     Data { bytes: usize },
     /// The peek itself failed in another way.
-    Failed { kind: io::ErrorKind, os: Option<i32> },
+    Failed {
+        kind: io::ErrorKind,
+        os: Option<i32>,
+    },
 }
 
 /// Peeks at most 512 bytes, without blocking.
@@ -95,6 +98,9 @@ mod tests {
         assert_eq!(parse_err_packet(&[1, 0, 0, 0, 0xff]), None);
         // Truncated message: still the code.
         let p = [20, 0, 0, 0, 0xff, 0x0c, 0x04, b'#'];
-        assert!(matches!(parse_err_packet(&p), Some(Peek::ErrPacket { code: 1036, .. })));
+        assert!(matches!(
+            parse_err_packet(&p),
+            Some(Peek::ErrPacket { code: 1036, .. })
+        ));
     }
 }

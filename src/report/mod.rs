@@ -1,9 +1,13 @@
 //! The only code that writes results: tables, JSON, errors, and the decisions
 //! about color and progress (made once, passed in as values).
 
+mod probe_table;
+mod progress;
 mod table;
 
-pub use table::render_inspect_table;
+pub use probe_table::render_probe_table;
+pub use progress::IdleProgress;
+pub use table::{render_findings, render_inspect_table};
 
 use crate::cli::FormatArg;
 use crate::inspect::InspectReport;
@@ -49,6 +53,18 @@ pub fn render_inspect(
     match opts.format {
         FormatArg::Json => write_json(report, out),
         FormatArg::Table => render_inspect_table(report, opts, out),
+    }
+}
+
+/// Renders a probe report in the chosen format.
+pub fn render_probe(
+    report: &crate::probe::ProbeReport,
+    opts: &RenderOpts,
+    out: &mut dyn Write,
+) -> Result<()> {
+    match opts.format {
+        FormatArg::Json => write_json(report, out),
+        FormatArg::Table => render_probe_table(report, opts, out),
     }
 }
 

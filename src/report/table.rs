@@ -10,7 +10,7 @@ use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table, presets};
 use std::io::Write;
 use std::time::Duration;
 
-fn new_table(opts: &RenderOpts) -> Table {
+pub(super) fn new_table(opts: &RenderOpts) -> Table {
     let mut t = Table::new();
     t.load_style(presets::UTF8_BORDERS_ONLY);
     if opts.color {
@@ -25,7 +25,7 @@ fn new_table(opts: &RenderOpts) -> Table {
     t
 }
 
-fn secs(s: u64) -> String {
+pub(super) fn secs(s: u64) -> String {
     humantime::format_duration(Duration::from_secs(s)).to_string()
 }
 

@@ -1,0 +1,226 @@
+//! Probe connections: open one, hold it idle, test it; plus the control-side
+//! queries (free capacity, whose threads are still on the server).
+
+use super::classify::{classify, needs_ping};
+use super::model::{ConnResult, Outcome};
+use crate::db::{self, ConnectOptions, Session};
+use crate::target::ConnectSpec;
+use anyhow::{Context, Result};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// How probe connections are opened.
+#[derive(Debug, Clone)]
+pub struct ProbeConnOptions {
+    pub io_timeout: Duration,
+    pub keepalive: bool,
+    pub session_wait_timeout: Option<u64>,
+}
+
+/// TCP keepalive idle time with `--keepalive` (well below common middlebox limits).
+const KEEPALIVE: Duration = Duration::from_secs(30);
+
+pub struct ProbeConn {
+    session: Session,
+    pub id: u32,
+    /// The last time bytes crossed this connection (its idle clock starts here).
+    pub last_activity: Instant,
+    pub session_wait_timeout_s: u64,
+}
+
+impl ProbeConn {
+    pub fn open(spec: &ConnectSpec, opts: &ProbeConnOptions) -> Result<ProbeConn> {
+        let options = ConnectOptions {
+            io_timeout: opts.io_timeout,
+            keepalive: opts.keepalive.then_some(KEEPALIVE),
+            init: opts
+                .session_wait_timeout
+                .map(|n| vec![format!("SET SESSION wait_timeout = {n}")])
+                .unwrap_or_default(),
+        };
+        let mut session = db::connect_with(spec, &options)?;
+        let rows = session.query_text("SELECT @@session.wait_timeout")?;
+        let wait = crate::inspect::parse_count(
+            "wait_timeout",
+            rows.first()
+                .and_then(|r| r.first())
+                .and_then(|v| v.as_deref()),
+        )?;
+        Ok(ProbeConn {
+            id: session.connection_id(),
+            session,
+            last_activity: Instant::now(),
+            session_wait_timeout_s: wait,
+        })
+    }
+
+    /// Idle age now.
+    pub fn idle(&self) -> Duration {
+        self.last_activity.elapsed()
+    }
+
+    /// Tests the connection: a peek first (consumes nothing), then a ping when
+    /// the peek saw nothing. An answered ping resets the idle clock.
+    pub fn test(&mut self) -> ConnResult {
+        let started = Instant::now();
+        let idle = started.duration_since(self.last_activity);
+        let peek = self.session.peek();
+        let ping = needs_ping(&peek).then(|| self.session.ping_classified());
+        let outcome = classify(&peek, ping.as_ref());
+        if outcome == Outcome::Alive {
+            self.last_activity = Instant::now();
+        }
+        ConnResult {
+            connection_id: self.id,
+            idle_s: round3(idle.as_secs_f64()),
+            outcome,
+            detect_ms: round3(started.elapsed().as_secs_f64() * 1000.0),
+            thread_on_server: None,
+        }
+    }
+
+    /// Looks without sending: `Some(outcome)` when the peer has already said
+    /// goodbye (FIN, RST, error packet).
+    pub fn passive_death(&self) -> Option<Outcome> {
+        let peek = self.session.peek();
+        (!needs_ping(&peek)).then(|| classify(&peek, None))
+    }
+}
+
+pub fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+/// What the server says about room for probe connections.
+#[derive(Debug, Clone)]
+pub struct ServerRoom {
+    pub version: String,
+    pub flavor: String,
+    pub max_connections: u64,
+    pub threads_connected: u64,
+    /// The account's connection limit (0: none).
+    pub account_limit: u64,
+    pub account_threads: u64,
+    pub wait_timeout_global_s: u64,
+    /// The control connection negotiated TLS.
+    pub tls: bool,
+    pub connect_ms: f64,
+}
+
+/// Reads capacity with a short-lived control connection.
+pub fn server_room(spec: &ConnectSpec, io_timeout: Duration) -> Result<ServerRoom> {
+    let mut s = db::connect(spec, io_timeout)?;
+    let v = s
+        .query_text(
+            "SELECT VERSION(), @@version_comment, @@global.max_connections, @@session.max_user_connections, \
+             @@global.wait_timeout, \
+             (SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = SUBSTRING_INDEX(CURRENT_USER(), '@', 1))",
+        )
+        .context("could not read the server's connection limits")?;
+    let st = s
+        .query_text("SHOW GLOBAL STATUS LIKE 'Threads_connected'")
+        .context("could not read Threads_connected")?;
+    let row = v.first().context("no answer to the capacity query")?;
+    let col = |i: usize| row.get(i).and_then(|c| c.as_deref());
+    let version = col(0).unwrap_or_default().to_string();
+    let comment = col(1).unwrap_or_default().to_string();
+    Ok(ServerRoom {
+        tls: s.tls,
+        connect_ms: round3(s.connect_time.as_secs_f64() * 1000.0),
+        flavor: crate::inspect::detect_flavor(&version, &comment).to_string(),
+        version,
+        max_connections: crate::inspect::parse_count("max_connections", col(2))?,
+        account_limit: crate::inspect::parse_count("max_user_connections", col(3))?,
+        wait_timeout_global_s: crate::inspect::parse_count("wait_timeout", col(4))?,
+        account_threads: crate::inspect::parse_count("processlist count", col(5))?,
+        threads_connected: crate::inspect::parse_count(
+            "Threads_connected",
+            st.first().and_then(|r| r.get(1)).and_then(|c| c.as_deref()),
+        )?,
+    })
+}
+
+/// How many probe connections may be opened: at most half of what is free,
+/// always leaving at least 5 free, and likewise for the account's own limit.
+pub fn probe_budget(room: &ServerRoom) -> usize {
+    let share = |free: u64| free.saturating_sub(5).min(free / 2);
+    let mut budget = share(room.max_connections.saturating_sub(room.threads_connected));
+    if room.account_limit > 0 {
+        budget = budget.min(
+            share(room.account_limit.saturating_sub(room.account_threads)).max(
+                // A per-account limit is usually small: allow half of it even if under 10.
+                room.account_limit.saturating_sub(room.account_threads) / 2,
+            ),
+        );
+    }
+    budget as usize
+}
+
+/// Which of these connection ids the server still lists (threads it still holds).
+pub fn threads_on_server(
+    spec: &ConnectSpec,
+    io_timeout: Duration,
+    ids: &[u32],
+) -> Result<Vec<u32>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut s = db::connect(spec, io_timeout)?;
+    let list: Vec<String> = ids.iter().map(u32::to_string).collect();
+    let rows = s
+        .query_text(&format!(
+            "SELECT ID FROM information_schema.PROCESSLIST WHERE ID IN ({})",
+            list.join(",")
+        ))
+        .context("could not look the dead connections up in the process list")?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| r.first().cloned().flatten())
+        .filter_map(|v| v.parse().ok())
+        .collect())
+}
+
+/// Sleeps until `deadline` in small steps; false when interrupted.
+pub fn wait_until(deadline: Instant, stop: &AtomicBool, mut tick: impl FnMut()) -> bool {
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            return false;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return true;
+        }
+        tick();
+        std::thread::sleep((deadline - now).min(Duration::from_millis(100)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn room(max: u64, used: u64, limit: u64, mine: u64) -> ServerRoom {
+        ServerRoom {
+            version: String::new(),
+            flavor: String::new(),
+            max_connections: max,
+            threads_connected: used,
+            account_limit: limit,
+            account_threads: mine,
+            wait_timeout_global_s: 28800,
+            tls: false,
+            connect_ms: 0.0,
+        }
+    }
+
+    #[test]
+    fn budget_takes_a_small_share() {
+        assert_eq!(probe_budget(&room(40, 2, 0, 0)), 19);
+        assert_eq!(probe_budget(&room(151, 20, 0, 0)), 65);
+        assert_eq!(probe_budget(&room(10, 8, 0, 0)), 0);
+        assert_eq!(probe_budget(&room(12, 2, 0, 0)), 5);
+        assert_eq!(probe_budget(&room(151, 20, 6, 1)), 2);
+        assert_eq!(probe_budget(&room(151, 20, 40, 0)), 20);
+        assert_eq!(probe_budget(&room(40, 45, 0, 0)), 0);
+    }
+}

@@ -1,0 +1,88 @@
+//! Times fresh connections after the idle phase: what a pool pays to replace
+//! a dead connection.
+
+use super::conn::round3;
+use super::model::Reconnects;
+use super::stats::spread;
+use crate::db;
+use crate::target::{ConnectSpec, Endpoint};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant};
+
+/// `count` sequential samples. Each sample: a bare TCP (or socket) connect on a
+/// socket closed at once, then a full driver connect (handshake + login), then
+/// `SELECT 1`. The bare connect shows in the server's Aborted_connects.
+pub fn time_reconnects(spec: &ConnectSpec, io_timeout: Duration, count: usize) -> Reconnects {
+    let mut tcp = Vec::new();
+    let mut handshake = Vec::new();
+    let mut query = Vec::new();
+    let mut failures = 0;
+    let mut attempts = 0;
+    let mut errors: Vec<String> = Vec::new();
+    for _ in 0..count {
+        if crate::signal::interrupted() {
+            break;
+        }
+        attempts += 1;
+        let tcp_ms = bare_connect_ms(spec);
+        let started = Instant::now();
+        match db::connect(spec, io_timeout) {
+            Ok(mut session) => {
+                let open_ms = started.elapsed().as_secs_f64() * 1000.0;
+                if let Some(t) = tcp_ms {
+                    tcp.push(t);
+                    handshake.push((open_ms - t).max(0.0));
+                } else {
+                    handshake.push(open_ms);
+                }
+                let q = Instant::now();
+                match session.query_text("SELECT 1") {
+                    Ok(_) => query.push(q.elapsed().as_secs_f64() * 1000.0),
+                    Err(e) => {
+                        failures += 1;
+                        remember(&mut errors, format!("first query: {e:#}"));
+                    }
+                }
+            }
+            Err(e) => {
+                failures += 1;
+                remember(&mut errors, format!("{e:#}"));
+            }
+        }
+    }
+    Reconnects {
+        attempts,
+        failures,
+        tcp_connect_ms: spread(&tcp),
+        handshake_auth_ms: spread(&handshake),
+        first_query_ms: spread(&query),
+        errors,
+    }
+}
+
+fn remember(errors: &mut Vec<String>, e: String) {
+    let e = db::sanitize(&e);
+    if errors.len() < 5 && !errors.contains(&e) {
+        errors.push(e);
+    }
+}
+
+fn bare_connect_ms(spec: &ConnectSpec) -> Option<f64> {
+    let started = Instant::now();
+    match &spec.endpoint {
+        Endpoint::Tcp { host, port } => {
+            let addr = (host.as_str(), *port).to_socket_addrs().ok()?.next()?;
+            let stream = TcpStream::connect_timeout(&addr, spec.connect_timeout).ok()?;
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            drop(stream);
+            Some(round3(ms))
+        }
+        Endpoint::Socket(path) => {
+            let stream = UnixStream::connect(path).ok()?;
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            drop(stream);
+            Some(round3(ms))
+        }
+    }
+}

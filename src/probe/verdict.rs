@@ -1,0 +1,369 @@
+//! Pure: the cutoff interval, who cut the connections, and the findings.
+
+use super::model::{ConnResult, Cutoff, Outcome, Reconnects, Verdict};
+use crate::finding::{Finding, Severity};
+
+/// The tightest interval the observations support: above every idle age that
+/// survived, at most the shortest idle age that died.
+pub fn cutoff_from(results: &[&ConnResult]) -> Cutoff {
+    let lo = results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Alive)
+        .map(|r| r.idle_s)
+        .fold(0.0, f64::max);
+    let hi = results
+        .iter()
+        .filter(|r| r.outcome.is_death())
+        .map(|r| r.idle_s)
+        .fold(None, |acc: Option<f64>, v| {
+            Some(acc.map_or(v, |a| a.min(v)))
+        });
+    Cutoff { lo_s: lo, hi_s: hi }
+}
+
+/// A dead probe connection, as seen when we asked the server about it.
+#[derive(Debug, Clone)]
+pub struct DeathCheck {
+    pub outcome: Outcome,
+    /// The server still listed the thread.
+    pub thread_on_server: bool,
+}
+
+/// Decides who cut the connections.
+///
+/// - A thread the server still holds after the client side died: a middlebox
+///   dropped the flow (the server would have closed its own thread).
+/// - An idle-timeout error packet (4031): the server.
+/// - Threads gone, and the connections died clearly before the server's own
+///   wait_timeout: something on the path closed both sides (load balancers that
+///   reset both ends do this). An idle-killer script (pt-kill) looks the same,
+///   and the reason says so.
+/// - Otherwise the cutoff matches the server's limit: the server.
+pub fn decide(
+    deaths: &[DeathCheck],
+    cutoff: &Cutoff,
+    session_wait_timeout_s: u64,
+) -> (Verdict, String) {
+    if deaths.is_empty() {
+        return (
+            Verdict::None,
+            format!(
+                "every connection survived the longest idle time tested ({:.1} s)",
+                cutoff.lo_s
+            ),
+        );
+    }
+    let wait = session_wait_timeout_s as f64;
+    if deaths.iter().any(|d| d.thread_on_server) {
+        return (
+            Verdict::Middlebox,
+            "the server still held the dead connections' threads: something between client and server dropped them".into(),
+        );
+    }
+    if deaths.iter().any(|d| {
+        matches!(
+            d.outcome,
+            Outcome::ServerError {
+                code: Some(4031),
+                ..
+            }
+        )
+    }) {
+        return (
+            Verdict::Server,
+            "the server sent error 4031 (idle timeout) before closing".into(),
+        );
+    }
+    let margin = (wait * 0.05).max(1.0);
+    match cutoff.hi_s {
+        Some(hi) if hi + margin <= wait => (
+            Verdict::Middlebox,
+            format!(
+                "connections died after at most {hi:.1} s idle, before the server's {wait:.0} s wait_timeout, and \
+                 both ends were closed: a proxy or load balancer on the path (an idle-killer such as pt-kill would look the same)"
+            ),
+        ),
+        _ => (
+            Verdict::Server,
+            format!(
+                "the cutoff matches the server's {wait:.0} s wait_timeout and the server closed the threads"
+            ),
+        ),
+    }
+}
+
+/// Below this, a cutoff breaks most pools' defaults and even many tuned ones.
+const SHORT_CUTOFF_S: f64 = 600.0;
+
+pub fn findings(
+    cutoff: &Cutoff,
+    verdict: Verdict,
+    classes: &[Outcome],
+    zombies: &[u32],
+    session_wait_timeout_s: u64,
+    reconnects: Option<&Reconnects>,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if let Some(hi) = cutoff.hi_s {
+        if hi < SHORT_CUTOFF_S {
+            out.push(
+                Finding::new(
+                    "idle-cutoff-short",
+                    if hi < 60.0 { Severity::Crit } else { Severity::Warn },
+                    format!(
+                        "idle connections die after {:.1}-{hi:.1} s on this path: a pool must recycle them sooner and pre-ping",
+                        cutoff.lo_s
+                    ),
+                )
+                .with("cutoff_lo_s", cutoff.lo_s)
+                .with("cutoff_hi_s", hi),
+            );
+        }
+        if verdict == Verdict::Middlebox && hi < session_wait_timeout_s as f64 {
+            out.push(
+                Finding::new(
+                    "middlebox-cutoff-below-wait-timeout",
+                    Severity::Warn,
+                    format!(
+                        "something between client and server ends idle connections at about {hi:.0} s, before the server's \
+                         {session_wait_timeout_s} s wait_timeout: size pool recycling to the path, not to the server"
+                    ),
+                )
+                .with("cutoff_hi_s", hi)
+                .with("wait_timeout_session_s", session_wait_timeout_s),
+            );
+        }
+    }
+    if classes.contains(&Outcome::Blackholed) {
+        out.push(Finding::new(
+            "silent-drop",
+            Severity::Crit,
+            "idle connections are dropped silently: a ping on one hangs until TCP gives up (about 15 minutes on \
+             Linux) unless the driver has a read timeout, so pre-ping alone does not help",
+        ));
+    }
+    if let Some(code) = classes.iter().find_map(|c| match c {
+        Outcome::ServerError { code, .. } => Some(*code),
+        _ => None,
+    }) {
+        let mut f = Finding::new(
+            "server-error-on-idle",
+            Severity::Info,
+            "the server sends an error packet when it closes an idle connection; many drivers misreport it \
+             (\"packets out of sync\", \"lost connection\")",
+        );
+        if let Some(code) = code {
+            f = f.with("error_code", code);
+        }
+        out.push(f);
+    }
+    if !zombies.is_empty() {
+        out.push(
+            Finding::new(
+                "zombie-connections",
+                Severity::Warn,
+                format!(
+                    "{} dropped connection(s) still hold a server thread until wait_timeout ({session_wait_timeout_s} s), \
+                     counting against max_connections",
+                    zombies.len()
+                ),
+            )
+            .with("zombies", zombies.len())
+            .with("wait_timeout_session_s", session_wait_timeout_s),
+        );
+    }
+    if let Some(r) = reconnects {
+        if r.failures > 0 {
+            out.push(
+                Finding::new(
+                    "reconnect-failures",
+                    Severity::Warn,
+                    format!("{} of {} fresh connections failed", r.failures, r.attempts),
+                )
+                .with("failures", r.failures)
+                .with("attempts", r.attempts),
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(idle: f64, outcome: Outcome) -> ConnResult {
+        ConnResult {
+            connection_id: 1,
+            idle_s: idle,
+            outcome,
+            detect_ms: 1.0,
+            thread_on_server: None,
+        }
+    }
+
+    #[test]
+    fn cutoff_interval() {
+        let a = r(2.0, Outcome::Alive);
+        let b = r(4.0, Outcome::Reset);
+        let c = r(6.0, Outcome::Reset);
+        let d = r(3.0, Outcome::Alive);
+        let e = r(
+            1.0,
+            Outcome::Error {
+                message: "x".into(),
+            },
+        );
+        let cut = cutoff_from(&[&a, &b, &c, &d, &e]);
+        assert_eq!(
+            cut,
+            Cutoff {
+                lo_s: 3.0,
+                hi_s: Some(4.0)
+            }
+        );
+        assert_eq!(
+            cutoff_from(&[&a]),
+            Cutoff {
+                lo_s: 2.0,
+                hi_s: None
+            }
+        );
+    }
+
+    fn death(outcome: Outcome, on_server: bool) -> DeathCheck {
+        DeathCheck {
+            outcome,
+            thread_on_server: on_server,
+        }
+    }
+
+    #[test]
+    fn verdicts() {
+        let cut = |hi| Cutoff {
+            lo_s: hi - 0.5,
+            hi_s: Some(hi),
+        };
+        assert_eq!(
+            decide(
+                &[],
+                &Cutoff {
+                    lo_s: 10.0,
+                    hi_s: None
+                },
+                5
+            )
+            .0,
+            Verdict::None
+        );
+        // Zombie thread: middlebox.
+        assert_eq!(
+            decide(&[death(Outcome::Reset, true)], &cut(3.2), 5).0,
+            Verdict::Middlebox
+        );
+        // 4031: server.
+        let e = Outcome::ServerError {
+            code: Some(4031),
+            message: String::new(),
+        };
+        assert_eq!(decide(&[death(e, false)], &cut(9.0), 8).0, Verdict::Server);
+        // Threads gone, died well before the server's limit: both ends closed on the path.
+        assert_eq!(
+            decide(&[death(Outcome::Closed, false)], &cut(3.0), 5).0,
+            Verdict::Middlebox
+        );
+        assert_eq!(
+            decide(&[death(Outcome::Reset, false)], &cut(300.0), 28800).0,
+            Verdict::Middlebox
+        );
+        // Threads gone, cutoff at the server's limit: the server.
+        assert_eq!(
+            decide(&[death(Outcome::Reset, false)], &cut(5.0), 5).0,
+            Verdict::Server
+        );
+        assert_eq!(
+            decide(&[death(Outcome::Reset, false)], &cut(4.5), 5).0,
+            Verdict::Server
+        );
+        assert_eq!(
+            decide(&[death(Outcome::Reset, false)], &cut(6.0), 5).0,
+            Verdict::Server
+        );
+        assert_eq!(
+            decide(&[death(Outcome::Reset, false)], &cut(28000.0), 28800).0,
+            Verdict::Server
+        );
+    }
+
+    #[test]
+    fn finding_rules() {
+        let ids = |f: Vec<Finding>| {
+            f.into_iter()
+                .map(|f| (f.id, f.severity))
+                .collect::<Vec<_>>()
+        };
+        let cut = Cutoff {
+            lo_s: 2.9,
+            hi_s: Some(3.0),
+        };
+        let got = ids(findings(
+            &cut,
+            Verdict::Middlebox,
+            &[Outcome::Blackholed],
+            &[7],
+            28800,
+            None,
+        ));
+        assert_eq!(
+            got,
+            vec![
+                ("idle-cutoff-short".to_string(), Severity::Crit),
+                (
+                    "middlebox-cutoff-below-wait-timeout".to_string(),
+                    Severity::Warn
+                ),
+                ("silent-drop".to_string(), Severity::Crit),
+                ("zombie-connections".to_string(), Severity::Warn),
+            ]
+        );
+        let cut = Cutoff {
+            lo_s: 340.0,
+            hi_s: Some(350.0),
+        };
+        let e = Outcome::ServerError {
+            code: Some(4031),
+            message: String::new(),
+        };
+        let got = ids(findings(&cut, Verdict::Server, &[e], &[], 350, None));
+        assert_eq!(
+            got,
+            vec![
+                ("idle-cutoff-short".to_string(), Severity::Warn),
+                ("server-error-on-idle".to_string(), Severity::Info)
+            ]
+        );
+        let none = Cutoff {
+            lo_s: 900.0,
+            hi_s: None,
+        };
+        let rc = Reconnects {
+            attempts: 10,
+            failures: 2,
+            tcp_connect_ms: None,
+            handshake_auth_ms: None,
+            first_query_ms: None,
+            errors: vec![],
+        };
+        assert_eq!(
+            ids(findings(
+                &none,
+                Verdict::None,
+                &[Outcome::Alive],
+                &[],
+                28800,
+                Some(&rc)
+            )),
+            vec![("reconnect-failures".to_string(), Severity::Warn)]
+        );
+    }
+}

@@ -1,0 +1,113 @@
+//! The probe report as tables.
+
+use super::RenderOpts;
+use super::table::{new_table, render_findings};
+use crate::db::sanitize;
+use crate::probe::{ProbeReport, Spread, Verdict};
+use anyhow::Result;
+use std::io::Write;
+use std::time::Duration;
+
+fn dur(s: f64) -> String {
+    if s < 60.0 {
+        format!("{s:.1}s")
+    } else {
+        humantime::format_duration(Duration::from_secs(s.round() as u64)).to_string()
+    }
+}
+
+pub fn render_probe_table(r: &ProbeReport, opts: &RenderOpts, out: &mut dyn Write) -> Result<()> {
+    writeln!(
+        out,
+        "probe of {} ({} {}{}); probe sessions' wait_timeout {}s, keepalive {}{}",
+        r.target.url,
+        sanitize(&r.server_flavor),
+        sanitize(&r.server_version),
+        if r.target.tls { ", TLS" } else { "" },
+        r.wait_timeout_session_s,
+        if r.keepalive { "on" } else { "off" },
+        if r.interrupted {
+            " — INTERRUPTED, partial report"
+        } else {
+            ""
+        },
+    )?;
+    let mut t = new_table(opts);
+    t.set_header([
+        "idle",
+        "connection",
+        "outcome",
+        "detected in",
+        "thread on server",
+    ]);
+    for rung in &r.rungs {
+        for c in &rung.connections {
+            t.add_row([
+                dur(c.idle_s),
+                c.connection_id.to_string(),
+                c.outcome.label(),
+                format!("{:.0} ms", c.detect_ms),
+                match c.thread_on_server {
+                    Some(true) => "yes (zombie)".into(),
+                    Some(false) => "gone".into(),
+                    None => String::new(),
+                },
+            ]);
+        }
+    }
+    writeln!(out, "{t}")?;
+    match r.cutoff.hi_s {
+        Some(hi) => writeln!(
+            out,
+            "idle cutoff: more than {}, at most {}",
+            dur(r.cutoff.lo_s),
+            dur(hi)
+        )?,
+        None => writeln!(
+            out,
+            "idle cutoff: none seen (connections survived {})",
+            dur(r.cutoff.lo_s)
+        )?,
+    }
+    let verdict = match r.verdict {
+        Verdict::Server => "server",
+        Verdict::Middlebox => "middlebox",
+        Verdict::None => "none",
+    };
+    writeln!(out, "verdict: {verdict} ({})", sanitize(&r.verdict_reason))?;
+    if let Some(rc) = &r.reconnects {
+        writeln!(
+            out,
+            "\nreconnects: {} ({} failed)",
+            rc.attempts, rc.failures
+        )?;
+        let mut t = new_table(opts);
+        t.set_header(["phase", "min", "p50", "p95", "max"]);
+        let row = |name: &str, s: &Option<Spread>| -> [String; 5] {
+            match s {
+                Some(s) => [
+                    name.to_string(),
+                    format!("{:.2} ms", s.min_ms),
+                    format!("{:.2} ms", s.p50_ms),
+                    format!("{:.2} ms", s.p95_ms),
+                    format!("{:.2} ms", s.max_ms),
+                ],
+                None => [
+                    name.to_string(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                ],
+            }
+        };
+        t.add_row(row("TCP connect", &rc.tcp_connect_ms));
+        t.add_row(row("handshake + auth", &rc.handshake_auth_ms));
+        t.add_row(row("first query", &rc.first_query_ms));
+        writeln!(out, "{t}")?;
+        for e in &rc.errors {
+            writeln!(out, "  reconnect error: {}", sanitize(e))?;
+        }
+    }
+    render_findings(&r.findings, &[], opts, out)
+}
