@@ -21,3 +21,22 @@ url="mysql://root@127.0.0.1:$port/"
 echo "== poolcheck inspect $url"
 echo
 "$poolcheck" inspect --no-defaults "$url" || echo "(exit $?: findings at or above --fail-on)"
+
+echo
+echo "== poolcheck probe --idle 3s,7s (the server's wait_timeout is 5 s)"
+echo
+"$poolcheck" probe --no-defaults --idle 3s,7s --connections 2 --reconnects 5 "$url" || true
+
+echo
+echo "== the same path behind a middlebox that silently drops flows idle for 3 s"
+"$poolcheck" proxy --upstream "127.0.0.1:$port" --listen 127.0.0.1:0 --idle-cutoff 3s --on-idle blackhole \
+  >/dev/null 2>"$dir/proxy.log" &
+proxy_pid=$!
+for _ in $(seq 1 50); do grep -q 'listening on' "$dir/proxy.log" 2>/dev/null && break; sleep 0.1; done
+proxy_port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$dir/proxy.log")
+echo "   (poolcheck proxy on 127.0.0.1:$proxy_port)"
+echo
+"$poolcheck" probe --no-defaults --idle 2s,4s --connections 2 --io-timeout 2s --reconnects 5 \
+  "mysql://root@127.0.0.1:$proxy_port/" || true
+kill "$proxy_pid" 2>/dev/null || true
+wait "$proxy_pid" 2>/dev/null || true

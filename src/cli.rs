@@ -14,10 +14,6 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "parsed once per process; boxing would only add noise"
-)]
 pub enum Command {
     /// Read the server variables and counters that decide whether pooled
     /// connections survive, and turn them into findings.

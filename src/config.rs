@@ -156,43 +156,6 @@ pub fn resolve_target(
     Ok((resolved.spec, notes))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        let d = |s| parse_duration(s, "--x").unwrap();
-        assert_eq!(d("90"), Duration::from_secs(90));
-        assert_eq!(d("1.5"), Duration::from_millis(1500));
-        assert_eq!(d("90s"), Duration::from_secs(90));
-        assert_eq!(d("5m"), Duration::from_secs(300));
-        assert_eq!(d("1h 30m"), Duration::from_secs(5400));
-        assert_eq!(d("1h30m"), Duration::from_secs(5400));
-        assert_eq!(d("500ms"), Duration::from_millis(500));
-        assert_eq!(d(" 8h "), Duration::from_secs(28800));
-    }
-
-    #[test]
-    fn bad_durations() {
-        for bad in [
-            "",
-            "abc",
-            "-5",
-            "5 parsecs",
-            "NaN",
-            "inf",
-            "1e400",
-            "0",
-            "0s",
-        ] {
-            let e = parse_duration(bad, "--connect-timeout").unwrap_err();
-            assert!(crate::error::find_hint(&e).is_some(), "{bad}");
-            assert!(e.to_string().contains("--connect-timeout"), "{bad}: {e}");
-        }
-    }
-}
-
 /// Resolves `probe`'s own flags.
 pub fn resolve_probe(args: &crate::cli::ProbeArgs) -> Result<crate::probe::ProbeConfig> {
     let mut idles = Vec::new();
@@ -228,4 +191,41 @@ pub fn resolve_probe(args: &crate::cli::ProbeArgs) -> Result<crate::probe::Probe
         },
         reconnects: args.reconnects.min(1000),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        let d = |s| parse_duration(s, "--x").unwrap();
+        assert_eq!(d("90"), Duration::from_secs(90));
+        assert_eq!(d("1.5"), Duration::from_millis(1500));
+        assert_eq!(d("90s"), Duration::from_secs(90));
+        assert_eq!(d("5m"), Duration::from_secs(300));
+        assert_eq!(d("1h 30m"), Duration::from_secs(5400));
+        assert_eq!(d("1h30m"), Duration::from_secs(5400));
+        assert_eq!(d("500ms"), Duration::from_millis(500));
+        assert_eq!(d(" 8h "), Duration::from_secs(28800));
+    }
+
+    #[test]
+    fn bad_durations() {
+        for bad in [
+            "",
+            "abc",
+            "-5",
+            "5 parsecs",
+            "NaN",
+            "inf",
+            "1e400",
+            "0",
+            "0s",
+        ] {
+            let e = parse_duration(bad, "--connect-timeout").unwrap_err();
+            assert!(crate::error::find_hint(&e).is_some(), "{bad}");
+            assert!(e.to_string().contains("--connect-timeout"), "{bad}: {e}");
+        }
+    }
 }

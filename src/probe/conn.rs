@@ -54,11 +54,6 @@ impl ProbeConn {
         })
     }
 
-    /// Idle age now.
-    pub fn idle(&self) -> Duration {
-        self.last_activity.elapsed()
-    }
-
     /// Tests the connection: a peek first (consumes nothing), then a ping when
     /// the peek saw nothing. An answered ping resets the idle clock.
     pub fn test(&mut self) -> ConnResult {
@@ -77,13 +72,6 @@ impl ProbeConn {
             detect_ms: round3(started.elapsed().as_secs_f64() * 1000.0),
             thread_on_server: None,
         }
-    }
-
-    /// Looks without sending: `Some(outcome)` when the peer has already said
-    /// goodbye (FIN, RST, error packet).
-    pub fn passive_death(&self) -> Option<Outcome> {
-        let peek = self.session.peek();
-        (!needs_ping(&peek)).then(|| classify(&peek, None))
     }
 }
 

@@ -80,7 +80,7 @@ pub fn decide(
             Verdict::Middlebox,
             format!(
                 "connections died after at most {hi:.1} s idle, before the server's {wait:.0} s wait_timeout, and \
-                 both ends were closed: a proxy or load balancer on the path (an idle-killer such as pt-kill would look the same)"
+                 both ends were closed: a proxy or load balancer on the path; an idle-killer such as pt-kill would look the same"
             ),
         ),
         _ => (
@@ -172,8 +172,8 @@ pub fn findings(
             .with("wait_timeout_session_s", session_wait_timeout_s),
         );
     }
-    if let Some(r) = reconnects {
-        if r.failures > 0 {
+    if let Some(r) = reconnects.filter(|r| r.failures > 0) {
+        {
             out.push(
                 Finding::new(
                     "reconnect-failures",

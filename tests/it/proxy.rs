@@ -36,7 +36,7 @@ pub fn start_proxy(
     (child, port, stderr)
 }
 
-fn terminate(mut child: std::process::Child) -> (i32, String) {
+pub fn terminate(mut child: std::process::Child) -> (i32, String) {
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
