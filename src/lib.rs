@@ -11,6 +11,7 @@ pub mod finding;
 pub mod inspect;
 pub mod probe;
 pub mod proxy;
+pub mod recommend;
 pub mod report;
 pub mod signal;
 pub mod target;

@@ -1,0 +1,469 @@
+//! The recommendation rules: pure functions from [`Inputs`] to a
+//! [`Recommendation`], and from the app's current settings to findings.
+
+use super::model::*;
+use crate::finding::{Finding, Severity};
+
+/// MySQL's and MariaDB's default wait_timeout, assumed when nothing else is known.
+pub const DEFAULT_WAIT_TIMEOUT_S: u64 = 28800;
+
+/// Recycle below the limit by at least 10 s and 10%: pools check age only at
+/// checkout, clocks drift, and a request may be mid-flight at the boundary.
+pub fn recycle_for(limit_s: f64) -> u64 {
+    let margin = (limit_s * 0.10).max(10.0);
+    ((limit_s - margin).floor() as i64).max(1) as u64
+}
+
+/// Client-side max_allowed_packet of the framework's usual driver, where documented.
+pub fn driver_packet_default(framework: Framework) -> Option<(u64, &'static str)> {
+    match framework {
+        Framework::Sqlalchemy | Framework::FlaskSqlalchemy | Framework::Django => {
+            Some((16 << 20, "PyMySQL"))
+        }
+        Framework::Go => Some((64 << 20, "go-sql-driver/mysql")),
+        _ => None,
+    }
+}
+
+fn reason(setting: &str, text: String) -> Reason {
+    Reason {
+        setting: setting.into(),
+        reason: text,
+    }
+}
+
+/// Every idle limit the inputs name.
+pub fn candidates(inputs: &Inputs, notes: &mut Vec<String>) -> Vec<LimitCandidate> {
+    let mut out = Vec::new();
+    if let Some(wait) = inputs.server.session_wait_timeout_s {
+        if inputs.framework == Framework::Rails {
+            notes.push(format!(
+                "Rails' MySQL adapter sets SESSION wait_timeout = 2147483 on every connection, so the server's {wait} s \
+                 wait_timeout does not apply to it (unless database.yml sets variables: wait_timeout)"
+            ));
+        } else {
+            out.push(LimitCandidate {
+                source: LimitSource::SessionWaitTimeout,
+                seconds: wait as f64,
+                silent: false,
+                detail: format!("the server's wait_timeout for the app's sessions: {wait} s"),
+            });
+        }
+    }
+    if let Some(m) = &inputs.measured {
+        match m.hi_s {
+            Some(hi) => {
+                // The largest idle age seen surviving is the safe figure; with
+                // none, only the fatal age is known.
+                let (seconds, extra) = if m.lo_s > 0.0 {
+                    (m.lo_s, String::new())
+                } else {
+                    (
+                        hi,
+                        " (no connection survived, so the real limit may be lower)".to_string(),
+                    )
+                };
+                out.push(LimitCandidate {
+                    source: LimitSource::MeasuredCutoff,
+                    seconds,
+                    silent: m.silent,
+                    detail: format!(
+                        "measured by poolcheck probe: connections survived {:.0} s and died by {hi:.0} s idle ({}{}){extra}",
+                        m.lo_s,
+                        m.verdict,
+                        if m.silent { ", silently" } else { "" }
+                    ),
+                });
+            }
+            None => notes.push(format!(
+                "poolcheck probe saw no connection die within {:.0} s idle",
+                m.lo_s
+            )),
+        }
+    }
+    if let Some(s) = inputs.declared_limit_s {
+        out.push(LimitCandidate {
+            source: LimitSource::Declared,
+            seconds: s,
+            silent: false,
+            detail: format!("--idle-limit {s:.0} s"),
+        });
+    }
+    if let Some(p) = inputs.hosting {
+        out.push(LimitCandidate {
+            source: LimitSource::Hosting,
+            seconds: p.limit_s as f64,
+            silent: p.silent,
+            detail: format!("{} preset: {}", p.name, p.behaviour),
+        });
+    }
+    out
+}
+
+/// The connection budget for this app, if server facts allow computing it.
+pub fn budget(inputs: &Inputs) -> Option<u64> {
+    let s = &inputs.server;
+    let server = s.max_connections.map(|mc| {
+        mc.saturating_sub(inputs.topology.reserve)
+            .saturating_sub(s.other_connections.unwrap_or(0))
+    });
+    let account = s.max_user_connections.filter(|n| *n > 0);
+    match (server, account) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+pub fn recommend(inputs: &Inputs) -> Recommendation {
+    let mut notes = Vec::new();
+    let mut findings = Vec::new();
+    let candidates = candidates(inputs, &mut notes);
+    let limit = candidates
+        .iter()
+        .min_by(|a, b| a.seconds.total_cmp(&b.seconds))
+        .cloned();
+    let limit_s = limit
+        .as_ref()
+        .map_or(DEFAULT_WAIT_TIMEOUT_S as f64, |l| l.seconds);
+    if limit.is_none() {
+        notes.push(format!(
+            "no idle limit is known: assuming MySQL's default wait_timeout of {DEFAULT_WAIT_TIMEOUT_S} s; \
+             run poolcheck probe through the real network path to find the real one"
+        ));
+    }
+    let silent = candidates.iter().any(|c| c.silent);
+    let recycle_s = recycle_for(limit_s);
+    let which = limit
+        .as_ref()
+        .map_or("the assumed default".to_string(), |l| l.detail.clone());
+    let t = inputs.topology;
+    let request = inputs.request_timeout_s.max(1);
+
+    let mut reasons = vec![
+        reason(
+            "recycle",
+            format!("{recycle_s} s: below the {limit_s:.0} s idle limit ({which}) by 10% (at least 10 s)"),
+        ),
+        reason(
+            "pre_ping",
+            "check each connection before use, so one that died anyway (restart, failover, kill) is replaced, not handed to a request".into(),
+        ),
+    ];
+    let read_reason = if silent {
+        format!(
+            "{request} s: essential here, the path drops idle connections silently and without a read timeout \
+             pre-ping and queries hang ~15 minutes until TCP gives up"
+        )
+    } else {
+        format!(
+            "{request} s: no query should outlive its request; bounds a hang if the path ever drops silently"
+        )
+    };
+    reasons.push(reason("read_timeout", read_reason.clone()));
+    reasons.push(reason("write_timeout", read_reason));
+    let keepalive_idle_s = ((limit_s / 2.0).floor() as u64).clamp(1, 60);
+    reasons.push(reason(
+        "keepalive",
+        format!(
+            "TCP keepalive after {keepalive_idle_s} s idle, below the limit, so a middlebox sees traffic{}",
+            if silent { " and a dropped flow is noticed in seconds" } else { "" }
+        ),
+    ));
+    reasons.push(reason(
+        "connect_timeout",
+        "10 s: fail fast when the server is unreachable".into(),
+    ));
+    let checkout_timeout_s = (request - (request / 10).max(1)).max(1);
+    reasons.push(reason(
+        "checkout_timeout",
+        format!("{checkout_timeout_s} s: give up waiting for a free connection before the {request} s request timeout"),
+    ));
+
+    let needed = t.instances * t.processes * t.threads;
+    let pool = match budget(inputs) {
+        Some(b) if needed > b => {
+            let mut options = vec![
+                format!(
+                    "run fewer workers: instances x processes x threads must be at most {b} (now {} x {} x {} = {needed})",
+                    t.instances, t.processes, t.threads
+                ),
+                format!(
+                    "raise max_connections{} so that {needed} connections fit after the reserve of {} and the {} connections of other clients",
+                    inputs.server.max_connections.map(|m| format!(" (now {m})")).unwrap_or_default(),
+                    t.reserve,
+                    inputs.server.other_connections.unwrap_or(0)
+                ),
+                "put a connection pooler such as ProxySQL between the app and the server, so many app connections share few server connections".into(),
+            ];
+            if let Some(n) = inputs
+                .server
+                .max_user_connections
+                .filter(|n| *n > 0 && *n < needed)
+            {
+                options.push(format!(
+                    "raise the account's MAX_USER_CONNECTIONS (now {n})"
+                ));
+            }
+            findings.push(
+                Finding::new(
+                    "pool-budget-exceeded",
+                    Severity::Crit,
+                    format!(
+                        "the app needs {needed} connections at full concurrency ({} instances x {} processes x {} threads) \
+                         but only {b} are available: requests would fail with 'Too many connections' (1040)",
+                        t.instances, t.processes, t.threads
+                    ),
+                )
+                .with("needed", needed)
+                .with("budget", b),
+            );
+            PoolPlan::DoesNotFit {
+                needed,
+                budget: b,
+                options,
+            }
+        }
+        Some(b) => {
+            let per_process = b / (t.instances * t.processes).max(1);
+            let max_overflow = per_process.saturating_sub(t.threads).min(t.threads);
+            let total = t.instances * t.processes * (t.threads + max_overflow);
+            reasons.push(reason(
+                "pool_size",
+                format!(
+                    "{}: one connection per concurrent request ({} threads per process)",
+                    t.threads, t.threads
+                ),
+            ));
+            reasons.push(reason(
+                "max_overflow",
+                format!(
+                    "{max_overflow}: bursts beyond one connection per request, while {} x {} x ({} + {max_overflow}) = {total} stays within the budget of {b}",
+                    t.instances, t.processes, t.threads
+                ),
+            ));
+            PoolPlan::Fits {
+                pool_size: t.threads,
+                max_overflow,
+                worst_case_total: total,
+                budget: Some(b),
+            }
+        }
+        None => {
+            reasons.push(reason(
+                "pool_size",
+                format!(
+                    "{}: one connection per concurrent request ({} threads per process)",
+                    t.threads, t.threads
+                ),
+            ));
+            reasons.push(reason(
+                "max_overflow",
+                "0: no server facts to size a burst allowance against (give a target or --from inspect.json)".into(),
+            ));
+            PoolPlan::Fits {
+                pool_size: t.threads,
+                max_overflow: 0,
+                worst_case_total: needed,
+                budget: None,
+            }
+        }
+    };
+
+    if let Some(packet) = inputs.server.max_allowed_packet_bytes {
+        if let Some(blob) = inputs.max_blob_bytes.filter(|b| *b >= packet) {
+            findings.push(
+                Finding::new(
+                    "max-allowed-packet-below-blob",
+                    Severity::Crit,
+                    format!(
+                        "the server's max_allowed_packet ({packet} bytes) does not fit the app's largest value \
+                         ({blob} bytes, --max-blob): that write fails with error 1153 and drops the connection"
+                    ),
+                )
+                .with("max_allowed_packet_bytes", packet)
+                .with("max_blob_bytes", blob),
+            );
+        }
+        if let Some((default, driver)) =
+            driver_packet_default(inputs.framework).filter(|(d, _)| packet < *d)
+        {
+            findings.push(
+                Finding::new(
+                    "max-allowed-packet-below-driver-default",
+                    Severity::Warn,
+                    format!(
+                        "the server's max_allowed_packet ({packet} bytes) is below {driver}'s client-side default \
+                         ({default} bytes): the driver lets through statements the server then rejects (1153)"
+                    ),
+                )
+                .with("max_allowed_packet_bytes", packet)
+                .with("driver_default_bytes", default),
+            );
+        }
+    }
+
+    notes.extend(framework_notes(inputs.framework));
+    Recommendation {
+        limit,
+        candidates,
+        recycle_s,
+        pre_ping: true,
+        silent_drop: silent,
+        read_timeout_s: request,
+        write_timeout_s: request,
+        keepalive_idle_s,
+        connect_timeout_s: 10,
+        pool,
+        checkout_timeout_s,
+        reasons,
+        notes,
+        findings,
+    }
+}
+
+fn framework_notes(fw: Framework) -> Vec<String> {
+    let python = [
+        "create the engine once per process; with gunicorn --preload or uWSGI, dispose of it in each worker after fork (engine.dispose(close=False)) so workers never share sockets".to_string(),
+        "use one session per request and remove it at teardown (scoped_session.remove()); never keep a session open across idle periods".to_string(),
+    ];
+    match fw {
+        Framework::Sqlalchemy => python.to_vec(),
+        Framework::FlaskSqlalchemy => {
+            let mut v = vec![
+                "Flask-SQLAlchemy 3 sets pool_recycle=7200 by itself for MySQL; set it explicitly below the limit".to_string(),
+                "Flask-SQLAlchemy removes the session at app-context teardown; do not keep sessions in globals".to_string(),
+            ];
+            v.push(python[0].clone());
+            v
+        }
+        Framework::Django => vec![
+            "Django keeps one connection per thread and has no pool: the budget must hold processes x threads".into(),
+            "with ASGI, keep persistent connections off (CONN_MAX_AGE = 0)".into(),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// Compares the app's current settings with the recommendation: one finding per unsafe value.
+pub fn check(
+    current: &Current,
+    rec: &Recommendation,
+    inputs: &Inputs,
+    keys: &CheckKeys,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let limit_s = rec
+        .limit
+        .as_ref()
+        .map_or(DEFAULT_WAIT_TIMEOUT_S as f64, |l| l.seconds);
+    let which = rec
+        .limit
+        .as_ref()
+        .map_or("assumed default".to_string(), |l| l.detail.clone());
+    // A pool closes a connection at its max age or its max idle time, whichever comes first.
+    let longest_idle = match (current.recycle_s, current.idle_timeout_s) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    match longest_idle {
+        Some(v) if v < limit_s => {}
+        other => out.push(
+            Finding::new(
+                "recycle-at-or-above-limit",
+                Severity::Crit,
+                format!(
+                    "{} lets pooled connections idle {} but the idle limit is {limit_s:.0} s ({which}): connections die \
+                     in the pool and the next request fails with 2006/2013; set it to {}",
+                    keys.recycle,
+                    other.map_or("forever".to_string(), |v| format!("{v:.0} s")),
+                    rec.recycle_s
+                ),
+            )
+            .with("current_s", other.map_or(serde_json::Value::Null, |v| v.into()))
+            .with("limit_s", limit_s)
+            .with("recommended_s", rec.recycle_s),
+        ),
+    }
+    if !current.pre_ping {
+        out.push(Finding::new(
+            "pre-ping-off",
+            Severity::Warn,
+            format!(
+                "{} is off: a connection that died anyway (restart, failover, kill) is handed to a request, which fails",
+                keys.pre_ping
+            ),
+        ));
+    }
+    if rec.silent_drop && current.read_timeout_s.is_none_or(|t| t > 900.0) {
+        out.push(
+            Finding::new(
+                "read-timeout-missing-silent-drop",
+                Severity::Crit,
+                format!(
+                    "no {} on a path that drops idle connections silently: a ping or query on a dropped connection \
+                     hangs ~15 minutes; set it to {} s",
+                    keys.read_timeout, rec.read_timeout_s
+                ),
+            )
+            .with("recommended_s", rec.read_timeout_s),
+        );
+    }
+    if let Some(b) = budget(inputs) {
+        let t = inputs.topology;
+        let total = current
+            .max_per_process
+            .map(|m| t.instances * t.processes * m);
+        if total.is_none_or(|n| n > b) {
+            out.push(
+                Finding::new(
+                    "pool-total-exceeds-budget",
+                    Severity::Crit,
+                    format!(
+                        "{} instances x {} processes x {} = {} connections can exceed the budget of {b}: at peak, \
+                         connects fail with 'Too many connections' (1040)",
+                        t.instances,
+                        t.processes,
+                        current.max_per_process.map_or("unlimited".to_string(), |m| format!("{m} per pool")),
+                        total.map_or("unbounded".to_string(), |n| n.to_string())
+                    ),
+                )
+                .with("budget", b)
+                .with("worst_case_total", total.map_or(serde_json::Value::Null, |n| n.into())),
+            );
+        }
+    }
+    out
+}
+
+/// The framework's names for the settings `check` talks about, for messages.
+#[derive(Debug, Clone)]
+pub struct CheckKeys {
+    pub recycle: &'static str,
+    pub pre_ping: &'static str,
+    pub read_timeout: &'static str,
+}
+
+/// The framework's own names for recycle, pre-ping and read timeout.
+pub fn check_names(fw: Framework) -> CheckKeys {
+    let (recycle, pre_ping, read_timeout) = match fw {
+        Framework::Sqlalchemy | Framework::FlaskSqlalchemy => {
+            ("pool_recycle", "pool_pre_ping", "read_timeout")
+        }
+        Framework::Django => ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "read_timeout"),
+        Framework::Go => ("ConnMaxLifetime", "checkConnLiveness", "readTimeout"),
+        Framework::Hikaricp => ("maxLifetime", "connection validation", "socketTimeout"),
+        Framework::Rails => ("idle_timeout", "pool keepalive", "read_timeout"),
+        Framework::NodeMysql2 => ("idleTimeout", "connection check", "query timeout"),
+        Framework::Sqlx => ("max_lifetime", "test_before_acquire", "read timeout"),
+        Framework::Generic => ("max_lifetime_s", "pre_ping", "read_timeout_s"),
+    };
+    CheckKeys {
+        recycle,
+        pre_ping,
+        read_timeout,
+    }
+}
+
+#[cfg(test)]
+#[path = "rules_tests.rs"]
+mod tests;

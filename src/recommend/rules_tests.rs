@@ -1,0 +1,440 @@
+//! The recommendation rules, case by case.
+
+use super::*;
+use crate::recommend::hosting;
+
+fn inputs() -> Inputs {
+    Inputs {
+        framework: Framework::Sqlalchemy,
+        server: ServerSide::default(),
+        measured: None,
+        declared_limit_s: None,
+        hosting: None,
+        topology: Topology {
+            instances: 1,
+            processes: 1,
+            threads: 4,
+            reserve: 10,
+        },
+        max_blob_bytes: None,
+        request_timeout_s: 30,
+    }
+}
+
+fn server(wait: u64, max: u64, others: u64) -> ServerSide {
+    ServerSide {
+        session_wait_timeout_s: Some(wait),
+        max_connections: Some(max),
+        other_connections: Some(others),
+        max_user_connections: None,
+        max_allowed_packet_bytes: Some(64 << 20),
+    }
+}
+
+fn ids(f: &[crate::finding::Finding]) -> Vec<&str> {
+    f.iter().map(|f| f.id.as_str()).collect()
+}
+
+#[test]
+fn recycle_margin() {
+    assert_eq!(recycle_for(300.0), 270);
+    assert_eq!(recycle_for(28800.0), 25920);
+    assert_eq!(recycle_for(90.0), 80);
+    assert_eq!(recycle_for(50.0), 40);
+    assert_eq!(recycle_for(11.0), 1);
+    assert_eq!(recycle_for(5.0), 1);
+    assert_eq!(recycle_for(350.0), 315);
+}
+
+#[test]
+fn limit_is_the_smallest_source_and_says_which() {
+    let mut i = inputs();
+    i.server = server(28800, 151, 5);
+    let r = recommend(&i);
+    assert_eq!(
+        r.limit.as_ref().unwrap().source,
+        LimitSource::SessionWaitTimeout
+    );
+    assert_eq!(r.recycle_s, 25920);
+
+    i.hosting = hosting::find("aws-nlb");
+    let r = recommend(&i);
+    assert_eq!(r.limit.as_ref().unwrap().source, LimitSource::Hosting);
+    assert_eq!(r.recycle_s, 315);
+    assert_eq!(r.candidates.len(), 2);
+    assert!(
+        r.reason("recycle").contains("aws-nlb"),
+        "{}",
+        r.reason("recycle")
+    );
+
+    i.declared_limit_s = Some(300.0);
+    let r = recommend(&i);
+    assert_eq!(r.limit.as_ref().unwrap().source, LimitSource::Declared);
+    assert_eq!(r.recycle_s, 270);
+
+    i.measured = Some(Measured {
+        lo_s: 120.0,
+        hi_s: Some(125.0),
+        silent: false,
+        verdict: "middlebox".into(),
+    });
+    let r = recommend(&i);
+    assert_eq!(
+        r.limit.as_ref().unwrap().source,
+        LimitSource::MeasuredCutoff
+    );
+    assert_eq!(r.limit.as_ref().unwrap().seconds, 120.0);
+    assert_eq!(r.recycle_s, 108);
+}
+
+#[test]
+fn a_short_server_limit_wins_over_a_longer_middlebox() {
+    let mut i = inputs();
+    i.server = server(60, 151, 0);
+    i.hosting = hosting::find("aws-nat-gateway");
+    let r = recommend(&i);
+    assert_eq!(r.limit.unwrap().seconds, 60.0);
+    assert_eq!(r.recycle_s, 50);
+}
+
+#[test]
+fn measured_with_nothing_surviving_uses_the_fatal_age() {
+    let mut i = inputs();
+    i.measured = Some(Measured {
+        lo_s: 0.0,
+        hi_s: Some(60.0),
+        silent: false,
+        verdict: "middlebox".into(),
+    });
+    let r = recommend(&i);
+    assert_eq!(r.limit.as_ref().unwrap().seconds, 60.0);
+    assert!(r.limit.unwrap().detail.contains("may be lower"));
+}
+
+#[test]
+fn measured_without_a_death_is_only_a_note() {
+    let mut i = inputs();
+    i.measured = Some(Measured {
+        lo_s: 600.0,
+        hi_s: None,
+        silent: false,
+        verdict: "none".into(),
+    });
+    let r = recommend(&i);
+    assert!(r.limit.is_none());
+    assert_eq!(r.recycle_s, recycle_for(28800.0));
+    assert!(r.notes.iter().any(|n| n.contains("saw no connection die")));
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("assuming MySQL's default"))
+    );
+}
+
+#[test]
+fn rails_ignores_the_server_wait_timeout() {
+    let mut i = inputs();
+    i.framework = Framework::Rails;
+    i.server = server(300, 151, 0);
+    let r = recommend(&i);
+    assert!(r.limit.is_none());
+    assert!(r.notes.iter().any(|n| n.contains("2147483")));
+    i.hosting = hosting::find("aws-nlb");
+    assert_eq!(recommend(&i).recycle_s, 315);
+}
+
+#[test]
+fn silent_paths_make_timeouts_essential() {
+    let mut i = inputs();
+    i.hosting = hosting::find("azure-lb");
+    let r = recommend(&i);
+    assert!(r.silent_drop);
+    assert_eq!(r.recycle_s, 216);
+    assert!(r.reason("read_timeout").contains("essential"));
+    assert!(r.reason("read_timeout").contains("15 minutes"));
+    assert_eq!(r.keepalive_idle_s, 60);
+    let mut i = inputs();
+    i.measured = Some(Measured {
+        lo_s: 2.9,
+        hi_s: Some(3.1),
+        silent: true,
+        verdict: "middlebox".into(),
+    });
+    let r = recommend(&i);
+    assert!(r.silent_drop);
+    assert_eq!(r.keepalive_idle_s, 1);
+    assert_eq!(r.recycle_s, 1);
+    let mut i = inputs();
+    i.hosting = hosting::find("pythonanywhere");
+    let r = recommend(&i);
+    assert!(!r.silent_drop);
+    assert!(!r.reason("read_timeout").contains("essential"));
+}
+
+#[test]
+fn timeouts_follow_the_request_timeout() {
+    let mut i = inputs();
+    i.request_timeout_s = 60;
+    let r = recommend(&i);
+    assert_eq!(
+        (r.read_timeout_s, r.write_timeout_s, r.checkout_timeout_s),
+        (60, 60, 54)
+    );
+    i.request_timeout_s = 5;
+    assert_eq!(recommend(&i).checkout_timeout_s, 4);
+    i.request_timeout_s = 1;
+    assert_eq!(recommend(&i).checkout_timeout_s, 1);
+}
+
+#[test]
+fn pool_fits_the_budget() {
+    let mut i = inputs();
+    i.server = server(28800, 151, 10);
+    i.topology = Topology {
+        instances: 2,
+        processes: 4,
+        threads: 8,
+        reserve: 10,
+    };
+    // budget 151 - 10 - 10 = 131; per process 131 / 8 = 16; overflow min(8, 16 - 8) = 8.
+    let r = recommend(&i);
+    assert_eq!(
+        r.pool,
+        PoolPlan::Fits {
+            pool_size: 8,
+            max_overflow: 8,
+            worst_case_total: 128,
+            budget: Some(131)
+        }
+    );
+    // A tighter budget squeezes the overflow.
+    i.server.max_connections = Some(100); // 80 -> 10 per process -> overflow 2
+    match recommend(&i).pool {
+        PoolPlan::Fits {
+            max_overflow,
+            worst_case_total,
+            ..
+        } => assert_eq!((max_overflow, worst_case_total), (2, 80)),
+        other => panic!("{other:?}"),
+    }
+    // Exactly fits: no overflow.
+    i.server.max_connections = Some(84); // 64 -> 8 per process
+    match recommend(&i).pool {
+        PoolPlan::Fits { max_overflow, .. } => assert_eq!(max_overflow, 0),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn account_limit_caps_the_budget() {
+    let mut i = inputs();
+    i.server = server(28800, 151, 0);
+    i.server.max_user_connections = Some(12);
+    assert_eq!(budget(&i), Some(12));
+    match recommend(&i).pool {
+        PoolPlan::Fits {
+            max_overflow,
+            worst_case_total,
+            ..
+        } => assert_eq!((max_overflow, worst_case_total), (4, 8)),
+        other => panic!("{other:?}"),
+    }
+    i.server.max_connections = None;
+    assert_eq!(budget(&i), Some(12));
+}
+
+#[test]
+fn budget_that_cannot_hold_the_topology_is_said_plainly() {
+    let mut i = inputs();
+    i.server = server(28800, 40, 5);
+    i.server.max_user_connections = Some(30);
+    i.topology = Topology {
+        instances: 3,
+        processes: 4,
+        threads: 8,
+        reserve: 10,
+    };
+    let r = recommend(&i);
+    match &r.pool {
+        PoolPlan::DoesNotFit {
+            needed,
+            budget,
+            options,
+        } => {
+            assert_eq!((*needed, *budget), (96, 25));
+            assert!(options.iter().any(|o| o.contains("fewer workers")));
+            assert!(
+                options
+                    .iter()
+                    .any(|o| o.contains("raise max_connections (now 40)"))
+            );
+            assert!(options.iter().any(|o| o.contains("ProxySQL")));
+            assert!(
+                options
+                    .iter()
+                    .any(|o| o.contains("MAX_USER_CONNECTIONS (now 30)"))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(ids(&r.findings), vec!["pool-budget-exceeded"]);
+    assert_eq!(r.findings[0].severity, Severity::Crit);
+}
+
+#[test]
+fn no_server_facts_means_no_overflow() {
+    let r = recommend(&inputs());
+    assert_eq!(
+        r.pool,
+        PoolPlan::Fits {
+            pool_size: 4,
+            max_overflow: 0,
+            worst_case_total: 4,
+            budget: None
+        }
+    );
+    assert!(r.reason("max_overflow").contains("no server facts"));
+}
+
+#[test]
+fn packet_limits() {
+    let mut i = inputs();
+    i.server = server(28800, 151, 0);
+    i.server.max_allowed_packet_bytes = Some(4 << 20);
+    i.max_blob_bytes = Some(8 << 20);
+    let r = recommend(&i);
+    assert_eq!(
+        ids(&r.findings),
+        vec![
+            "max-allowed-packet-below-blob",
+            "max-allowed-packet-below-driver-default"
+        ]
+    );
+    i.framework = Framework::Hikaricp; // no documented driver default to compare with
+    i.max_blob_bytes = Some(1 << 20);
+    assert!(recommend(&i).findings.is_empty());
+    i.framework = Framework::Go;
+    i.server.max_allowed_packet_bytes = Some(16 << 20);
+    assert_eq!(
+        ids(&recommend(&i).findings),
+        vec!["max-allowed-packet-below-driver-default"]
+    );
+}
+
+#[test]
+fn framework_notes() {
+    let mut i = inputs();
+    assert!(recommend(&i).notes.iter().any(|n| n.contains("after fork")));
+    assert!(
+        recommend(&i)
+            .notes
+            .iter()
+            .any(|n| n.contains("one session per request"))
+    );
+    i.framework = Framework::FlaskSqlalchemy;
+    assert!(recommend(&i).notes.iter().any(|n| n.contains("7200")));
+    i.framework = Framework::Django;
+    assert!(recommend(&i).notes.iter().any(|n| n.contains("no pool")));
+}
+
+fn current(
+    recycle: Option<f64>,
+    pre_ping: bool,
+    read: Option<f64>,
+    per_process: Option<u64>,
+) -> Current {
+    Current {
+        recycle_s: recycle,
+        idle_timeout_s: None,
+        pre_ping,
+        read_timeout_s: read,
+        max_per_process: per_process,
+    }
+}
+
+#[test]
+fn check_flags_each_unsafe_value() {
+    let mut i = inputs();
+    i.hosting = hosting::find("pythonanywhere");
+    i.server = server(28800, 151, 0);
+    let r = recommend(&i);
+    let keys = check_names(Framework::Sqlalchemy);
+    // pool_recycle=3600 on a 300 s path (SQLAlchemy's default: no pre-ping).
+    let f = check(&current(Some(3600.0), false, None, Some(15)), &r, &i, &keys);
+    assert_eq!(ids(&f), vec!["recycle-at-or-above-limit", "pre-ping-off"]);
+    assert!(f[0].message.contains("pool_recycle") && f[0].message.contains("270"));
+    // pool_recycle=270, pool_pre_ping=true: safe.
+    assert!(check(&current(Some(270.0), true, None, Some(15)), &r, &i, &keys).is_empty());
+    // Never recycling is unsafe; exactly at the limit too.
+    assert_eq!(
+        ids(&check(&current(None, true, None, Some(15)), &r, &i, &keys)),
+        vec!["recycle-at-or-above-limit"]
+    );
+    assert_eq!(
+        ids(&check(
+            &current(Some(300.0), true, None, Some(15)),
+            &r,
+            &i,
+            &keys
+        )),
+        vec!["recycle-at-or-above-limit"]
+    );
+    // An idle timeout below the limit is enough even with a long max age.
+    let mut c = current(Some(3600.0), true, None, Some(15));
+    c.idle_timeout_s = Some(200.0);
+    assert!(check(&c, &r, &i, &keys).is_empty());
+}
+
+#[test]
+fn check_read_timeout_only_matters_on_silent_paths() {
+    let mut i = inputs();
+    i.hosting = hosting::find("azure-lb");
+    let r = recommend(&i);
+    let keys = check_names(Framework::Sqlalchemy);
+    let f = check(&current(Some(200.0), true, None, Some(4)), &r, &i, &keys);
+    assert_eq!(ids(&f), vec!["read-timeout-missing-silent-drop"]);
+    assert!(
+        check(
+            &current(Some(200.0), true, Some(30.0), Some(4)),
+            &r,
+            &i,
+            &keys
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        ids(&check(
+            &current(Some(200.0), true, Some(3600.0), Some(4)),
+            &r,
+            &i,
+            &keys
+        )),
+        vec!["read-timeout-missing-silent-drop"]
+    );
+}
+
+#[test]
+fn check_pool_totals_against_the_budget() {
+    let mut i = inputs();
+    i.server = server(28800, 40, 5); // budget 25
+    i.topology.processes = 2;
+    let r = recommend(&i);
+    let keys = check_names(Framework::Sqlalchemy);
+    let f = check(&current(Some(100.0), true, None, Some(15)), &r, &i, &keys);
+    assert_eq!(ids(&f), vec!["pool-total-exceeds-budget"]);
+    assert!(check(&current(Some(100.0), true, None, Some(12)), &r, &i, &keys).is_empty());
+    assert_eq!(
+        ids(&check(
+            &current(Some(100.0), true, None, None),
+            &r,
+            &i,
+            &keys
+        )),
+        vec!["pool-total-exceeds-budget"]
+    );
+    // Without server facts there is no budget to exceed.
+    let i2 = inputs();
+    let r2 = recommend(&i2);
+    assert!(check(&current(Some(100.0), true, None, None), &r2, &i2, &keys).is_empty());
+}
