@@ -25,6 +25,11 @@ pub enum Command {
     #[command(after_help = PROBE_AFTER_HELP)]
     Probe(ProbeArgs),
 
+    /// Emit pool settings (recycle, pre-ping, timeouts, pool size) for your
+    /// framework and hosting, and fail CI when the app's settings are unsafe.
+    #[command(after_help = RECOMMEND_AFTER_HELP)]
+    Recommend(RecommendArgs),
+
     /// Forward TCP to a server and end flows that stay idle past a cutoff, the
     /// way a load balancer, NAT gateway or firewall does: put it between your
     /// app and a local database to see whether your pool survives.
@@ -82,6 +87,94 @@ pub struct ProbeArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+const RECOMMEND_AFTER_HELP: &str = "\
+Examples:
+  poolcheck recommend --hosting pythonanywhere --framework flask-sqlalchemy
+  poolcheck recommend mysql://app@db/shop --processes 4 --threads 8 --framework django
+  poolcheck probe --idle 60s,300s --format json | poolcheck recommend --from - --framework go
+  poolcheck recommend --from inspect.json --hosting aws-nlb --check pool_recycle=3600,pool_pre_ping=false
+
+Facts come from a live server when a target is given (TARGET, --host, --socket, or
+$POOLCHECK_URL / $DATABASE_URL without --from), from saved reports (--from), and from
+--idle-limit / --hosting. The effective idle limit is the smallest of them.
+
+Exit codes:
+  0    ran; no finding at or above --fail-on
+  1    ran; at least one finding at or above --fail-on (with --check: an unsafe setting)
+  2    could not run (usage, connect, authentication, privilege, timeout)";
+
+/// `poolcheck recommend`.
+#[derive(Debug, Args)]
+pub struct RecommendArgs {
+    /// Framework whose configuration to print.
+    #[arg(long, value_enum, default_value_t = FrameworkArg::Sqlalchemy)]
+    pub framework: FrameworkArg,
+
+    /// A saved `inspect` or `probe` JSON report (`-` for stdin); repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub from: Vec<std::path::PathBuf>,
+
+    /// An idle limit you know of on the path (e.g. 350s).
+    #[arg(long, value_name = "DURATION")]
+    pub idle_limit: Option<String>,
+
+    /// A hosting preset with a documented idle limit (see --list-hosting).
+    #[arg(long, value_name = "NAME")]
+    pub hosting: Option<String>,
+
+    /// Print the hosting presets and exit.
+    #[arg(long)]
+    pub list_hosting: bool,
+
+    /// Hosts or replicas running the app.
+    #[arg(long, value_name = "R", default_value_t = 1)]
+    pub instances: u64,
+
+    /// Worker processes per instance (each has its own pool).
+    #[arg(long, value_name = "P", default_value_t = 1)]
+    pub processes: u64,
+
+    /// Concurrent requests per process (threads, greenlets, async tasks).
+    #[arg(long, value_name = "T", default_value_t = 1)]
+    pub threads: u64,
+
+    /// Connections to keep free for admins, cron jobs and other apps.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub reserve: u64,
+
+    /// The largest value the app writes (e.g. 8M), to check max_allowed_packet.
+    #[arg(long, value_name = "SIZE")]
+    pub max_blob: Option<String>,
+
+    /// How long a request may run; read timeouts and the pool checkout wait follow it.
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub request_timeout: String,
+
+    /// The app's current settings, in the framework's own key names
+    /// (e.g. pool_recycle=3600,pool_pre_ping=false): exit 1 when one is unsafe.
+    #[arg(long, value_name = "KEY=VALUE,...")]
+    pub check: Option<String>,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FrameworkArg {
+    Sqlalchemy,
+    FlaskSqlalchemy,
+    Django,
+    Go,
+    Hikaricp,
+    Rails,
+    NodeMysql2,
+    Sqlx,
+    Generic,
 }
 
 const PROXY_AFTER_HELP: &str = "\

@@ -193,6 +193,98 @@ pub fn resolve_probe(args: &crate::cli::ProbeArgs) -> Result<crate::probe::Probe
     })
 }
 
+/// Resolves `recommend`'s own flags (facts are gathered separately).
+pub fn resolve_recommend(args: &crate::cli::RecommendArgs) -> Result<crate::recommend::Inputs> {
+    use crate::cli::FrameworkArg as F;
+    use crate::recommend::{Framework, Topology, hosting};
+    let hosting = match &args.hosting {
+        Some(name) => Some(hosting::find(name).ok_or_else(|| {
+            hinted(
+                format!(
+                    "unknown --hosting '{}'",
+                    name.chars()
+                        .filter(|c| !c.is_control())
+                        .take(40)
+                        .collect::<String>()
+                ),
+                format!("known presets: {} (or give --idle-limit)", hosting::names()),
+            )
+        })?),
+        None => None,
+    };
+    let declared = match &args.idle_limit {
+        Some(t) => Some(parse_duration(t, "--idle-limit")?.as_secs_f64()),
+        None => None,
+    };
+    for (flag, v) in [
+        ("--instances", args.instances),
+        ("--processes", args.processes),
+        ("--threads", args.threads),
+    ] {
+        if v == 0 || v > 100_000 {
+            return Err(hinted(
+                format!("{flag} must be from 1 to 100000"),
+                "count what runs at peak",
+            ));
+        }
+    }
+    let max_blob = match &args.max_blob {
+        Some(t) => Some(crate::recommend::input::parse_size(t).ok_or_else(|| {
+            hinted(
+                format!(
+                    "invalid size '{}' for --max-blob",
+                    t.chars()
+                        .filter(|c| !c.is_control())
+                        .take(40)
+                        .collect::<String>()
+                ),
+                "use bytes or a unit: 8M, 64MiB, 1G",
+            )
+        })?),
+        None => None,
+    };
+    let request = parse_duration(&args.request_timeout, "--request-timeout")?;
+    Ok(crate::recommend::Inputs {
+        framework: match args.framework {
+            F::Sqlalchemy => Framework::Sqlalchemy,
+            F::FlaskSqlalchemy => Framework::FlaskSqlalchemy,
+            F::Django => Framework::Django,
+            F::Go => Framework::Go,
+            F::Hikaricp => Framework::Hikaricp,
+            F::Rails => Framework::Rails,
+            F::NodeMysql2 => Framework::NodeMysql2,
+            F::Sqlx => Framework::Sqlx,
+            F::Generic => Framework::Generic,
+        },
+        server: Default::default(),
+        measured: None,
+        declared_limit_s: declared,
+        hosting,
+        topology: Topology {
+            instances: args.instances,
+            processes: args.processes,
+            threads: args.threads,
+            reserve: args.reserve,
+        },
+        max_blob_bytes: max_blob,
+        request_timeout_s: request.as_secs().max(1),
+    })
+}
+
+/// Whether `recommend` should read a live server: a target on the command line;
+/// or a target in the environment when no report was given; or no other facts at all.
+pub fn recommend_wants_live(args: &crate::cli::RecommendArgs, env: &Environment) -> bool {
+    let c = &args.connect;
+    let cli_target =
+        c.target.is_some() || c.host.is_some() || c.socket.is_some() || c.port.is_some();
+    let env_target = ["POOLCHECK_URL", "DATABASE_URL", "MYSQL_HOST"]
+        .iter()
+        .any(|v| env.get(v).is_some());
+    let offline_facts =
+        !args.from.is_empty() || args.idle_limit.is_some() || args.hosting.is_some();
+    cli_target || (args.from.is_empty() && env_target) || !offline_facts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,7 @@ pub mod signal;
 pub mod target;
 
 use anyhow::Result;
-use cli::{Cli, Command, InspectArgs, OnIdleArg, ProbeArgs, ProxyArgs};
+use cli::{Cli, Command, InspectArgs, OnIdleArg, ProbeArgs, ProxyArgs, RecommendArgs};
 use config::{Output, Terminal};
 use exit::ExitStatus;
 use target::{Endpoint, Environment};
@@ -31,6 +31,7 @@ pub fn run(cli: Cli) -> ExitStatus {
     let result = match &cli.command {
         Command::Inspect(args) => run_inspect(args, &env, &term),
         Command::Probe(args) => run_probe(args, &env, &term),
+        Command::Recommend(args) => run_recommend(args, &env, &term),
         Command::Proxy(args) => run_proxy(args, &term),
     };
     match result {
@@ -97,6 +98,73 @@ fn run_probe(args: &ProbeArgs, env: &Environment, term: &Terminal) -> Result<Exi
     if report.interrupted {
         return Ok(ExitStatus::Interrupted);
     }
+    Ok(finding::status_for(&report.findings, out.fail_on))
+}
+
+fn run_recommend(args: &RecommendArgs, env: &Environment, term: &Terminal) -> Result<ExitStatus> {
+    let out = Output::resolve(&args.output, term);
+    if args.list_hosting {
+        let mut buf = Vec::new();
+        report::render_hosting(recommend::hosting::PRESETS, &out.render, &mut buf)?;
+        report::emit_stdout(&buf)?;
+        return Ok(ExitStatus::Clean);
+    }
+    let mut inputs = config::resolve_recommend(args)?;
+    let mut gathered = recommend::input::Gathered::default();
+    for path in &args.from {
+        recommend::input::read_report(path, &mut gathered)?;
+    }
+    if config::recommend_wants_live(args, env) {
+        let (spec, notes) = config::resolve_target(&args.connect, env, term)?;
+        for n in &notes {
+            report::note(out.quiet, out.stderr_color, n);
+        }
+        let mut session = db::connect(
+            &spec,
+            spec.connect_timeout.max(std::time::Duration::from_secs(10)),
+        )?;
+        let facts = inspect::collect_facts(&mut session)?;
+        let live = recommend::input::server_side(&facts);
+        // Live facts are the freshest; a saved probe's measurement stays.
+        gathered.server = live;
+        gathered
+            .sources
+            .insert(0, format!("live server {}", spec.display_url()));
+    }
+    if let Some(d) = inputs.declared_limit_s {
+        gathered.sources.push(format!("--idle-limit {d:.0}s"));
+    }
+    if let Some(p) = inputs.hosting {
+        gathered.sources.push(format!("--hosting {}", p.name));
+    }
+    inputs.server = gathered.server;
+    inputs.measured = gathered.measured;
+    let check = match &args.check {
+        Some(text) => Some(recommend::parse_check(text).map_err(|e| {
+            error::hinted(
+                format!("bad --check: {e}"),
+                format!(
+                    "write KEY=VALUE,... in {}'s own names: {}",
+                    inputs.framework.name(),
+                    recommend::frameworks::check_keys(inputs.framework).join(", ")
+                ),
+            )
+        })?),
+        None => None,
+    };
+    let report = recommend::build_report(&inputs, gathered.sources, check).map_err(|e| {
+        error::hinted(
+            format!("bad --check: {e}"),
+            format!(
+                "{} takes: {}",
+                inputs.framework.name(),
+                recommend::frameworks::check_keys(inputs.framework).join(", ")
+            ),
+        )
+    })?;
+    let mut buf = Vec::new();
+    report::render_recommend(&report, &out.render, &mut buf)?;
+    report::emit_stdout(&buf)?;
     Ok(finding::status_for(&report.findings, out.fail_on))
 }
 

@@ -47,7 +47,7 @@ pub fn run_find(
             resolution_s: config.resolution.as_secs_f64(),
             max_connections: config.max_connections,
             connections_opened: 0,
-            tests: 0,
+            test_count: 0,
             most_open_at_once: 0,
             wall_s: 0.0,
         },
@@ -120,7 +120,7 @@ pub fn run_find(
         }
     }
     run.search.wall_s = super::conn::round3(started.elapsed().as_secs_f64());
-    run.search.tests = run.tests.len();
+    run.search.test_count = run.tests.len();
     Ok(run)
 }
 

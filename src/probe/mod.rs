@@ -105,6 +105,7 @@ pub fn probe(
         mode: "rungs".into(),
         rungs: run.rungs,
         search: None,
+        tests: Vec::new(),
         cutoff,
         verdict,
         verdict_reason,

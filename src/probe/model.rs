@@ -115,7 +115,7 @@ pub struct Search {
     pub resolution_s: f64,
     pub max_connections: usize,
     pub connections_opened: usize,
-    pub tests: usize,
+    pub test_count: usize,
     pub most_open_at_once: usize,
     pub wall_s: f64,
 }
@@ -136,8 +136,12 @@ pub struct ProbeReport {
     /// `rungs` (--idle) or `find` (--find).
     pub mode: String,
     pub rungs: Vec<Rung>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `--find`: the search's own figures.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub search: Option<Search>,
+    /// `--find`: every test the search made, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub tests: Vec<ConnResult>,
     pub cutoff: Cutoff,
     pub verdict: Verdict,
     pub verdict_reason: String,

@@ -2,8 +2,128 @@
 //! environment, from server facts, probe measurements and declared limits; and
 //! a CI guard comparing the app's current settings with them.
 
+pub mod frameworks;
 pub mod hosting;
+pub mod input;
 pub mod model;
 pub mod rules;
 
 pub use model::*;
+
+use crate::finding::{Finding, Summary};
+use serde::{Deserialize, Serialize};
+
+/// `--check` results: the app's settings as understood, and what is unsafe.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub given: Vec<(String, String)>,
+    pub current: Current,
+    pub findings: Vec<Finding>,
+}
+
+/// The whole `recommend` result (also its `--format json` document).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecommendReport {
+    pub schema_version: u32,
+    pub tool: crate::report::Tool,
+    pub command: String,
+    pub framework: Framework,
+    /// Where the facts came from (live server, saved reports, flags).
+    pub sources: Vec<String>,
+    pub topology: Topology,
+    pub recommendation: Recommendation,
+    pub config: FrameworkConfig,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub check: Option<CheckResult>,
+    /// The recommendation's own findings, then the check's.
+    pub findings: Vec<Finding>,
+    pub summary: Summary,
+}
+
+/// Runs the rules, renders the framework's configuration, and checks the
+/// app's current settings when given. Pure.
+pub fn build_report(
+    inputs: &Inputs,
+    sources: Vec<String>,
+    check: Option<Vec<(String, String)>>,
+) -> Result<RecommendReport, String> {
+    let recommendation = rules::recommend(inputs);
+    let config = frameworks::render(inputs.framework, &recommendation, &inputs.topology);
+    let check = match check {
+        Some(given) => {
+            let current = frameworks::current_from_check(inputs.framework, &given)?;
+            let findings = rules::check(
+                &current,
+                &recommendation,
+                inputs,
+                &rules::check_names(inputs.framework),
+            );
+            Some(CheckResult {
+                given,
+                current,
+                findings,
+            })
+        }
+        None => None,
+    };
+    let mut findings = recommendation.findings.clone();
+    if let Some(c) = &check {
+        findings.extend(c.findings.iter().cloned());
+    }
+    Ok(RecommendReport {
+        schema_version: crate::report::SCHEMA_VERSION,
+        tool: crate::report::Tool::current(),
+        command: "recommend".into(),
+        framework: inputs.framework,
+        sources,
+        topology: inputs.topology,
+        summary: Summary::of(&findings),
+        recommendation,
+        config,
+        check,
+        findings,
+    })
+}
+
+/// Parses `KEY=VALUE,KEY=VALUE` (values may not contain commas).
+pub fn parse_check(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((k, v)) = part.split_once('=') else {
+            let shown: String = part.chars().take(40).collect();
+            return Err(format!("'{shown}' is not KEY=VALUE"));
+        };
+        let key = k.trim();
+        if key.is_empty() {
+            return Err("a --check entry has an empty key".into());
+        }
+        out.push((key.to_string(), v.trim().to_string()));
+    }
+    if out.is_empty() {
+        return Err("--check names no settings".into());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_syntax() {
+        assert_eq!(
+            parse_check("pool_recycle=3600, pool_pre_ping=false").unwrap(),
+            vec![
+                ("pool_recycle".to_string(), "3600".to_string()),
+                ("pool_pre_ping".to_string(), "false".to_string())
+            ]
+        );
+        assert!(
+            parse_check("pool_recycle")
+                .unwrap_err()
+                .contains("not KEY=VALUE")
+        );
+        assert!(parse_check("=5").is_err());
+        assert!(parse_check(" , ").is_err());
+    }
+}

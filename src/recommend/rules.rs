@@ -443,6 +443,18 @@ pub struct CheckKeys {
     pub read_timeout: &'static str,
 }
 
+/// A few words naming where a limit came from, for one-line messages.
+pub fn short_label(c: &LimitCandidate) -> String {
+    match c.source {
+        LimitSource::SessionWaitTimeout => "the server's wait_timeout".into(),
+        LimitSource::MeasuredCutoff => "measured by poolcheck probe".into(),
+        LimitSource::Declared => "--idle-limit".into(),
+        LimitSource::Hosting => {
+            format!("{} preset", c.detail.split(' ').next().unwrap_or("hosting"))
+        }
+    }
+}
+
 /// The framework's own names for recycle, pre-ping and read timeout.
 pub fn check_names(fw: Framework) -> CheckKeys {
     let (recycle, pre_ping, read_timeout) = match fw {

@@ -3,6 +3,7 @@
 
 mod probe_table;
 mod progress;
+mod recommend_table;
 mod table;
 
 pub use probe_table::render_probe_table;
@@ -65,6 +66,38 @@ pub fn render_probe(
     match opts.format {
         FormatArg::Json => write_json(report, out),
         FormatArg::Table => render_probe_table(report, opts, out),
+    }
+}
+
+/// Renders a recommendation in the chosen format.
+pub fn render_recommend(
+    report: &crate::recommend::RecommendReport,
+    opts: &RenderOpts,
+    out: &mut dyn Write,
+) -> Result<()> {
+    match opts.format {
+        FormatArg::Json => write_json(report, out),
+        FormatArg::Table => recommend_table::render_recommend_table(report, opts, out),
+    }
+}
+
+/// `recommend --list-hosting`.
+pub fn render_hosting(
+    presets: &[crate::recommend::hosting::Preset],
+    opts: &RenderOpts,
+    out: &mut dyn Write,
+) -> Result<()> {
+    match opts.format {
+        FormatArg::Json => write_json(
+            &serde_json::json!({
+                "schema_version": SCHEMA_VERSION,
+                "tool": Tool::current(),
+                "command": "recommend --list-hosting",
+                "presets": presets,
+            }),
+            out,
+        ),
+        FormatArg::Table => recommend_table::render_hosting_table(presets, opts, out),
     }
 }
 

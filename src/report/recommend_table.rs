@@ -1,0 +1,118 @@
+//! The recommendation as text: the limit and where it came from, the
+//! framework's configuration ready to paste, the reasons, notes and findings.
+
+use super::RenderOpts;
+use super::table::{new_table, render_findings};
+use crate::db::sanitize;
+use crate::recommend::{PoolPlan, RecommendReport};
+use anyhow::Result;
+use std::io::Write;
+
+pub fn render_recommend_table(
+    r: &RecommendReport,
+    opts: &RenderOpts,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let rec = &r.recommendation;
+    writeln!(out, "poolcheck recommend for {}", r.framework.name())?;
+    if !r.sources.is_empty() {
+        writeln!(out, "facts from: {}", sanitize(&r.sources.join("; ")))?;
+    }
+    writeln!(
+        out,
+        "topology: {} instance(s) x {} process(es) x {} concurrent request(s), {} connections kept in reserve",
+        r.topology.instances, r.topology.processes, r.topology.threads, r.topology.reserve
+    )?;
+    match &rec.limit {
+        Some(l) => writeln!(
+            out,
+            "idle limit: {:.0} s, set by {}",
+            l.seconds,
+            sanitize(&l.detail)
+        )?,
+        None => writeln!(
+            out,
+            "idle limit: unknown (assuming the 28800 s server default)"
+        )?,
+    }
+    for c in rec
+        .candidates
+        .iter()
+        .filter(|c| Some(*c) != rec.limit.as_ref())
+    {
+        writeln!(
+            out,
+            "  also considered: {:.0} s, {}",
+            c.seconds,
+            sanitize(&c.detail)
+        )?;
+    }
+    if rec.silent_drop {
+        writeln!(
+            out,
+            "silent drop: yes, so driver read timeouts and TCP keepalive are essential"
+        )?;
+    }
+    writeln!(
+        out,
+        "\n# {} configuration\n{}",
+        r.framework.name(),
+        r.config.snippet.trim_end()
+    )?;
+    if let PoolPlan::DoesNotFit {
+        needed,
+        budget,
+        options,
+    } = &rec.pool
+    {
+        writeln!(
+            out,
+            "\nThe connection budget cannot hold this topology: {needed} connections needed, {budget} available. Options:"
+        )?;
+        for o in options {
+            writeln!(out, "  - {o}")?;
+        }
+    }
+    if !rec.notes.is_empty() {
+        writeln!(out, "\nNotes")?;
+        for n in &rec.notes {
+            writeln!(out, "  - {}", sanitize(n))?;
+        }
+    }
+    if let Some(check) = &r.check {
+        let given: Vec<String> = check
+            .given
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        writeln!(
+            out,
+            "\nCheck of the current settings: {}",
+            sanitize(&given.join(", "))
+        )?;
+        if check.findings.is_empty() {
+            writeln!(out, "  safe for this path")?;
+        }
+    }
+    render_findings(&r.findings, &[], opts, out)
+}
+
+pub fn render_hosting_table(
+    presets: &[crate::recommend::hosting::Preset],
+    opts: &RenderOpts,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let mut t = new_table(opts);
+    t.set_header(["preset", "idle limit", "silent", "behaviour", "source"]);
+    for p in presets {
+        t.add_row([
+            p.name.to_string(),
+            format!("{} s", p.limit_s),
+            if p.silent { "yes" } else { "no" }.to_string(),
+            p.behaviour.to_string(),
+            p.source.to_string(),
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    Ok(())
+}
