@@ -7,3 +7,4 @@ mod common;
 mod inspect;
 mod probe;
 mod proxy;
+mod sqlalchemy_proof;

@@ -1,5 +1,6 @@
 //! Test helpers: a hermetic `poolcheck` command and the throwaway MariaDB.
 
+pub mod python;
 pub mod sandbox;
 
 pub use sandbox::Sandbox;
