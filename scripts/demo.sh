@@ -38,5 +38,15 @@ echo "   (poolcheck proxy on 127.0.0.1:$proxy_port)"
 echo
 "$poolcheck" probe --no-defaults --idle 2s,4s --connections 2 --io-timeout 2s --reconnects 5 \
   "mysql://root@127.0.0.1:$proxy_port/" || true
+
+echo
+echo "== poolcheck recommend for that path (Flask-SQLAlchemy; 2 hosts x 4 workers x 8 threads)"
+echo "   from: poolcheck inspect --format json, and poolcheck probe --format json through the middlebox"
+echo
+"$poolcheck" inspect --no-defaults --format json --fail-on never "$url" >"$dir/inspect.json"
+"$poolcheck" probe --no-defaults --idle 2s,4s --connections 1 --io-timeout 2s --reconnects 0 --format json \
+  --fail-on never "mysql://root@127.0.0.1:$proxy_port/" >"$dir/probe.json"
+"$poolcheck" recommend --framework flask-sqlalchemy --instances 2 --processes 4 --threads 8 \
+  --from "$dir/inspect.json" --from "$dir/probe.json" || true
 kill "$proxy_pid" 2>/dev/null || true
 wait "$proxy_pid" 2>/dev/null || true

@@ -37,21 +37,17 @@ pub enum Command {
     Proxy(ProxyArgs),
 }
 
-const PROBE_AFTER_HELP: &str = "\
-Examples:
+const PROBE_AFTER_HELP: &str = concat!(
+    "Examples:
   poolcheck probe --idle 300s mysql://app@db:3306/
   poolcheck probe --idle 60s,120s,300s --connections 2
   poolcheck probe --idle 400s --session-wait-timeout 3600   # look past a short server limit
 
 Outcomes: alive, server-error CODE (e.g. 4031), closed (FIN), reset (RST),
 blackholed (no answer within --io-timeout), error. Verdict: server, middlebox or none.
-Ctrl-C or SIGTERM closes every probe connection and prints a partial report (exit 130).
-
-Exit codes:
-  0    ran; no finding at or above --fail-on
-  1    ran; at least one finding at or above --fail-on
-  2    could not run (usage, connect, authentication, privilege, timeout)
-  130  interrupted (Ctrl-C / SIGTERM)";
+Ctrl-C or SIGTERM closes every probe connection and prints a partial report (exit 130).\n\n",
+    crate::exit_codes_help!()
+);
 
 /// `poolcheck probe`.
 #[derive(Debug, Args)]
@@ -103,7 +99,8 @@ $POOLCHECK_URL / $DATABASE_URL without --from), from saved reports (--from), and
 Exit codes:
   0    ran; no finding at or above --fail-on
   1    ran; at least one finding at or above --fail-on (with --check: an unsafe setting)
-  2    could not run (usage, connect, authentication, privilege, timeout)";
+  2    could not run (usage, connect, authentication, privilege, timeout)
+  130  interrupted (Ctrl-C / SIGTERM)";
 
 /// `poolcheck recommend`.
 #[derive(Debug, Args)]
@@ -233,17 +230,13 @@ pub enum OnIdleArg {
     Blackhole,
 }
 
-const INSPECT_AFTER_HELP: &str = "\
-Examples:
+const INSPECT_AFTER_HELP: &str = concat!(
+    "Examples:
   poolcheck inspect mysql://app@db.internal:3306/shop
   DATABASE_URL=mysql+pymysql://app:pw@db/shop poolcheck inspect --format json
-  poolcheck inspect --host 127.0.0.1 --user app --password-env DB_PASSWORD --fail-on crit
-
-Exit codes:
-  0    ran; no finding at or above --fail-on
-  1    ran; at least one finding at or above --fail-on
-  2    could not run (usage, connect, authentication, privilege, timeout)
-  130  interrupted (Ctrl-C / SIGTERM)";
+  poolcheck inspect --host 127.0.0.1 --user app --password-env DB_PASSWORD --fail-on crit\n\n",
+    crate::exit_codes_help!()
+);
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {

@@ -30,13 +30,20 @@ impl ExitStatus {
     }
 }
 
-/// The exit-code table shown in `--help`.
-pub const EXIT_CODES_HELP: &str = "\
-Exit codes:
+/// The exit-code table shown in `--help`, as a literal so help texts can
+/// `concat!` it.
+#[macro_export]
+macro_rules! exit_codes_help {
+    () => {
+        "Exit codes:
   0    ran; no finding at or above --fail-on
   1    ran; at least one finding at or above --fail-on
   2    could not run (usage, connect, authentication, privilege, timeout)
-  130  interrupted (Ctrl-C / SIGTERM)";
+  130  interrupted (Ctrl-C / SIGTERM)"
+    };
+}
+
+pub const EXIT_CODES_HELP: &str = exit_codes_help!();
 
 #[cfg(test)]
 mod tests {

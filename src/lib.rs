@@ -57,9 +57,7 @@ fn run_inspect(args: &InspectArgs, env: &Environment, term: &Terminal) -> Result
         ..target_info(&spec)
     };
     let report = inspect::inspect(&mut session, target)?;
-    let mut buf = Vec::new();
-    report::render_inspect(&report, &out.render, &mut buf)?;
-    report::emit_stdout(&buf)?;
+    report::emit(&report, &out.render)?;
     Ok(finding::status_for(&report.findings, out.fail_on))
 }
 
@@ -92,9 +90,7 @@ fn run_probe(args: &ProbeArgs, env: &Environment, term: &Terminal) -> Result<Exi
         bar.update(elapsed, msg)
     })?;
     bar.finish();
-    let mut buf = Vec::new();
-    report::render_probe(&report, &out.render, &mut buf)?;
-    report::emit_stdout(&buf)?;
+    report::emit(&report, &out.render)?;
     if report.interrupted {
         return Ok(ExitStatus::Interrupted);
     }
@@ -104,9 +100,7 @@ fn run_probe(args: &ProbeArgs, env: &Environment, term: &Terminal) -> Result<Exi
 fn run_recommend(args: &RecommendArgs, env: &Environment, term: &Terminal) -> Result<ExitStatus> {
     let out = Output::resolve(&args.output, term);
     if args.list_hosting {
-        let mut buf = Vec::new();
-        report::render_hosting(recommend::hosting::PRESETS, &out.render, &mut buf)?;
-        report::emit_stdout(&buf)?;
+        report::emit(&report::HostingList::all(), &out.render)?;
         return Ok(ExitStatus::Clean);
     }
     let mut inputs = config::resolve_recommend(args)?;
@@ -162,9 +156,7 @@ fn run_recommend(args: &RecommendArgs, env: &Environment, term: &Terminal) -> Re
             ),
         )
     })?;
-    let mut buf = Vec::new();
-    report::render_recommend(&report, &out.render, &mut buf)?;
-    report::emit_stdout(&buf)?;
+    report::emit(&report, &out.render)?;
     Ok(finding::status_for(&report.findings, out.fail_on))
 }
 
@@ -244,8 +236,6 @@ fn run_proxy(args: &ProxyArgs, term: &Terminal) -> Result<ExitStatus> {
     let stats = server
         .run(stop, &log)
         .map_err(|e| anyhow::Error::new(e).context("the proxy stopped on an I/O error"))?;
-    let mut buf = Vec::new();
-    report::render_proxy_stats(&stats, &out.render, &mut buf)?;
-    report::emit_stdout(&buf)?;
+    report::emit(&report::ProxySummary::new(stats), &out.render)?;
     Ok(ExitStatus::Interrupted)
 }

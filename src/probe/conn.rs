@@ -168,6 +168,38 @@ pub fn threads_on_server(
         .collect())
 }
 
+/// After a test batch: asks the server which dead probes' threads it still
+/// holds, marks each result, and records the deaths (and zombies) for the verdict.
+pub fn record_deaths(
+    spec: &ConnectSpec,
+    io_timeout: Duration,
+    results: &mut [ConnResult],
+    deaths: &mut Vec<super::verdict::DeathCheck>,
+    zombies: &mut Vec<u32>,
+) -> Result<()> {
+    let dead: Vec<u32> = results
+        .iter()
+        .filter(|r| r.outcome.is_death())
+        .map(|r| r.connection_id)
+        .collect();
+    if dead.is_empty() {
+        return Ok(());
+    }
+    let still = threads_on_server(spec, io_timeout, &dead)?;
+    for r in results.iter_mut().filter(|r| r.outcome.is_death()) {
+        let on_server = still.contains(&r.connection_id);
+        r.thread_on_server = Some(on_server);
+        deaths.push(super::verdict::DeathCheck {
+            outcome: r.outcome.clone(),
+            thread_on_server: on_server,
+        });
+        if on_server {
+            zombies.push(r.connection_id);
+        }
+    }
+    Ok(())
+}
+
 /// Sleeps until `deadline` in small steps; false when interrupted.
 pub fn wait_until(deadline: Instant, stop: &AtomicBool, mut tick: impl FnMut()) -> bool {
     loop {

@@ -2,7 +2,7 @@
 //! real clock. The planner decides when to open and test; this module does it,
 //! records what happened, and checks dead probes' threads on the server.
 
-use super::conn::{threads_on_server, wait_until, ProbeConn, ProbeConnOptions};
+use super::conn::{record_deaths, wait_until, ProbeConn, ProbeConnOptions};
 use super::model::{ConnResult, Outcome, Search};
 use super::planner::{Action, ConnId, Planner, PlannerConfig, Verdict as Seen};
 use super::rungs::{human, test_all};
@@ -141,32 +141,17 @@ fn test_batch(
         .unzip();
     let mut results = test_all(&mut batch);
     let answered_at = started.elapsed();
-    let dead_ids: Vec<u32> = results.iter().filter(|r| r.outcome.is_death()).map(|r| r.connection_id).collect();
-    let still = if dead_ids.is_empty() {
-        Vec::new()
-    } else {
-        threads_on_server(spec, opts.io_timeout, &dead_ids)?
-    };
-    for ((id, conn), result) in order.into_iter().zip(batch).zip(results.iter_mut()) {
+    for ((id, conn), result) in order.into_iter().zip(batch).zip(results.iter()) {
         let alive = result.outcome == Outcome::Alive;
-        // An unexplained error makes the connection unusable: the planner must
-        // stop counting on it, but it is not a death at that age either.
+        // An unexplained error makes the connection unusable too: the planner
+        // stops counting on it (the cutoff itself ignores such results).
         let seen = if alive { Seen::Alive } else { Seen::Dead };
         planner.tested(id, sent_at, seen, answered_at);
         if alive {
             conns.insert(id, conn);
-        } else if result.outcome.is_death() {
-            let on_server = still.contains(&result.connection_id);
-            result.thread_on_server = Some(on_server);
-            run.deaths.push(DeathCheck {
-                outcome: result.outcome.clone(),
-                thread_on_server: on_server,
-            });
-            if on_server {
-                run.zombies.push(result.connection_id);
-            }
         }
     }
+    record_deaths(spec, opts.io_timeout, &mut results, &mut run.deaths, &mut run.zombies)?;
     run.tests.extend(results);
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! held at the same time, so the wall time is the longest rung, not the sum.
 
 use super::Progress;
-use super::conn::{ProbeConn, ProbeConnOptions, threads_on_server, wait_until};
+use super::conn::{ProbeConn, ProbeConnOptions, record_deaths, wait_until};
 use super::model::{ConnResult, Rung};
 use super::verdict::DeathCheck;
 use crate::target::ConnectSpec;
@@ -77,27 +77,13 @@ pub fn run_rungs(
             break;
         }
         let mut results: Vec<ConnResult> = test_all(pool);
-        let dead: Vec<u32> = results
-            .iter()
-            .filter(|r| r.outcome.is_death())
-            .map(|r| r.connection_id)
-            .collect();
-        if !dead.is_empty() {
-            let still = threads_on_server(spec, opts.io_timeout, &dead)?;
-            for r in results.iter_mut() {
-                if r.outcome.is_death() {
-                    let on_server = still.contains(&r.connection_id);
-                    r.thread_on_server = Some(on_server);
-                    run.deaths.push(DeathCheck {
-                        outcome: r.outcome.clone(),
-                        thread_on_server: on_server,
-                    });
-                    if on_server {
-                        run.zombies.push(r.connection_id);
-                    }
-                }
-            }
-        }
+        record_deaths(
+            spec,
+            opts.io_timeout,
+            &mut results,
+            &mut run.deaths,
+            &mut run.zombies,
+        )?;
         run.rungs.push(Rung {
             idle_s: idle.as_secs_f64(),
             connections: results,

@@ -180,6 +180,13 @@ pub fn recommend(inputs: &Inputs) -> Recommendation {
     ));
 
     let needed = t.instances * t.processes * t.threads;
+    let pool_size_reason = reason(
+        "pool_size",
+        format!(
+            "{}: one connection per concurrent request ({} threads per process)",
+            t.threads, t.threads
+        ),
+    );
     let pool = match budget(inputs) {
         Some(b) if needed > b => {
             let mut options = vec![
@@ -227,13 +234,7 @@ pub fn recommend(inputs: &Inputs) -> Recommendation {
             let per_process = b / (t.instances * t.processes).max(1);
             let max_overflow = per_process.saturating_sub(t.threads).min(t.threads);
             let total = t.instances * t.processes * (t.threads + max_overflow);
-            reasons.push(reason(
-                "pool_size",
-                format!(
-                    "{}: one connection per concurrent request ({} threads per process)",
-                    t.threads, t.threads
-                ),
-            ));
+            reasons.push(pool_size_reason);
             reasons.push(reason(
                 "max_overflow",
                 format!(
@@ -249,13 +250,7 @@ pub fn recommend(inputs: &Inputs) -> Recommendation {
             }
         }
         None => {
-            reasons.push(reason(
-                "pool_size",
-                format!(
-                    "{}: one connection per concurrent request ({} threads per process)",
-                    t.threads, t.threads
-                ),
-            ));
+            reasons.push(pool_size_reason);
             reasons.push(reason(
                 "max_overflow",
                 "0: no server facts to size a burst allowance against (give a target or --from inspect.json)".into(),

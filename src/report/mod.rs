@@ -45,86 +45,100 @@ pub struct RenderOpts {
     pub wrap: bool,
 }
 
-/// Renders an inspect report in the chosen format.
-pub fn render_inspect(
-    report: &InspectReport,
-    opts: &RenderOpts,
-    out: &mut dyn Write,
-) -> Result<()> {
-    match opts.format {
-        FormatArg::Json => write_json(report, out),
-        FormatArg::Table => render_inspect_table(report, opts, out),
+/// A result that can be written as a table or as JSON.
+pub trait Render: Serialize {
+    fn write_table(&self, opts: &RenderOpts, out: &mut dyn Write) -> Result<()>;
+}
+
+impl Render for InspectReport {
+    fn write_table(&self, opts: &RenderOpts, out: &mut dyn Write) -> Result<()> {
+        render_inspect_table(self, opts, out)
     }
 }
 
-/// Renders a probe report in the chosen format.
-pub fn render_probe(
-    report: &crate::probe::ProbeReport,
-    opts: &RenderOpts,
-    out: &mut dyn Write,
-) -> Result<()> {
-    match opts.format {
-        FormatArg::Json => write_json(report, out),
-        FormatArg::Table => render_probe_table(report, opts, out),
+impl Render for crate::probe::ProbeReport {
+    fn write_table(&self, opts: &RenderOpts, out: &mut dyn Write) -> Result<()> {
+        render_probe_table(self, opts, out)
     }
 }
 
-/// Renders a recommendation in the chosen format.
-pub fn render_recommend(
-    report: &crate::recommend::RecommendReport,
-    opts: &RenderOpts,
-    out: &mut dyn Write,
-) -> Result<()> {
-    match opts.format {
-        FormatArg::Json => write_json(report, out),
-        FormatArg::Table => recommend_table::render_recommend_table(report, opts, out),
+impl Render for crate::recommend::RecommendReport {
+    fn write_table(&self, opts: &RenderOpts, out: &mut dyn Write) -> Result<()> {
+        recommend_table::render_recommend_table(self, opts, out)
     }
+}
+
+/// Renders a result in the chosen format.
+pub fn render(result: &impl Render, opts: &RenderOpts, out: &mut dyn Write) -> Result<()> {
+    match opts.format {
+        FormatArg::Json => write_json(result, out),
+        FormatArg::Table => result.write_table(opts, out),
+    }
+}
+
+/// Renders a whole result first, then writes it to stdout in one piece, so an
+/// error while rendering never leaves half a document behind.
+pub fn emit(result: &impl Render, opts: &RenderOpts) -> Result<()> {
+    let mut buf = Vec::new();
+    render(result, opts, &mut buf)?;
+    emit_stdout(&buf)
 }
 
 /// `recommend --list-hosting`.
-pub fn render_hosting(
-    presets: &[crate::recommend::hosting::Preset],
-    opts: &RenderOpts,
-    out: &mut dyn Write,
-) -> Result<()> {
-    match opts.format {
-        FormatArg::Json => write_json(
-            &serde_json::json!({
-                "schema_version": SCHEMA_VERSION,
-                "tool": Tool::current(),
-                "command": "recommend --list-hosting",
-                "presets": presets,
-            }),
-            out,
-        ),
-        FormatArg::Table => recommend_table::render_hosting_table(presets, opts, out),
+#[derive(Serialize)]
+pub struct HostingList {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub command: &'static str,
+    pub presets: &'static [crate::recommend::hosting::Preset],
+}
+
+impl HostingList {
+    pub fn all() -> HostingList {
+        HostingList {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool::current(),
+            command: "recommend --list-hosting",
+            presets: crate::recommend::hosting::PRESETS,
+        }
+    }
+}
+
+impl Render for HostingList {
+    fn write_table(&self, opts: &RenderOpts, out: &mut dyn Write) -> Result<()> {
+        recommend_table::render_hosting_table(self.presets, opts, out)
     }
 }
 
 /// The proxy's closing summary.
-pub fn render_proxy_stats(
-    stats: &crate::proxy::ProxyStats,
-    opts: &RenderOpts,
-    out: &mut dyn Write,
-) -> Result<()> {
-    match opts.format {
-        FormatArg::Json => write_json(
-            &serde_json::json!({
-                "schema_version": SCHEMA_VERSION,
-                "tool": Tool::current(),
-                "command": "proxy",
-                "stats": stats,
-            }),
-            out,
-        ),
-        FormatArg::Table => {
-            writeln!(
-                out,
-                "proxy stopped: {} flows, {} ended at the idle cutoff, {} refused, at most {} at once",
-                stats.flows_total, stats.flows_killed, stats.flows_refused, stats.max_concurrent
-            )?;
-            Ok(())
+#[derive(Serialize)]
+pub struct ProxySummary {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub command: &'static str,
+    pub stats: crate::proxy::ProxyStats,
+}
+
+impl ProxySummary {
+    pub fn new(stats: crate::proxy::ProxyStats) -> ProxySummary {
+        ProxySummary {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool::current(),
+            command: "proxy",
+            stats,
         }
+    }
+}
+
+impl Render for ProxySummary {
+    fn write_table(&self, _opts: &RenderOpts, out: &mut dyn Write) -> Result<()> {
+        let s = &self.stats;
+        writeln!(
+            out,
+            "proxy stopped: {} flows, {} ended at the idle cutoff, {} refused, at most {} at once",
+            s.flows_total, s.flows_killed, s.flows_refused, s.max_concurrent
+        )?;
+        Ok(())
     }
 }
 

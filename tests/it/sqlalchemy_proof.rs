@@ -6,7 +6,7 @@
 //! recommended read timeout.
 
 use crate::common::python::python;
-use crate::common::{poolcheck, Sandbox};
+use crate::common::{Sandbox, poolcheck};
 use crate::proxy::{start_proxy, terminate};
 use poolcheck::recommend::RecommendReport;
 use std::io::Write;
@@ -36,9 +36,15 @@ fn run_app(url: &str, settings: &serde_json::Value) -> AppRun {
         if child.try_wait().unwrap().is_some() {
             let out = child.wait_with_output().unwrap();
             let line = String::from_utf8_lossy(&out.stdout);
-            let value = serde_json::from_str(line.trim())
-                .unwrap_or_else(|e| panic!("{e}: stdout {line:?} stderr {}", String::from_utf8_lossy(&out.stderr)));
-            return AppRun { result: Some(value) };
+            let value = serde_json::from_str(line.trim()).unwrap_or_else(|e| {
+                panic!(
+                    "{e}: stdout {line:?} stderr {}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            });
+            return AppRun {
+                result: Some(value),
+            };
         }
         if started.elapsed() > GIVE_UP {
             let _ = child.kill();
@@ -53,23 +59,65 @@ fn run_app(url: &str, settings: &serde_json::Value) -> AppRun {
 /// exactly as recommend printed them.
 fn recommended(url: &str) -> (RecommendReport, serde_json::Value) {
     let probe = poolcheck()
-        .args(["probe", "--no-defaults", "--format", "json", "--idle", "2s,4s", "--connections", "1"])
-        .args(["--reconnects", "0", "--io-timeout", "2s", "--fail-on", "never", url])
+        .args([
+            "probe",
+            "--no-defaults",
+            "--format",
+            "json",
+            "--idle",
+            "2s,4s",
+            "--connections",
+            "1",
+        ])
+        .args([
+            "--reconnects",
+            "0",
+            "--io-timeout",
+            "2s",
+            "--fail-on",
+            "never",
+            url,
+        ])
         .output()
         .unwrap();
-    assert_eq!(probe.status.code(), Some(0), "{}", String::from_utf8_lossy(&probe.stderr));
+    assert_eq!(
+        probe.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&probe.stderr)
+    );
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("poolcheck"));
     let mut child = cmd
-        .args(["recommend", "--from", "-", "--framework", "sqlalchemy", "--format", "json", "--fail-on", "never"])
+        .args([
+            "recommend",
+            "--from",
+            "-",
+            "--framework",
+            "sqlalchemy",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ])
         .env_clear()
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(&probe.stdout).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&probe.stdout)
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: RecommendReport = serde_json::from_slice(&out.stdout).unwrap();
     let settings: serde_json::Map<String, serde_json::Value> = report
         .config
@@ -105,9 +153,14 @@ fn prove(mode: &[&str]) {
     let (report, settings) = recommended(&probe_url);
     let rec = &report.recommendation;
     assert!(rec.recycle_s < 3, "{rec:?}");
-    let fixed = run_app(&url, &settings).result.expect("the recommended settings never hang");
+    let fixed = run_app(&url, &settings)
+        .result
+        .expect("the recommended settings never hang");
     assert_eq!(fixed["ok"], true, "{fixed} with {settings}");
-    assert!(fixed["elapsed_s"].as_f64().unwrap() < rec.read_timeout_s as f64, "{fixed}");
+    assert!(
+        fixed["elapsed_s"].as_f64().unwrap() < rec.read_timeout_s as f64,
+        "{fixed}"
+    );
     let (code, _) = terminate(proxy);
     assert_eq!(code, 130);
 }

@@ -20,9 +20,18 @@ pub fn python() -> &'static PathBuf {
                 .arg(&dir)
                 .status()
                 .expect("python3 runs (install it: apt-get install python3 python3-venv)");
-            assert!(status.success(), "python3 -m venv failed (apt-get install python3-venv)");
+            assert!(
+                status.success(),
+                "python3 -m venv failed (apt-get install python3-venv)"
+            );
             let out = Command::new(&python)
-                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                ])
                 .args(REQUIREMENTS)
                 .output()
                 .expect("pip ran");
