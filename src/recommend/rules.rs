@@ -39,7 +39,7 @@ pub fn candidates(inputs: &Inputs, notes: &mut Vec<String>) -> Vec<LimitCandidat
         if inputs.framework == Framework::Rails {
             notes.push(format!(
                 "Rails' MySQL adapter sets SESSION wait_timeout = 2147483 on every connection, so the server's {wait} s \
-                 wait_timeout does not apply to it (unless database.yml sets variables: wait_timeout)"
+                 wait_timeout does not apply to it (unless database.yml sets its own top-level wait_timeout:)"
             ));
         } else {
             out.push(LimitCandidate {
@@ -354,7 +354,7 @@ pub fn check(
     let which = rec
         .limit
         .as_ref()
-        .map_or("assumed default".to_string(), |l| l.detail.clone());
+        .map_or("assumed default".to_string(), short_label);
     // A pool closes a connection at its max age or its max idle time, whichever comes first.
     let longest_idle = match (current.recycle_s, current.idle_timeout_s) {
         (Some(a), Some(b)) => Some(a.min(b)),

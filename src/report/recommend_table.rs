@@ -73,12 +73,6 @@ pub fn render_recommend_table(
             writeln!(out, "  - {o}")?;
         }
     }
-    if !rec.notes.is_empty() {
-        writeln!(out, "\nNotes")?;
-        for n in &rec.notes {
-            writeln!(out, "  - {}", sanitize(n))?;
-        }
-    }
     if let Some(check) = &r.check {
         let given: Vec<String> = check
             .given

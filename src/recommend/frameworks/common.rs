@@ -1,0 +1,359 @@
+//! Pieces every renderer shares: the snippet builder, the header (limit,
+//! topology, pool budget), and the one-line reasons with their fallbacks.
+
+use crate::recommend::model::{
+    Framework, FrameworkConfig, PoolPlan, Recommendation, Setting, Topology,
+};
+use serde_json::Value;
+
+/// Builds a snippet line by line and records each setting next to the line
+/// that sets it, so the snippet and `settings` cannot drift apart.
+pub(super) struct Out {
+    framework: Framework,
+    language: &'static str,
+    /// The line-comment marker ("#" or "//"). Only line comments are used:
+    /// a newline is the one thing that can end them, and `clean` removes it.
+    mark: &'static str,
+    lines: Vec<String>,
+    settings: Vec<Setting>,
+}
+
+impl Out {
+    pub(super) fn new(framework: Framework, language: &'static str, mark: &'static str) -> Out {
+        Out {
+            framework,
+            language,
+            mark,
+            lines: Vec::new(),
+            settings: Vec::new(),
+        }
+    }
+
+    pub(super) fn comment(&mut self, indent: &str, text: &str) {
+        let line = format!("{indent}{} {}", self.mark, clean(text));
+        self.lines.push(line.trim_end().to_string());
+    }
+
+    pub(super) fn code(&mut self, line: impl Into<String>) {
+        self.lines.push(line.into());
+    }
+
+    pub(super) fn blank(&mut self) {
+        self.lines.push(String::new());
+    }
+
+    /// Records a setting without writing a line (for values that share one
+    /// line, such as DSN or URL parameters).
+    pub(super) fn record(&mut self, key: &str, value: impl Into<Value>, reason: &str) {
+        self.settings.push(Setting {
+            key: key.to_string(),
+            value: value.into(),
+            reason: clean(reason),
+        });
+    }
+
+    /// The reason as a comment, then the code line, and the setting as data.
+    pub(super) fn set(
+        &mut self,
+        indent: &str,
+        reason: &str,
+        line: impl Into<String>,
+        key: &str,
+        value: impl Into<Value>,
+    ) {
+        self.comment(indent, reason);
+        self.code(line);
+        self.record(key, value, reason);
+    }
+
+    pub(super) fn finish(self) -> FrameworkConfig {
+        let mut snippet = self.lines.join("\n");
+        snippet.push('\n');
+        FrameworkConfig {
+            framework: self.framework,
+            language: self.language.to_string(),
+            snippet,
+            settings: self.settings,
+        }
+    }
+}
+
+/// Text safe inside a line comment of any of the snippet languages: no
+/// newlines or control characters (they would turn the rest into code), and
+/// ASCII for the common typographic characters, because some config formats
+/// (Java .properties) are not read as UTF-8.
+pub(super) fn clean(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => {}
+            '×' => out.push('x'),
+            '—' | '–' | '−' => out.push('-'),
+            '≤' => out.push_str("<="),
+            '≥' => out.push_str(">="),
+            '≈' => out.push('~'),
+            '‘' | '’' => out.push('\''),
+            '“' | '”' => out.push('"'),
+            '…' => out.push_str("..."),
+            '→' => out.push_str("->"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Seconds for display: whole numbers without a fraction.
+pub(super) fn secs(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{}", value as i64)
+    } else {
+        format!("{value:.1}")
+    }
+}
+
+/// The rules' reason for a framework-neutral setting, or `fallback` when the
+/// rules gave none.
+pub(super) fn reason(rec: &Recommendation, setting: &str, fallback: &str) -> String {
+    let r = rec.reason(setting).trim();
+    if r.is_empty() {
+        fallback.to_string()
+    } else {
+        r.to_string()
+    }
+}
+
+/// `base` followed by `; extra` (for framework-specific facts).
+pub(super) fn and(base: String, extra: &str) -> String {
+    if extra.is_empty() {
+        base
+    } else {
+        format!("{base}; {extra}")
+    }
+}
+
+/// What a silent path costs without read/write timeouts, as each driver
+/// experiences it.
+#[derive(Clone, Copy)]
+pub(super) enum Hang {
+    /// The pool pings at checkout, and the ping itself blocks.
+    PrePing,
+    /// No blocking ping at checkout; the query is what blocks.
+    Query,
+}
+
+const SILENT: &str = "essential: this path drops idle connections silently";
+
+/// Reason for a read or write timeout: the rules' reason, marked essential
+/// when the path drops silently (that is when a missing timeout hurts most).
+pub(super) fn timeout_reason(rec: &Recommendation, setting: &str, hang: Hang) -> String {
+    let fallback = match setting {
+        "read_timeout" => "bounds a read from a dead connection; keep it above your slowest query",
+        _ => "bounds a write to a dead connection",
+    };
+    let base = reason(rec, setting, fallback);
+    if !rec.silent_drop {
+        return base;
+    }
+    let cost = match hang {
+        Hang::PrePing => "without them pre-ping hangs ~15 minutes",
+        Hang::Query => {
+            "without them a query on a dropped connection hangs ~15 minutes (TCP retransmission)"
+        }
+    };
+    // The rules may already say either part; add only what is missing.
+    match (base.contains("essential"), base.contains("15 minutes")) {
+        (false, false) => format!("{base}; {SILENT}, and {cost}"),
+        (false, true) => format!("{base}; {SILENT}"),
+        (true, false) => format!("{base}; {cost}"),
+        (true, true) => base,
+    }
+}
+
+/// Reason for a TCP keepalive setting.
+pub(super) fn keepalive_reason(rec: &Recommendation) -> String {
+    let base = reason(
+        rec,
+        "keepalive",
+        "TCP keepalive below the idle limit keeps middlebox flows alive and finds dead peers",
+    );
+    if rec.silent_drop && !base.contains("essential") {
+        format!("{base}; {SILENT}")
+    } else {
+        base
+    }
+}
+
+/// Reason for a pool's one cap (max open / maximum pool size / pool), which
+/// is pool_size + max_overflow: both reasons, since both numbers are in it.
+pub(super) fn total_reason(rec: &Recommendation, size: u64, overflow: u64) -> String {
+    format!(
+        "{size} + {overflow}: {}; overflow {}",
+        reason(rec, "pool_size", "connections each process keeps open"),
+        reason(rec, "max_overflow", "extra connections per process at peak")
+    )
+}
+
+/// Pool numbers when the budget holds them; None means "print no numbers".
+pub(super) fn pool_numbers(rec: &Recommendation) -> Option<(u64, u64)> {
+    match rec.pool {
+        PoolPlan::Fits {
+            pool_size,
+            max_overflow,
+            ..
+        } => Some((pool_size, max_overflow)),
+        PoolPlan::DoesNotFit { .. } => None,
+    }
+}
+
+/// The comment put where pool-size settings would go when the budget cannot
+/// hold the topology.
+pub(super) const NO_POOL_NUMBERS: &str =
+    "pool size: none given - the connection budget cannot hold this topology (see the top)";
+
+/// The first lines of every snippet: what it is for, the limit it is built
+/// around, the pool budget, and the rules' notes.
+pub(super) fn header(out: &mut Out, rec: &Recommendation, pool: Vec<String>) {
+    let name = out.framework.name();
+    out.comment("", &format!("poolcheck recommend: {name}"));
+    match &rec.limit {
+        Some(limit) => {
+            let detail = limit.detail.trim();
+            let line = if detail.is_empty() {
+                format!("Idle limit: {} s", secs(limit.seconds))
+            } else {
+                format!("Idle limit: {} s - {detail}", secs(limit.seconds))
+            };
+            out.comment("", &line);
+        }
+        None => out.comment("", "Idle limit: none found or declared"),
+    }
+    if rec.silent_drop {
+        out.comment(
+            "",
+            "This path drops idle connections silently (no FIN/RST): driver timeouts and TCP keepalive are essential.",
+        );
+    }
+    for line in pool {
+        out.comment("", &line);
+    }
+    for note in &rec.notes {
+        out.comment("", note);
+    }
+}
+
+/// Pool lines for frameworks with a per-process pool: the worst case against
+/// the budget, or why no pool numbers are given.
+pub(super) fn pool_lines(rec: &Recommendation, t: &Topology) -> Vec<String> {
+    match &rec.pool {
+        PoolPlan::Fits {
+            pool_size,
+            max_overflow,
+            worst_case_total,
+            budget,
+        } => {
+            let mut lines = vec![format!(
+                "Topology: {} instances x {} processes x {} threads; worst case {} x {} x ({} + {}) = {} connections{}",
+                t.instances,
+                t.processes,
+                t.threads,
+                t.instances,
+                t.processes,
+                pool_size,
+                max_overflow,
+                worst_case_total,
+                match budget {
+                    Some(b) => format!(", within the budget of {b}"),
+                    None => "; no budget known (no server facts to size against)".to_string(),
+                }
+            )];
+            if pool_size + max_overflow < t.threads {
+                lines.push(format!(
+                    "{} connections for {} threads per process: at peak a request waits for a connection (checkout timeout)",
+                    pool_size + max_overflow,
+                    t.threads
+                ));
+            }
+            lines
+        }
+        PoolPlan::DoesNotFit { .. } => does_not_fit_lines(rec, t),
+    }
+}
+
+/// The budget cannot hold the topology: no pool numbers, the options instead.
+pub(super) fn does_not_fit_lines(rec: &Recommendation, t: &Topology) -> Vec<String> {
+    let PoolPlan::DoesNotFit {
+        needed,
+        budget,
+        options,
+    } = &rec.pool
+    else {
+        return Vec::new();
+    };
+    let mut lines = vec![
+        format!(
+            "Pool size: not given. The connection budget ({budget}) cannot hold this topology: {} instances x {} processes x {} threads = {needed} connections at peak.",
+            t.instances, t.processes, t.threads
+        ),
+        "Options:".to_string(),
+    ];
+    lines.extend(options.iter().map(|o| format!("- {o}")));
+    lines
+}
+
+/// A framework note, and a word that shows the rules' notes already cover
+/// its topic ("" when only an identical note counts).
+pub(super) type Note = (&'static str, String);
+
+/// Notes no rules note could cover (framework-specific facts only).
+pub(super) fn untagged(notes: Vec<String>) -> Vec<Note> {
+    notes.into_iter().map(|n| ("", n)).collect()
+}
+
+/// Framework notes at the end, skipping any whose topic the rules' notes
+/// (printed at the top) already cover, so nothing is said twice.
+pub(super) fn footer(out: &mut Out, rec: &Recommendation, notes: &[Note]) {
+    let covered = |topic: &str, text: &String| {
+        rec.notes.contains(text)
+            || (!topic.is_empty()
+                && rec
+                    .notes
+                    .iter()
+                    .any(|n| n.to_ascii_lowercase().contains(&topic.to_ascii_lowercase())))
+    };
+    let fresh: Vec<&String> = notes
+        .iter()
+        .filter(|(topic, text)| !covered(topic, text))
+        .map(|(_, text)| text)
+        .collect();
+    if fresh.is_empty() {
+        return;
+    }
+    out.blank();
+    for note in fresh {
+        out.comment("", note);
+    }
+}
+
+/// The idle limit in seconds, when one is known.
+pub(super) fn limit_s(rec: &Recommendation) -> Option<f64> {
+    rec.limit.as_ref().map(|l| l.seconds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_keeps_comments_on_one_line() {
+        assert_eq!(clean("a\nb\r\nc"), "a b  c");
+        assert_eq!(clean("2 × 4 — ok…"), "2 x 4 - ok...");
+        assert_eq!(clean("bell\u{7}"), "bell");
+    }
+
+    #[test]
+    fn secs_formats() {
+        assert_eq!(secs(300.0), "300");
+        assert_eq!(secs(299.5), "299.5");
+    }
+}

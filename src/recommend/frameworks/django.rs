@@ -1,0 +1,172 @@
+//! Django (mysqlclient backend): `DATABASES["default"]` with CONN_MAX_AGE,
+//! CONN_HEALTH_CHECKS and the driver OPTIONS timeouts. Django has no pool:
+//! each thread holds its own connection, so the topology is the pool.
+
+use super::common::{
+    Hang, Note, Out, and, does_not_fit_lines, footer, header, reason, timeout_reason,
+};
+use super::parse::{self, Bare};
+use super::sqlalchemy::keepalive_note;
+use crate::recommend::model::{
+    Current, Framework, FrameworkConfig, PoolPlan, Recommendation, Topology,
+};
+
+/// Settings keys, then the `OPTIONS` keys mysqlclient takes.
+pub(super) const KEYS: &[&str] = &[
+    "CONN_MAX_AGE",
+    "CONN_HEALTH_CHECKS",
+    "connect_timeout",
+    "read_timeout",
+    "write_timeout",
+];
+
+const PREFIXES: &[&str] = &["OPTIONS."];
+
+/// Django opens one connection per thread per process: that is the number
+/// to hold against the budget, whatever pool numbers the plan chose.
+fn connection_lines(rec: &Recommendation, t: &Topology) -> Vec<String> {
+    if let PoolPlan::DoesNotFit { .. } = rec.pool {
+        return does_not_fit_lines(rec, t);
+    }
+    let total = t.instances * t.processes * t.threads;
+    let budget = match rec.pool {
+        PoolPlan::Fits {
+            budget: Some(b), ..
+        } => Some(b),
+        _ => None,
+    };
+    let verdict = match budget {
+        Some(b) if total > b => {
+            format!("; that exceeds the budget of {b}: run fewer processes or threads")
+        }
+        Some(b) => format!(", within the budget of {b}"),
+        None => "; no budget known (no server facts to size against)".to_string(),
+    };
+    vec![format!(
+        "Django has no pool: each thread keeps its own connection, so up to {} instances x {} processes x {} threads = {total} connections{verdict}",
+        t.instances, t.processes, t.threads
+    )]
+}
+
+pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
+    let mut out = Out::new(Framework::Django, "python", "#");
+    header(&mut out, rec, connection_lines(rec, topology));
+    out.code("DATABASES = {");
+    out.code("    \"default\": {");
+    out.code("        \"ENGINE\": \"django.db.backends.mysql\",");
+    out.comment("        ", "NAME, USER, PASSWORD, HOST, PORT as before");
+    let max_age = rec.recycle_s;
+    out.set(
+        "        ",
+        &and(
+            reason(rec, "recycle", "below the idle limit, so a connection is replaced before the limit closes it"),
+            "Django closes a connection older than this when a request starts or ends (default 0: after every request; None: never)",
+        ),
+        format!("        \"CONN_MAX_AGE\": {max_age},"),
+        "CONN_MAX_AGE",
+        max_age,
+    );
+    let health = if rec.pre_ping { "True" } else { "False" };
+    out.set(
+        "        ",
+        &and(
+            reason(
+                rec,
+                "pre_ping",
+                "test a reused connection before the request uses it",
+            ),
+            "Django 4.1+, once per request (default False)",
+        ),
+        format!("        \"CONN_HEALTH_CHECKS\": {health},"),
+        "CONN_HEALTH_CHECKS",
+        rec.pre_ping,
+    );
+    out.code("        \"OPTIONS\": {");
+    let options = [
+        (
+            "connect_timeout",
+            rec.connect_timeout_s,
+            reason(
+                rec,
+                "connect_timeout",
+                "bounds connecting to an unreachable server",
+            ),
+        ),
+        (
+            "read_timeout",
+            rec.read_timeout_s,
+            and(
+                timeout_reason(rec, "read_timeout", Hang::PrePing),
+                "mysqlclient; default: no timeout",
+            ),
+        ),
+        (
+            "write_timeout",
+            rec.write_timeout_s,
+            and(
+                timeout_reason(rec, "write_timeout", Hang::PrePing),
+                "mysqlclient; default: no timeout",
+            ),
+        ),
+    ];
+    for (key, value, why) in options {
+        out.set(
+            "            ",
+            &why,
+            format!("            \"{key}\": {value},"),
+            key,
+            value,
+        );
+    }
+    out.code("        },");
+    out.code("    },");
+    out.code("}");
+    let notes: Vec<Note> = vec![
+        ("", keepalive_note(rec, "mysqlclient cannot set it")),
+        ("", "CONN_MAX_AGE = 0 (the default) is also safe - a new connection per request - at the cost of a connect per request.".to_string()),
+        ("close_old_connections", "Outside requests (management commands, task workers) Django does not recycle connections: call django.db.close_old_connections() before each unit of work.".to_string()),
+        ("ASGI", "Under ASGI, Django's docs say to disable persistent connections (CONN_MAX_AGE = 0).".to_string()),
+    ];
+    footer(&mut out, rec, &notes);
+    out.finish()
+}
+
+pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
+    let given = parse::collect(Framework::Django, pairs, KEYS, PREFIXES)?;
+    // CONN_MAX_AGE: 0 (default) closes after each request, None never closes.
+    let recycle_s = match given.get("CONN_MAX_AGE") {
+        None => Some(0.0),
+        Some(v) if parse::is_none_word(v) => None,
+        Some(v) => Some(parse::non_negative("CONN_MAX_AGE", v, Bare::Seconds)?),
+    };
+    let health_checks = match given.get("CONN_HEALTH_CHECKS") {
+        None => false,
+        Some(v) => parse::boolean("CONN_HEALTH_CHECKS", v)?,
+    };
+    // With CONN_MAX_AGE = 0 no connection is ever reused, so none can be
+    // handed out stale: that is as safe as a check before use.
+    let pre_ping = health_checks || recycle_s == Some(0.0);
+    let mut read_timeout_s = None;
+    for key in ["connect_timeout", "read_timeout", "write_timeout"] {
+        let Some(v) = given.get(key) else { continue };
+        let secs = if parse::is_none_word(v) {
+            None
+        } else {
+            // mysqlclient treats 0 as "not set".
+            let s = parse::non_negative(key, v, Bare::Seconds)?;
+            (s > 0.0).then_some(s)
+        };
+        if key == "read_timeout" {
+            read_timeout_s = secs;
+        }
+    }
+    Ok(Current {
+        recycle_s,
+        idle_timeout_s: None,
+        pre_ping,
+        read_timeout_s,
+        // One connection per thread: bounded by the server's threads, which
+        // --check does not know, not by any Django setting.
+        max_per_process: None,
+    })
+}

@@ -1,0 +1,125 @@
+//! Flask-SQLAlchemy: the same engine options as SQLAlchemy, written as
+//! `SQLALCHEMY_ENGINE_OPTIONS` (2.4+ and 3.x), plus the old `SQLALCHEMY_POOL_*`
+//! keys for older releases; and `--check` in either spelling.
+
+use super::common::{NO_POOL_NUMBERS, Note, Out, footer, header, pool_lines, pool_numbers};
+use super::parse;
+use super::sqlalchemy::{self, Defaults, engine_options, keepalive_note};
+use crate::recommend::model::{Current, Framework, FrameworkConfig, Recommendation, Topology};
+
+/// The engine-option keys first (they win when both are given, as in
+/// Flask-SQLAlchemy 2.4+), then the pre-2.4 config keys (removed in 3.0).
+pub(super) const KEYS: &[&str] = &[
+    "pool_recycle",
+    "pool_pre_ping",
+    "pool_size",
+    "max_overflow",
+    "pool_timeout",
+    "connect_timeout",
+    "read_timeout",
+    "write_timeout",
+    "SQLALCHEMY_POOL_RECYCLE",
+    "SQLALCHEMY_POOL_SIZE",
+    "SQLALCHEMY_MAX_OVERFLOW",
+    "SQLALCHEMY_POOL_TIMEOUT",
+];
+
+/// Pre-3.0 config key for an engine option.
+fn old_key(key: &str) -> Option<&'static str> {
+    match key {
+        "pool_recycle" => Some("SQLALCHEMY_POOL_RECYCLE"),
+        "pool_size" => Some("SQLALCHEMY_POOL_SIZE"),
+        "max_overflow" => Some("SQLALCHEMY_MAX_OVERFLOW"),
+        "pool_timeout" => Some("SQLALCHEMY_POOL_TIMEOUT"),
+        _ => None,
+    }
+}
+
+pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
+    let mut out = Out::new(Framework::FlaskSqlalchemy, "python", "#");
+    header(&mut out, rec, pool_lines(rec, topology));
+    out.comment(
+        "",
+        "Flask config, Flask-SQLAlchemy 2.4+ and 3.x (3.x sets pool_recycle=7200 for MySQL by itself; this overrides it).",
+    );
+    out.code("SQLALCHEMY_ENGINE_OPTIONS = {");
+    let opts = engine_options(rec);
+    let mut pool_note = pool_numbers(rec).is_none();
+    for o in opts.iter().filter(|o| !o.connect_arg) {
+        if pool_note && o.key == "pool_timeout" {
+            out.comment("    ", NO_POOL_NUMBERS);
+            pool_note = false;
+        }
+        out.set(
+            "    ",
+            &o.reason,
+            format!("    \"{}\": {},", o.key, o.literal),
+            o.key,
+            o.value.clone(),
+        );
+    }
+    out.code("    \"connect_args\": {");
+    for o in opts.iter().filter(|o| o.connect_arg) {
+        out.set(
+            "        ",
+            &o.reason,
+            format!("        \"{}\": {},", o.key, o.literal),
+            o.key,
+            o.value.clone(),
+        );
+    }
+    out.code("    },");
+    out.code("}");
+    out.blank();
+    // The old keys are shown, not recorded as settings: the engine options
+    // above are the settings, and these are the same numbers for old apps.
+    out.comment(
+        "",
+        "Flask-SQLAlchemy before 2.4 has no SQLALCHEMY_ENGINE_OPTIONS (and 3.0 removed these keys):",
+    );
+    for o in opts.iter() {
+        if let Some(old) = old_key(o.key) {
+            out.comment("", &format!("{old} = {}", o.literal));
+        }
+    }
+    out.comment(
+        "",
+        "Those releases cannot set pre-ping or driver timeouts from config; upgrading is the fix.",
+    );
+    let notes: Vec<Note> = vec![
+        ("", keepalive_note(
+            rec,
+            "neither PyMySQL (which does turn SO_KEEPALIVE on) nor mysqlclient can set it",
+        )),
+        ("teardown", "Flask-SQLAlchemy removes the session when the app context ends, so sessions are already per request; keep it that way (no session held across idle periods in background threads).".to_string()),
+        ("dispose(", "Forking servers (gunicorn --preload, uWSGI without lazy-apps): in each worker after fork, run db.engine.dispose(close=False) inside app.app_context() (SQLAlchemy 1.4.33+) so workers never share the parent's pooled sockets.".to_string()),
+    ];
+    footer(&mut out, rec, &notes);
+    out.finish()
+}
+
+/// Flask-SQLAlchemy 3 defaults pool_recycle to 7200 for MySQL drivers; 2.x
+/// also set pool_size=10. Old keys given means an old (2.x) release.
+pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
+    let given = parse::collect(
+        Framework::FlaskSqlalchemy,
+        pairs,
+        KEYS,
+        sqlalchemy::PREFIXES,
+    )?;
+    let old_release = given.any(&[
+        "SQLALCHEMY_POOL_RECYCLE",
+        "SQLALCHEMY_POOL_SIZE",
+        "SQLALCHEMY_MAX_OVERFLOW",
+        "SQLALCHEMY_POOL_TIMEOUT",
+    ]);
+    let defaults = Defaults {
+        recycle_s: Some(7200.0),
+        pool_size: if old_release { 10 } else { 5 },
+    };
+    let get = |key: &'static str| {
+        sqlalchemy::lookup(&given, key)
+            .or_else(|| old_key(key).and_then(|old| given.get(old).map(|v| (old, v))))
+    };
+    sqlalchemy::current_with(&get, defaults)
+}

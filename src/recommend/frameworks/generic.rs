@@ -1,0 +1,149 @@
+//! Framework-neutral output: plain `key = value` lines in seconds, for pools
+//! poolcheck has no renderer for; and `--check` in the same names.
+
+use super::common::{
+    Hang, Out, and, footer, header, keepalive_reason, pool_lines, pool_numbers, reason,
+    timeout_reason,
+};
+use super::parse::{self, Bare};
+use crate::recommend::model::{Current, Framework, FrameworkConfig, Recommendation, Topology};
+
+pub(super) const KEYS: &[&str] = &[
+    "max_lifetime_s",
+    "idle_timeout_s",
+    "pre_ping",
+    "read_timeout_s",
+    "write_timeout_s",
+    "tcp_keepalive_idle_s",
+    "connect_timeout_s",
+    "pool_size",
+    "max_overflow",
+    "checkout_timeout_s",
+];
+
+pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
+    let mut out = Out::new(Framework::Generic, "ini", "#");
+    header(&mut out, rec, pool_lines(rec, topology));
+    out.comment(
+        "",
+        "Map each line to your pool's own setting; durations are seconds.",
+    );
+    let recycle = reason(
+        rec,
+        "recycle",
+        "below the idle limit, so a connection is replaced before the limit closes it",
+    );
+    let mut lines: Vec<(&str, serde_json::Value, String)> = vec![
+        ("max_lifetime_s", rec.recycle_s.into(), recycle.clone()),
+        (
+            "idle_timeout_s",
+            rec.recycle_s.into(),
+            and(recycle, "where the pool has a separate idle timeout"),
+        ),
+        (
+            "pre_ping",
+            rec.pre_ping.into(),
+            reason(
+                rec,
+                "pre_ping",
+                "test each connection at checkout and replace it if dead",
+            ),
+        ),
+        (
+            "read_timeout_s",
+            rec.read_timeout_s.into(),
+            timeout_reason(rec, "read_timeout", Hang::PrePing),
+        ),
+        (
+            "write_timeout_s",
+            rec.write_timeout_s.into(),
+            timeout_reason(rec, "write_timeout", Hang::PrePing),
+        ),
+        (
+            "tcp_keepalive_idle_s",
+            rec.keepalive_idle_s.into(),
+            keepalive_reason(rec),
+        ),
+        (
+            "connect_timeout_s",
+            rec.connect_timeout_s.into(),
+            reason(
+                rec,
+                "connect_timeout",
+                "bounds connecting to an unreachable server",
+            ),
+        ),
+    ];
+    if let Some((size, overflow)) = pool_numbers(rec) {
+        lines.push((
+            "pool_size",
+            size.into(),
+            reason(rec, "pool_size", "connections each process keeps open"),
+        ));
+        lines.push((
+            "max_overflow",
+            overflow.into(),
+            reason(rec, "max_overflow", "extra connections per process at peak"),
+        ));
+    }
+    lines.push((
+        "checkout_timeout_s",
+        rec.checkout_timeout_s.into(),
+        reason(
+            rec,
+            "checkout_timeout",
+            "how long a request waits for a free connection",
+        ),
+    ));
+    for (key, value, why) in lines {
+        out.set("", &why, format!("{key} = {value}"), key, value);
+    }
+    footer(&mut out, rec, &[]);
+    out.finish()
+}
+
+/// Seconds; 0 or none/null mean "never" / "no timeout".
+fn optional(key: &str, value: &str) -> Result<Option<f64>, String> {
+    if parse::is_none_word(value) {
+        return Ok(None);
+    }
+    let s = parse::non_negative(key, value, Bare::Seconds)?;
+    Ok((s > 0.0).then_some(s))
+}
+
+/// Keys not given mean "not configured": no recycling, no ping, no timeout,
+/// no bound on connections.
+pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
+    let given = parse::collect(Framework::Generic, pairs, KEYS, &[])?;
+    let secs = |key: &str| given.get(key).map_or(Ok(None), |v| optional(key, v));
+    let recycle_s = secs("max_lifetime_s")?;
+    let idle_timeout_s = secs("idle_timeout_s")?;
+    let read_timeout_s = secs("read_timeout_s")?;
+    for key in [
+        "write_timeout_s",
+        "tcp_keepalive_idle_s",
+        "connect_timeout_s",
+        "checkout_timeout_s",
+    ] {
+        secs(key)?;
+    }
+    let pre_ping = match given.get("pre_ping") {
+        None => false,
+        Some(v) => parse::boolean("pre_ping", v)?,
+    };
+    let overflow = match given.get("max_overflow") {
+        None => 0,
+        Some(v) => parse::count("max_overflow", v)?,
+    };
+    let max_per_process = match given.get("pool_size") {
+        None => None,
+        Some(v) => Some(parse::count("pool_size", v)? + overflow),
+    };
+    Ok(Current {
+        recycle_s,
+        idle_timeout_s,
+        pre_ping,
+        read_timeout_s,
+        max_per_process,
+    })
+}

@@ -1,0 +1,177 @@
+//! Go `database/sql` with go-sql-driver/mysql: the DB pool setters and the
+//! DSN timeout parameters; `--check` in the setters' and DSN's names, with Go
+//! duration values.
+
+use super::common::{
+    Hang, NO_POOL_NUMBERS, Out, and, footer, header, pool_lines, pool_numbers, reason,
+    timeout_reason, total_reason, untagged,
+};
+use super::parse::{self, Bare};
+use crate::recommend::model::{Current, Framework, FrameworkConfig, Recommendation, Topology};
+
+/// The `db.Set...` names without `Set`, then DSN parameters.
+pub(super) const KEYS: &[&str] = &[
+    "ConnMaxLifetime",
+    "ConnMaxIdleTime",
+    "MaxOpenConns",
+    "MaxIdleConns",
+    "timeout",
+    "readTimeout",
+    "writeTimeout",
+    "checkConnLiveness",
+];
+
+const PREFIXES: &[&str] = &["db.Set", "Set"];
+
+/// A Go duration literal for whole seconds, as the DSN wants it.
+fn dsn_secs(s: u64) -> String {
+    format!("{s}s")
+}
+
+pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
+    let mut out = Out::new(Framework::Go, "go", "//");
+    header(&mut out, rec, pool_lines(rec, topology));
+    // The DSN parameters share one line: their reasons go above it.
+    let dsn = [
+        (
+            "timeout",
+            rec.connect_timeout_s,
+            and(
+                reason(
+                    rec,
+                    "connect_timeout",
+                    "bounds connecting to an unreachable server",
+                ),
+                "dial timeout",
+            ),
+        ),
+        (
+            "readTimeout",
+            rec.read_timeout_s,
+            and(
+                timeout_reason(rec, "read_timeout", Hang::Query),
+                "default 0: none",
+            ),
+        ),
+        (
+            "writeTimeout",
+            rec.write_timeout_s,
+            and(
+                timeout_reason(rec, "write_timeout", Hang::Query),
+                "default 0: none",
+            ),
+        ),
+    ];
+    out.comment("", "DSN parameters (go-sql-driver/mysql):");
+    let mut params = Vec::new();
+    for (key, secs, why) in &dsn {
+        out.comment("", &format!("{key}={}: {why}", dsn_secs(*secs)));
+        out.record(key, dsn_secs(*secs), why);
+        params.push(format!("{key}={}", dsn_secs(*secs)));
+    }
+    out.code(format!(
+        "dsn := \"USER:PASSWORD@tcp(HOST:3306)/DBNAME?{}\"",
+        params.join("&")
+    ));
+    out.code("db, err := sql.Open(\"mysql\", dsn)");
+    out.code("if err != nil {");
+    out.code("\tlog.Fatal(err)");
+    out.code("}");
+    let life = rec.recycle_s;
+    out.set(
+        "",
+        &and(
+            reason(
+                rec,
+                "recycle",
+                "below the idle limit, so a connection is replaced before the limit closes it",
+            ),
+            "the driver's README calls SetConnMaxLifetime required (default: never)",
+        ),
+        format!("db.SetConnMaxLifetime({life} * time.Second)"),
+        "ConnMaxLifetime",
+        dsn_secs(life),
+    );
+    out.set(
+        "",
+        "closes connections idle this long, before the idle limit can (Go 1.15+; default: never)",
+        format!("db.SetConnMaxIdleTime({life} * time.Second)"),
+        "ConnMaxIdleTime",
+        dsn_secs(life),
+    );
+    match pool_numbers(rec) {
+        Some((size, overflow)) => {
+            let open = size + overflow;
+            out.set(
+                "",
+                &and(
+                    total_reason(rec, size, overflow),
+                    "per process (default 0: unlimited)",
+                ),
+                format!("db.SetMaxOpenConns({open})"),
+                "MaxOpenConns",
+                open,
+            );
+            out.set(
+                "",
+                &and(
+                    reason(rec, "pool_size", "connections each process keeps open"),
+                    "idle connections kept (default 2)",
+                ),
+                format!("db.SetMaxIdleConns({size})"),
+                "MaxIdleConns",
+                size,
+            );
+        }
+        None => out.comment("", NO_POOL_NUMBERS),
+    }
+    let notes = vec![
+        format!(
+            "Checkout timeout: database/sql has none; give each request a deadline instead (ctx, cancel := context.WithTimeout(ctx, {}*time.Second); db.QueryContext(ctx, ...)).",
+            rec.checkout_timeout_s
+        ),
+        "Pre-ping: database/sql has no option; the driver's checkConnLiveness (on by default) drops a pooled connection the server or a middlebox closed (FIN/RST) before using it, but cannot see a silently dropped one - readTimeout covers that.".to_string(),
+        "TCP keepalive: nothing to set; the driver dials with Go's net.Dialer, which enables keepalive with a 15 s period by default (unless you register your own dial function).".to_string(),
+    ];
+    footer(&mut out, rec, &untagged(notes));
+    out.finish()
+}
+
+/// `d <= 0` means "no limit" in database/sql's setters and the DSN.
+fn limit(key: &str, value: &str) -> Result<Option<f64>, String> {
+    let s = parse::duration(key, value, Bare::Rejected)?;
+    Ok((s > 0.0).then_some(s))
+}
+
+pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
+    let given = parse::collect(Framework::Go, pairs, KEYS, PREFIXES)?;
+    let opt = |key: &'static str| -> Result<Option<f64>, String> {
+        given.get(key).map_or(Ok(None), |v| limit(key, v))
+    };
+    let recycle_s = opt("ConnMaxLifetime")?;
+    let idle_timeout_s = opt("ConnMaxIdleTime")?;
+    let read_timeout_s = opt("readTimeout")?;
+    opt("writeTimeout")?;
+    opt("timeout")?;
+    // Both: n <= 0 means unlimited (open) or the default of 2 / none (idle).
+    let open = match given.get("MaxOpenConns") {
+        None => 0,
+        Some(v) => parse::integer("MaxOpenConns", v)?,
+    };
+    if let Some(v) = given.get("MaxIdleConns") {
+        parse::integer("MaxIdleConns", v)?;
+    }
+    // No pre-ping option exists; checkConnLiveness (default true) is the
+    // driver's check at reuse, and it catches FIN/RST.
+    let pre_ping = match given.get("checkConnLiveness") {
+        None => true,
+        Some(v) => parse::boolean("checkConnLiveness", v)?,
+    };
+    Ok(Current {
+        recycle_s,
+        idle_timeout_s,
+        pre_ping,
+        read_timeout_s,
+        max_per_process: (open > 0).then_some(open.unsigned_abs()),
+    })
+}

@@ -1,0 +1,254 @@
+//! HikariCP with MySQL Connector/J: pool properties in milliseconds, clamped
+//! to HikariCP's documented minimums, plus the Connector/J URL timeouts; and
+//! `--check` read the way HikariConfig validates it.
+
+use super::common::{
+    Hang, NO_POOL_NUMBERS, Out, and, footer, header, pool_lines, pool_numbers, reason,
+    timeout_reason, total_reason, untagged,
+};
+use super::parse::{self, Bare};
+use crate::recommend::model::{Current, Framework, FrameworkConfig, Recommendation, Topology};
+
+/// HikariCP property names, then Connector/J URL properties.
+pub(super) const KEYS: &[&str] = &[
+    "maxLifetime",
+    "keepaliveTime",
+    "idleTimeout",
+    "maximumPoolSize",
+    "minimumIdle",
+    "connectionTimeout",
+    "connectTimeout",
+    "socketTimeout",
+    "tcpKeepAlive",
+];
+
+/// Spring Boot and hikari.properties spellings of the same keys.
+const PREFIXES: &[&str] = &[
+    "spring.datasource.hikari.data-source-properties.",
+    "spring.datasource.hikari.",
+    "hikari.",
+    "dataSource.",
+];
+
+/// HikariConfig resets a non-zero maxLifetime below this to the default.
+const MIN_LIFETIME_MS: u64 = 30_000;
+const DEFAULT_LIFETIME_MS: u64 = 1_800_000;
+/// keepaliveTime below this is disabled.
+const MIN_KEEPALIVE_MS: u64 = 30_000;
+/// idleTimeout below this is reset to the default.
+const MIN_IDLE_MS: u64 = 10_000;
+const DEFAULT_IDLE_MS: u64 = 600_000;
+/// The housekeeper retires idle connections up to this late.
+const HOUSEKEEPING_MS: u64 = 30_000;
+/// connectionTimeout floor.
+const MIN_CONNECTION_TIMEOUT_MS: u64 = 250;
+
+pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
+    let mut out = Out::new(Framework::Hikaricp, "properties", "#");
+    header(&mut out, rec, pool_lines(rec, topology));
+    out.comment(
+        "",
+        "hikari.properties (HikariConfig); Spring Boot: the same names under spring.datasource.hikari. (e.g. spring.datasource.hikari.max-lifetime)",
+    );
+
+    // Connector/J URL properties share the jdbcUrl line: reasons above it.
+    let url = [
+        (
+            "connectTimeout",
+            serde_json::Value::from(rec.connect_timeout_s * 1000),
+            (rec.connect_timeout_s * 1000).to_string(),
+            and(
+                reason(rec, "connect_timeout", "bounds connecting to an unreachable server"),
+                "ms (default 0: none)",
+            ),
+        ),
+        (
+            "socketTimeout",
+            serde_json::Value::from(rec.read_timeout_s * 1000),
+            (rec.read_timeout_s * 1000).to_string(),
+            and(
+                timeout_reason(rec, "read_timeout", Hang::Query),
+                "ms, reads only (default 0: none); HikariCP's own check at borrow is bounded by validationTimeout (5 s)",
+            ),
+        ),
+        (
+            "tcpKeepAlive",
+            serde_json::Value::from(true),
+            "true".to_string(),
+            "SO_KEEPALIVE on (the default): the OS keepalive timing applies, which Connector/J cannot set; keepaliveTime below is the pool's own".to_string(),
+        ),
+    ];
+    let mut params = Vec::new();
+    for (key, value, text, why) in url {
+        out.comment("", &format!("{key}={text}: {why}"));
+        out.record(key, value, &why);
+        params.push(format!("{key}={text}"));
+    }
+    out.code(format!(
+        "jdbcUrl=jdbc:mysql://HOST:3306/DBNAME?{}",
+        params.join("&")
+    ));
+
+    let wanted_ms = rec.recycle_s * 1000;
+    let life_ms = wanted_ms.max(MIN_LIFETIME_MS);
+    let life_reason = reason(
+        rec,
+        "recycle",
+        "below the idle limit, so a connection is replaced before the limit closes it",
+    );
+    let life_reason = if wanted_ms < MIN_LIFETIME_MS {
+        format!(
+            "{life_reason}; raised to HikariCP's 30 s minimum (smaller values are reset to the 30 min default): a limit this short is too short for HikariCP - raise the idle limit above ~35 s"
+        )
+    } else {
+        and(
+            life_reason,
+            "ms; in-use connections retire when returned (default 1800000)",
+        )
+    };
+    out.set(
+        "",
+        &life_reason,
+        format!("maxLifetime={life_ms}"),
+        "maxLifetime",
+        life_ms,
+    );
+
+    let keep_ms = (rec.keepalive_idle_s * 1000).max(MIN_KEEPALIVE_MS);
+    if keep_ms < life_ms {
+        out.set(
+            "",
+            "HikariCP pings idle connections this often, finding dead ones before a request does (min 30000, below maxLifetime; default 0: off)",
+            format!("keepaliveTime={keep_ms}"),
+            "keepaliveTime",
+            keep_ms,
+        );
+    } else {
+        out.comment(
+            "",
+            "keepaliveTime: not set - it must be at least 30000 and below maxLifetime, and this maxLifetime leaves no room",
+        );
+    }
+
+    match pool_numbers(rec) {
+        Some((size, overflow)) => {
+            let max = size + overflow;
+            if overflow > 0 {
+                let idle_ms = life_ms.saturating_sub(HOUSEKEEPING_MS).max(MIN_IDLE_MS);
+                out.set(
+                    "",
+                    "closes surplus idle connections (above minimumIdle) before maxLifetime; HikariCP checks every 30 s, hence 30 s below it (min 10000; default 600000)",
+                    format!("idleTimeout={idle_ms}"),
+                    "idleTimeout",
+                    idle_ms,
+                );
+            } else {
+                out.comment(
+                    "",
+                    "idleTimeout: not set - with minimumIdle = maximumPoolSize the pool is fixed-size and HikariCP ignores it",
+                );
+            }
+            out.set(
+                "",
+                &and(total_reason(rec, size, overflow), "default 10"),
+                format!("maximumPoolSize={max}"),
+                "maximumPoolSize",
+                max,
+            );
+            out.set(
+                "",
+                &and(
+                    reason(rec, "pool_size", "connections each process keeps open"),
+                    "idle connections kept (default: maximumPoolSize)",
+                ),
+                format!("minimumIdle={size}"),
+                "minimumIdle",
+                size,
+            );
+        }
+        None => out.comment("", NO_POOL_NUMBERS),
+    }
+
+    let conn_ms = (rec.checkout_timeout_s * 1000).max(MIN_CONNECTION_TIMEOUT_MS);
+    out.set(
+        "",
+        &and(
+            reason(
+                rec,
+                "checkout_timeout",
+                "how long a request waits for a free connection",
+            ),
+            "ms (min 250; default 30000)",
+        ),
+        format!("connectionTimeout={conn_ms}"),
+        "connectionTimeout",
+        conn_ms,
+    );
+    let notes = vec![
+        "Pre-ping is built in: HikariCP validates a connection (isValid) before handing it out unless it was used in the last 500 ms.".to_string(),
+        "Connector/J has no write timeout (socketTimeout covers reads only).".to_string(),
+    ];
+    footer(&mut out, rec, &untagged(notes));
+    out.finish()
+}
+
+fn ms(key: &str, value: &str) -> Result<u64, String> {
+    let secs = parse::non_negative(key, value, Bare::Millis)?;
+    Ok((secs * 1000.0).round() as u64)
+}
+
+/// Reads the properties and applies HikariConfig's own validation, so the
+/// result is what the pool would really do (e.g. maxLifetime=20000 runs as
+/// the 30 min default).
+pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
+    let given = parse::collect(Framework::Hikaricp, pairs, KEYS, PREFIXES)?;
+    let get_ms = |key: &'static str, default: u64| -> Result<u64, String> {
+        given.get(key).map_or(Ok(default), |v| ms(key, v))
+    };
+    let mut life = get_ms("maxLifetime", DEFAULT_LIFETIME_MS)?;
+    if life != 0 && life < MIN_LIFETIME_MS {
+        life = DEFAULT_LIFETIME_MS;
+    }
+    let max = match given.get("maximumPoolSize") {
+        None => 10,
+        Some(v) => {
+            let n = parse::count("maximumPoolSize", v)?;
+            if n == 0 {
+                return Err("maximumPoolSize: must be at least 1".to_string());
+            }
+            n
+        }
+    };
+    let min_idle = match given.get("minimumIdle") {
+        None => max,
+        Some(v) => parse::count("minimumIdle", v)?.min(max),
+    };
+    let mut idle = get_ms("idleTimeout", DEFAULT_IDLE_MS)?;
+    // idleTimeout only acts below maximumPoolSize, and HikariConfig disables
+    // it when it is within 1 s of maxLifetime or resets it when under 10 s.
+    let idle_timeout_s = if min_idle < max {
+        if life > 0 && idle + 1000 > life {
+            idle = 0;
+        } else if idle != 0 && idle < MIN_IDLE_MS {
+            idle = DEFAULT_IDLE_MS;
+        }
+        (idle > 0).then_some(idle as f64 / 1000.0)
+    } else {
+        None
+    };
+    for key in ["keepaliveTime", "connectionTimeout", "connectTimeout"] {
+        get_ms(key, 0)?;
+    }
+    if let Some(v) = given.get("tcpKeepAlive") {
+        parse::boolean("tcpKeepAlive", v)?;
+    }
+    let socket = get_ms("socketTimeout", 0)?;
+    Ok(Current {
+        recycle_s: (life > 0).then_some(life as f64 / 1000.0),
+        idle_timeout_s,
+        // Validation at borrow cannot be turned off.
+        pre_ping: true,
+        read_timeout_s: (socket > 0).then_some(socket as f64 / 1000.0),
+        max_per_process: Some(max),
+    })
+}

@@ -1,0 +1,165 @@
+//! Node mysql2: `mysql.createPool({...})` options in milliseconds, with the
+//! maxIdle rule that decides whether idleTimeout runs at all; and `--check`
+//! in createPool's names.
+
+use super::common::{
+    NO_POOL_NUMBERS, Out, and, footer, header, keepalive_reason, pool_lines, pool_numbers, reason,
+    total_reason, untagged,
+};
+use super::parse::{self, Bare};
+use crate::recommend::model::{Current, Framework, FrameworkConfig, Recommendation, Topology};
+
+pub(super) const KEYS: &[&str] = &[
+    "connectionLimit",
+    "maxIdle",
+    "idleTimeout",
+    "enableKeepAlive",
+    "keepAliveInitialDelay",
+    "connectTimeout",
+];
+
+const DEFAULT_LIMIT: u64 = 10;
+const DEFAULT_IDLE_MS: f64 = 60_000.0;
+
+pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
+    let mut out = Out::new(Framework::NodeMysql2, "javascript", "//");
+    header(&mut out, rec, pool_lines(rec, topology));
+    out.code("const mysql = require('mysql2/promise');");
+    out.blank();
+    out.code("const pool = mysql.createPool({");
+    out.code("  uri: process.env.DATABASE_URL,");
+    match pool_numbers(rec) {
+        Some((size, overflow)) => {
+            let limit = size + overflow;
+            // The idle reaper only runs when maxIdle < connectionLimit.
+            let max_idle = if overflow > 0 {
+                size
+            } else {
+                limit.saturating_sub(1)
+            };
+            out.set(
+                "  ",
+                &and(total_reason(rec, size, overflow), "default 10"),
+                format!("  connectionLimit: {limit},"),
+                "connectionLimit",
+                limit,
+            );
+            let idle_reason = if max_idle == 0 {
+                "below connectionLimit, or mysql2 never runs its idle reaper and idleTimeout does nothing (default: connectionLimit); with a single connection that means 0, so a released connection closes within ~1 s - allow one overflow connection to keep one pooled"
+            } else {
+                "below connectionLimit, or mysql2 never runs its idle reaper and idleTimeout does nothing (default: connectionLimit); free connections above it close within ~1 s"
+            };
+            out.set(
+                "  ",
+                idle_reason,
+                format!("  maxIdle: {max_idle},"),
+                "maxIdle",
+                max_idle,
+            );
+        }
+        None => {
+            out.comment("  ", NO_POOL_NUMBERS);
+            out.comment(
+                "  ",
+                "once you pick connectionLimit, set maxIdle below it, or idleTimeout does nothing",
+            );
+        }
+    }
+    let idle_ms = rec.recycle_s * 1000;
+    out.set(
+        "  ",
+        &and(
+            reason(rec, "recycle", "below the idle limit, so a connection is closed before the limit closes it"),
+            "ms; mysql2 3.11.1+ closes any free connection idle this long (older 3.x releases only close those above maxIdle - upgrade); default 60000",
+        ),
+        format!("  idleTimeout: {idle_ms},"),
+        "idleTimeout",
+        idle_ms,
+    );
+    out.set(
+        "  ",
+        "TCP keepalive on (the default in current mysql2)",
+        "  enableKeepAlive: true,",
+        "enableKeepAlive",
+        true,
+    );
+    let keep_ms = rec.keepalive_idle_s * 1000;
+    out.set(
+        "  ",
+        &and(
+            keepalive_reason(rec),
+            "ms before the first probe (default 0: the OS default, 7200 s on Linux)",
+        ),
+        format!("  keepAliveInitialDelay: {keep_ms},"),
+        "keepAliveInitialDelay",
+        keep_ms,
+    );
+    let connect_ms = rec.connect_timeout_s * 1000;
+    out.set(
+        "  ",
+        &and(
+            reason(
+                rec,
+                "connect_timeout",
+                "bounds connecting to an unreachable server",
+            ),
+            "ms (default 10000)",
+        ),
+        format!("  connectTimeout: {connect_ms},"),
+        "connectTimeout",
+        connect_ms,
+    );
+    out.code("});");
+    let read_ms = rec.read_timeout_s * 1000;
+    let hang = if rec.silent_drop {
+        " On this path (silent drops) a query on a dropped connection otherwise hangs ~15 minutes."
+    } else {
+        ""
+    };
+    let notes = vec![
+        format!(
+            "No read timeout: mysql2 pools have none. Give each query its own (pool.query({{ sql, timeout: {read_ms} }}, values)); it fails the query but keeps the connection, so destroy the connection on PROTOCOL_SEQUENCE_TIMEOUT.{hang}"
+        ),
+        "No max lifetime: mysql2 pools have no such option; idleTimeout is the only recycling.".to_string(),
+        "No pre-ping: mysql2 drops a pooled connection as soon as its socket closes, but one a middlebox forgot silently or answers with RST is found only by the query that uses it - idleTimeout below the limit avoids reusing one.".to_string(),
+        format!(
+            "No checkout timeout: mysql2 pools wait for a free connection without limit; bound the wait in your handler ({} s recommended).",
+            rec.checkout_timeout_s
+        ),
+    ];
+    footer(&mut out, rec, &untagged(notes));
+    out.finish()
+}
+
+pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
+    let given = parse::collect(Framework::NodeMysql2, pairs, KEYS, &[])?;
+    // connectionLimit 0 means unlimited.
+    let limit = match given.get("connectionLimit") {
+        None => DEFAULT_LIMIT,
+        Some(v) => parse::count("connectionLimit", v)?,
+    };
+    let max_idle = match given.get("maxIdle") {
+        None => limit,
+        Some(v) => parse::count("maxIdle", v)?,
+    };
+    let idle_s = match given.get("idleTimeout") {
+        None => DEFAULT_IDLE_MS / 1000.0,
+        Some(v) => parse::non_negative("idleTimeout", v, Bare::Millis)?,
+    };
+    for key in ["keepAliveInitialDelay", "connectTimeout"] {
+        if let Some(v) = given.get(key) {
+            parse::non_negative(key, v, Bare::Millis)?;
+        }
+    }
+    if let Some(v) = given.get("enableKeepAlive") {
+        parse::boolean("enableKeepAlive", v)?;
+    }
+    Ok(Current {
+        recycle_s: None,
+        // The reaper only runs when maxIdle < connectionLimit.
+        idle_timeout_s: (max_idle < limit).then_some(idle_s),
+        pre_ping: false,
+        read_timeout_s: None,
+        max_per_process: (limit > 0).then_some(limit),
+    })
+}

@@ -1,0 +1,217 @@
+//! Rails (Active Record, mysql2 adapter): database.yml pool and timeout keys
+//! in seconds; and `--check` in database.yml's names.
+
+use super::common::{
+    Hang, NO_POOL_NUMBERS, Out, and, footer, header, limit_s, pool_lines, pool_numbers, reason,
+    secs, timeout_reason, total_reason, untagged,
+};
+use super::parse::{self, Bare};
+use super::sqlalchemy::keepalive_note;
+use crate::recommend::model::{
+    Current, Framework, FrameworkConfig, LimitSource, Recommendation, Topology,
+};
+
+pub(super) const KEYS: &[&str] = &[
+    "pool",
+    "max_connections",
+    "checkout_timeout",
+    "idle_timeout",
+    "reaping_frequency",
+    "max_age",
+    "connect_timeout",
+    "read_timeout",
+    "write_timeout",
+    "wait_timeout",
+];
+
+/// Older Rails reaped every 60 s; newer ones at most every 20 s.
+const MAX_REAPING_S: u64 = 20;
+
+/// The reaper closes idle connections only when it runs, so a connection can
+/// sit idle for idle_timeout + reaping_frequency: keep that under the limit.
+fn reaping_frequency(rec: &Recommendation) -> u64 {
+    match limit_s(rec) {
+        Some(limit) => {
+            let margin = (limit - rec.recycle_s as f64).floor();
+            (margin.max(1.0) as u64).min(MAX_REAPING_S)
+        }
+        None => MAX_REAPING_S,
+    }
+}
+
+pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
+    let mut out = Out::new(Framework::Rails, "yaml", "#");
+    header(&mut out, rec, pool_lines(rec, topology));
+    out.comment("", "config/database.yml");
+    out.code("production:");
+    out.code("  adapter: mysql2");
+    out.comment("  ", "database, username, password, host as before");
+    match pool_numbers(rec) {
+        Some((size, overflow)) => {
+            let pool = size + overflow;
+            out.set(
+                "  ",
+                &and(
+                    total_reason(rec, size, overflow),
+                    "at least your threads per process (default 5; called max_connections in Rails 8.1+, where pool still works)",
+                ),
+                format!("  pool: {pool}"),
+                "pool",
+                pool,
+            );
+        }
+        None => out.comment("  ", NO_POOL_NUMBERS),
+    }
+    out.set(
+        "  ",
+        &and(
+            reason(
+                rec,
+                "checkout_timeout",
+                "how long a request waits for a free connection",
+            ),
+            "seconds (default 5)",
+        ),
+        format!("  checkout_timeout: {}", rec.checkout_timeout_s),
+        "checkout_timeout",
+        rec.checkout_timeout_s,
+    );
+    out.set(
+        "  ",
+        &and(
+            reason(
+                rec,
+                "recycle",
+                "below the idle limit, so a connection is closed before the limit closes it",
+            ),
+            "seconds idle before the reaper closes a connection (default 300)",
+        ),
+        format!("  idle_timeout: {}", rec.recycle_s),
+        "idle_timeout",
+        rec.recycle_s,
+    );
+    let reap = reaping_frequency(rec);
+    let reap_reason = match limit_s(rec) {
+        Some(limit) => format!(
+            "the reaper closes idle connections only when it runs: idle_timeout + {reap} = {} s stays below the {} s limit (older Rails default 60)",
+            rec.recycle_s + reap,
+            secs(limit)
+        ),
+        None => "how often the reaper closes idle connections (older Rails default 60)".to_string(),
+    };
+    out.set(
+        "  ",
+        &reap_reason,
+        format!("  reaping_frequency: {reap}"),
+        "reaping_frequency",
+        reap,
+    );
+    out.set(
+        "  ",
+        "Rails 8.1+ (older releases do not read it): retire connections older than this too",
+        format!("  max_age: {}", rec.recycle_s),
+        "max_age",
+        rec.recycle_s,
+    );
+    let driver = [
+        (
+            "connect_timeout",
+            rec.connect_timeout_s,
+            reason(
+                rec,
+                "connect_timeout",
+                "bounds connecting to an unreachable server",
+            ),
+        ),
+        (
+            "read_timeout",
+            rec.read_timeout_s,
+            and(
+                timeout_reason(rec, "read_timeout", Hang::PrePing),
+                "mysql2; default: none",
+            ),
+        ),
+        (
+            "write_timeout",
+            rec.write_timeout_s,
+            and(
+                timeout_reason(rec, "write_timeout", Hang::PrePing),
+                "mysql2; default: none",
+            ),
+        ),
+    ];
+    for (key, value, why) in driver {
+        out.set("  ", &why, format!("  {key}: {value}"), key, value);
+    }
+    let mut notes = vec![
+        "wait_timeout: Rails sets SESSION wait_timeout on every connection to this file's wait_timeout key (2147483 when unset; it overrides variables: { wait_timeout: ... }), so the server's wait_timeout does not reach Rails connections - middleboxes still do, hence idle_timeout.".to_string(),
+    ];
+    if rec
+        .limit
+        .as_ref()
+        .is_some_and(|l| l.source == LimitSource::SessionWaitTimeout)
+    {
+        notes.push("The limit above is the server's wait_timeout: Rails raises it for its own connections, so it binds only if you set a smaller wait_timeout key here.".to_string());
+    }
+    notes.push("Pre-ping is built in: Active Record verifies a connection it checks out (a ping, or in Rails 7.1+ a verify before first use) and reconnects if it is dead.".to_string());
+    notes.push(keepalive_note(rec, "the mysql2 gem cannot set it"));
+    footer(&mut out, rec, &untagged(notes));
+    out.finish()
+}
+
+/// Seconds, or none/nil/null/~ for "no limit".
+fn optional_secs(key: &str, value: &str) -> Result<Option<f64>, String> {
+    if parse::is_none_word(value) {
+        return Ok(None);
+    }
+    let s = parse::non_negative(key, value, Bare::Seconds)?;
+    Ok((s > 0.0).then_some(s))
+}
+
+pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
+    let given = parse::collect(Framework::Rails, pairs, KEYS, &[])?;
+    // max_connections is the 8.1 name; pool its alias.
+    let pool = match given
+        .get("max_connections")
+        .map(|v| ("max_connections", v))
+        .or_else(|| given.get("pool").map(|v| ("pool", v)))
+    {
+        None => 5,
+        Some((k, v)) => parse::count(k, v)?,
+    };
+    // idle_timeout 0 keeps idle connections forever; the default is 300.
+    let mut idle_timeout_s = match given.get("idle_timeout") {
+        None => Some(300.0),
+        Some(v) => optional_secs("idle_timeout", v)?,
+    };
+    // Without a reaper (reaping_frequency 0 or none) nothing enforces it.
+    if let Some(v) = given.get("reaping_frequency")
+        && optional_secs("reaping_frequency", v)?.is_none()
+    {
+        idle_timeout_s = None;
+    }
+    let recycle_s = match given.get("max_age") {
+        None => None,
+        Some(v) => optional_secs("max_age", v)?,
+    };
+    let read_timeout_s = match given.get("read_timeout") {
+        None => None,
+        Some(v) => optional_secs("read_timeout", v)?,
+    };
+    for key in ["checkout_timeout", "connect_timeout", "write_timeout"] {
+        if let Some(v) = given.get(key) {
+            optional_secs(key, v)?;
+        }
+    }
+    if let Some(v) = given.get("wait_timeout") {
+        parse::count("wait_timeout", v)?;
+    }
+    Ok(Current {
+        recycle_s,
+        idle_timeout_s,
+        // Active Record verifies connections at checkout; no switch for it.
+        pre_ping: true,
+        read_timeout_s,
+        max_per_process: Some(pool),
+    })
+}

@@ -1,0 +1,298 @@
+//! SQLAlchemy: `create_engine(...)` with pool_recycle, pre-ping, QueuePool
+//! sizing and the PyMySQL/mysqlclient timeouts; also the engine options and
+//! `--check` reading that Flask-SQLAlchemy reuses.
+
+use super::common::{
+    Hang, NO_POOL_NUMBERS, Note, Out, and, footer, header, pool_lines, pool_numbers, reason,
+    timeout_reason,
+};
+use super::parse::{self, Bare, Given};
+use crate::recommend::model::{Current, Framework, FrameworkConfig, Recommendation, Topology};
+use serde_json::Value;
+
+/// `create_engine` keyword arguments, then the `connect_args` keys (the
+/// driver's own names; PyMySQL and mysqlclient share them).
+pub(super) const KEYS: &[&str] = &[
+    "pool_recycle",
+    "pool_pre_ping",
+    "pool_size",
+    "max_overflow",
+    "pool_timeout",
+    "connect_timeout",
+    "read_timeout",
+    "write_timeout",
+];
+
+/// Users paste `connect_args.read_timeout` as often as `read_timeout`.
+pub(super) const PREFIXES: &[&str] = &["connect_args."];
+
+/// One engine option: its key, its Python literal, the same as data, why.
+pub(super) struct PyOpt {
+    pub(super) key: &'static str,
+    pub(super) literal: String,
+    pub(super) value: Value,
+    pub(super) reason: String,
+    /// Goes into `connect_args` (the DBAPI driver) rather than the pool.
+    pub(super) connect_arg: bool,
+}
+
+fn opt(key: &'static str, n: u64, reason: String, connect_arg: bool) -> PyOpt {
+    PyOpt {
+        key,
+        literal: n.to_string(),
+        value: Value::from(n),
+        reason,
+        connect_arg,
+    }
+}
+
+/// The engine options for `rec`, in the order they are printed. Pool sizes
+/// are left out when the budget cannot hold the topology.
+pub(super) fn engine_options(rec: &Recommendation) -> Vec<PyOpt> {
+    let mut opts = vec![
+        opt(
+            "pool_recycle",
+            rec.recycle_s,
+            and(
+                reason(
+                    rec,
+                    "recycle",
+                    "below the idle limit, so a connection is replaced before the limit closes it",
+                ),
+                "SQLAlchemy replaces a connection older than this at checkout (default -1: never)",
+            ),
+            false,
+        ),
+        PyOpt {
+            key: "pool_pre_ping",
+            literal: if rec.pre_ping { "True" } else { "False" }.to_string(),
+            value: Value::from(rec.pre_ping),
+            reason: and(
+                reason(
+                    rec,
+                    "pre_ping",
+                    "test each connection at checkout and replace it if dead",
+                ),
+                "default off; it cannot save a connection that dies mid-transaction",
+            ),
+            connect_arg: false,
+        },
+    ];
+    if let Some((size, overflow)) = pool_numbers(rec) {
+        opts.push(opt(
+            "pool_size",
+            size,
+            and(
+                reason(rec, "pool_size", "connections each process keeps open"),
+                "per process (default 5)",
+            ),
+            false,
+        ));
+        opts.push(opt(
+            "max_overflow",
+            overflow,
+            and(
+                reason(rec, "max_overflow", "extra connections per process at peak"),
+                "closed again when returned (default 10)",
+            ),
+            false,
+        ));
+    }
+    opts.push(opt(
+        "pool_timeout",
+        rec.checkout_timeout_s,
+        and(
+            reason(
+                rec,
+                "checkout_timeout",
+                "how long a request waits for a free connection",
+            ),
+            "seconds before QueuePool gives up (default 30)",
+        ),
+        false,
+    ));
+    opts.push(opt(
+        "connect_timeout",
+        rec.connect_timeout_s,
+        and(
+            reason(
+                rec,
+                "connect_timeout",
+                "bounds connecting to an unreachable server",
+            ),
+            "seconds (PyMySQL default 10)",
+        ),
+        true,
+    ));
+    opts.push(opt(
+        "read_timeout",
+        rec.read_timeout_s,
+        and(
+            timeout_reason(rec, "read_timeout", Hang::PrePing),
+            "default None: no timeout",
+        ),
+        true,
+    ));
+    opts.push(opt(
+        "write_timeout",
+        rec.write_timeout_s,
+        and(
+            timeout_reason(rec, "write_timeout", Hang::PrePing),
+            "default None: no timeout",
+        ),
+        true,
+    ));
+    opts
+}
+
+/// PyMySQL/mysqlclient cannot set TCP keepalive; say so, and what to do.
+/// `cannot` is the sentence's subject and verb, e.g. "mysqlclient cannot set it".
+pub(super) fn keepalive_note(rec: &Recommendation, cannot: &str) -> String {
+    let sysctl = format!(
+        "sysctl -w net.ipv4.tcp_keepalive_time={}",
+        rec.keepalive_idle_s
+    );
+    if rec.silent_drop {
+        format!(
+            "TCP keepalive (essential on this path): {cannot}; lower the host's keepalive time below the limit instead - on Linux: {sysctl}"
+        )
+    } else {
+        format!(
+            "TCP keepalive: {cannot}. Optional here (this path does not drop connections silently); host-wide on Linux: {sysctl}"
+        )
+    }
+}
+
+pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
+    let mut out = Out::new(Framework::Sqlalchemy, "python", "#");
+    header(&mut out, rec, pool_lines(rec, topology));
+    out.code("from sqlalchemy import create_engine");
+    out.blank();
+    out.code("engine = create_engine(");
+    out.code("    DATABASE_URL,  # mysql+pymysql://... or mysql+mysqldb://...");
+    let opts = engine_options(rec);
+    let mut pool_note = pool_numbers(rec).is_none();
+    for o in opts.iter().filter(|o| !o.connect_arg) {
+        if pool_note && o.key == "pool_timeout" {
+            out.comment("    ", NO_POOL_NUMBERS);
+            pool_note = false;
+        }
+        out.set(
+            "    ",
+            &o.reason,
+            format!("    {}={},", o.key, o.literal),
+            o.key,
+            o.value.clone(),
+        );
+    }
+    out.code("    connect_args={");
+    for o in opts.iter().filter(|o| o.connect_arg) {
+        out.set(
+            "        ",
+            &o.reason,
+            format!("        \"{}\": {},", o.key, o.literal),
+            o.key,
+            o.value.clone(),
+        );
+    }
+    out.code("    },");
+    out.code(")");
+    let notes: Vec<Note> = vec![
+        ("", keepalive_note(
+            rec,
+            "neither PyMySQL (which does turn SO_KEEPALIVE on) nor mysqlclient can set it",
+        )),
+        ("dispose(", "Forking servers (gunicorn --preload, uWSGI without lazy-apps): call engine.dispose(close=False) in each worker after fork (gunicorn post_fork, uWSGI postfork; SQLAlchemy 1.4.33+) so workers never share the parent's pooled sockets.".to_string()),
+        ("scoped_session", "Use one Session per request and remove it at teardown (scoped_session.remove()): a Session held open across idle periods keeps its connection checked out, where pool_recycle and pre-ping cannot reach it.".to_string()),
+    ];
+    footer(&mut out, rec, &notes);
+    out.finish()
+}
+
+/// Framework defaults that differ between plain SQLAlchemy and
+/// Flask-SQLAlchemy (which sets some engine options itself).
+pub(super) struct Defaults {
+    pub(super) recycle_s: Option<f64>,
+    pub(super) pool_size: u64,
+}
+
+pub(super) const SQLALCHEMY_DEFAULTS: Defaults = Defaults {
+    recycle_s: None,
+    pool_size: 5,
+};
+
+/// SQLAlchemy's QueuePool defaults besides pool_size.
+const MAX_OVERFLOW: i64 = 10;
+
+/// Reads the engine options through `get`, which returns the value and the
+/// key name the user gave (for error messages).
+pub(super) fn current_with<'a>(
+    get: &dyn Fn(&'static str) -> Option<(&'static str, &'a str)>,
+    defaults: Defaults,
+) -> Result<Current, String> {
+    let recycle_s = match get("pool_recycle") {
+        None => defaults.recycle_s,
+        Some((_, v)) if parse::is_none_word(v) => None,
+        // SQLAlchemy recycles only when pool_recycle > -1; -1 is "never".
+        Some((k, v)) => {
+            let s = parse::duration(k, v, Bare::Seconds)?;
+            (s >= 0.0).then_some(s)
+        }
+    };
+    let pre_ping = match get("pool_pre_ping") {
+        None => false,
+        Some((k, v)) => parse::boolean(k, v)?,
+    };
+    let pool_size = match get("pool_size") {
+        None => defaults.pool_size,
+        Some((k, v)) => parse::count(k, v)?,
+    };
+    let max_overflow = match get("max_overflow") {
+        None => MAX_OVERFLOW,
+        Some((k, v)) => parse::integer(k, v)?,
+    };
+    if let Some((k, v)) = get("pool_timeout") {
+        parse::non_negative(k, v, Bare::Seconds)?;
+    }
+    for key in ["connect_timeout", "write_timeout"] {
+        if let Some((k, v)) = get(key) {
+            optional_secs(k, v)?;
+        }
+    }
+    let read_timeout_s = match get("read_timeout") {
+        None => None,
+        Some((k, v)) => optional_secs(k, v)?,
+    };
+    // QueuePool: pool_size 0 means no limit, max_overflow -1 no overflow limit.
+    let max_per_process = if pool_size == 0 || max_overflow < 0 {
+        None
+    } else {
+        Some(pool_size + max_overflow.unsigned_abs())
+    };
+    Ok(Current {
+        recycle_s,
+        idle_timeout_s: None,
+        pre_ping,
+        read_timeout_s,
+        max_per_process,
+    })
+}
+
+/// A driver timeout in seconds: None/null or 0 mean "no timeout" (mysqlclient
+/// treats 0 as unset; PyMySQL's default is None).
+fn optional_secs(key: &str, value: &str) -> Result<Option<f64>, String> {
+    if parse::is_none_word(value) {
+        return Ok(None);
+    }
+    let s = parse::non_negative(key, value, Bare::Seconds)?;
+    Ok((s > 0.0).then_some(s))
+}
+
+pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
+    let given = parse::collect(Framework::Sqlalchemy, pairs, KEYS, PREFIXES)?;
+    current_with(&|k| lookup(&given, k), SQLALCHEMY_DEFAULTS)
+}
+
+pub(super) fn lookup<'a>(given: &Given<'a>, key: &'static str) -> Option<(&'static str, &'a str)> {
+    given.get(key).map(|v| (key, v))
+}

@@ -1,0 +1,166 @@
+//! Rust sqlx: a `MySqlPoolOptions` builder chain; and `--check` in the
+//! builder's method names, durations in seconds.
+
+use super::common::{
+    NO_POOL_NUMBERS, Out, and, footer, header, pool_lines, pool_numbers, reason, total_reason,
+    untagged,
+};
+use super::parse::{self, Bare};
+use crate::recommend::model::{Current, Framework, FrameworkConfig, Recommendation, Topology};
+
+pub(super) const KEYS: &[&str] = &[
+    "max_connections",
+    "min_connections",
+    "max_lifetime",
+    "idle_timeout",
+    "acquire_timeout",
+    "test_before_acquire",
+];
+
+const PREFIXES: &[&str] = &["."];
+
+pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
+    let mut out = Out::new(Framework::Sqlx, "rust", "//");
+    header(&mut out, rec, pool_lines(rec, topology));
+    out.code("use sqlx::mysql::MySqlPoolOptions;");
+    out.code("use std::time::Duration;");
+    out.blank();
+    out.code("let pool = MySqlPoolOptions::new()");
+    match pool_numbers(rec) {
+        Some((size, overflow)) => {
+            let max = size + overflow;
+            out.set(
+                "    ",
+                &and(total_reason(rec, size, overflow), "default 10"),
+                format!("    .max_connections({max})"),
+                "max_connections",
+                max,
+            );
+        }
+        None => out.comment("    ", NO_POOL_NUMBERS),
+    }
+    out.set(
+        "    ",
+        "the default: no connections opened just to stand idle (with a minimum, sqlx reopens each one idle_timeout reaps)",
+        "    .min_connections(0)",
+        "min_connections",
+        0,
+    );
+    let r = rec.recycle_s;
+    out.set(
+        "    ",
+        &and(
+            reason(
+                rec,
+                "recycle",
+                "below the idle limit, so a connection is replaced before the limit closes it",
+            ),
+            "default 30 min",
+        ),
+        format!("    .max_lifetime(Duration::from_secs({r}))"),
+        "max_lifetime",
+        r,
+    );
+    out.set(
+        "    ",
+        "close connections idle this long, before the idle limit can (default 10 min)",
+        format!("    .idle_timeout(Duration::from_secs({r}))"),
+        "idle_timeout",
+        r,
+    );
+    let acquire = rec.checkout_timeout_s;
+    let acquire_reason = and(
+        reason(
+            rec,
+            "checkout_timeout",
+            "how long a request waits for a free connection",
+        ),
+        "also bounds connecting and the test ping, which sqlx has no separate timeouts for (default 30 s)",
+    );
+    let acquire_reason = if rec.silent_drop {
+        format!(
+            "{acquire_reason}; essential on this path: a ping on a silently dropped connection hangs until this fires"
+        )
+    } else {
+        acquire_reason
+    };
+    out.set(
+        "    ",
+        &acquire_reason,
+        format!("    .acquire_timeout(Duration::from_secs({acquire}))"),
+        "acquire_timeout",
+        acquire,
+    );
+    out.set(
+        "    ",
+        &and(
+            reason(
+                rec,
+                "pre_ping",
+                "test each connection before handing it out",
+            ),
+            "default true",
+        ),
+        format!("    .test_before_acquire({})", rec.pre_ping),
+        "test_before_acquire",
+        rec.pre_ping,
+    );
+    out.code("    .connect(&database_url)");
+    out.code("    .await?;");
+    let hang = if rec.silent_drop {
+        " - essential on this path, where a query on a dropped connection otherwise hangs ~15 minutes"
+    } else {
+        ""
+    };
+    let notes = vec![
+        format!(
+            "No read or write timeout: sqlx's MySQL driver has none; wrap queries in tokio::time::timeout(Duration::from_secs({}), ...){hang}.",
+            rec.read_timeout_s
+        ),
+        "No TCP keepalive: sqlx does not turn it on for its sockets, so the host's keepalive settings do not apply either; max_lifetime and idle_timeout below the limit are what keep idle connections safe.".to_string(),
+    ];
+    footer(&mut out, rec, &untagged(notes));
+    out.finish()
+}
+
+/// A duration in seconds (bare) or with a unit; none/null for `None`.
+fn optional(key: &str, value: &str) -> Result<Option<f64>, String> {
+    if parse::is_none_word(value) {
+        return Ok(None);
+    }
+    parse::non_negative(key, value, Bare::Seconds).map(Some)
+}
+
+pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
+    let given = parse::collect(Framework::Sqlx, pairs, KEYS, PREFIXES)?;
+    let recycle_s = match given.get("max_lifetime") {
+        None => Some(1800.0),
+        Some(v) => optional("max_lifetime", v)?,
+    };
+    let idle_timeout_s = match given.get("idle_timeout") {
+        None => Some(600.0),
+        Some(v) => optional("idle_timeout", v)?,
+    };
+    let pre_ping = match given.get("test_before_acquire") {
+        None => true,
+        Some(v) => parse::boolean("test_before_acquire", v)?,
+    };
+    let max = match given.get("max_connections") {
+        None => 10,
+        Some(v) => parse::count("max_connections", v)?,
+    };
+    if let Some(v) = given.get("min_connections") {
+        parse::count("min_connections", v)?;
+    }
+    if let Some(v) = given.get("acquire_timeout") {
+        parse::non_negative("acquire_timeout", v, Bare::Seconds)?;
+    }
+    Ok(Current {
+        recycle_s,
+        idle_timeout_s,
+        pre_ping,
+        // sqlx's MySQL driver has no read timeout.
+        read_timeout_s: None,
+        max_per_process: Some(max),
+    })
+}

@@ -1,0 +1,974 @@
+//! Tests across all renderers: snippets carry the right keys and numbers,
+//! `settings` round-trip through `--check`, defaults, errors, and the
+//! generated sections of docs/recommend.md.
+
+use super::{check_keys, check_units, current_from_check, render};
+use crate::recommend::model::{
+    Current, Framework, LimitCandidate, LimitSource, PoolPlan, Reason, Recommendation, Topology,
+};
+
+fn topology() -> Topology {
+    Topology {
+        instances: 2,
+        processes: 4,
+        threads: 8,
+        reserve: 10,
+    }
+}
+
+fn reasons() -> Vec<Reason> {
+    [
+        ("recycle", "below the idle limit with a 10% margin, so the pool replaces a connection before the limit closes it"),
+        ("pre_ping", "a ping at checkout replaces a connection that died anyway (restart, failover, kill)"),
+        ("read_timeout", "fails a read from a dead connection after this long; above the slowest expected query"),
+        ("write_timeout", "fails a write to a dead connection after this long"),
+        ("keepalive", "TCP keepalive probes well inside the idle limit keep middlebox flows alive and find dead peers"),
+        ("pool_size", "one connection for each of the 8 threads in a process"),
+        ("max_overflow", "headroom for bursts, still within the connection budget"),
+        ("checkout_timeout", "a request waits at most this long for a free connection, well inside the request timeout"),
+        ("connect_timeout", "fail fast when the server is unreachable"),
+    ]
+    .into_iter()
+    .map(|(s, r)| Reason {
+        setting: s.to_string(),
+        reason: r.to_string(),
+    })
+    .collect()
+}
+
+fn rec(limit_s: f64, silent: bool, recycle_s: u64, detail: &str, pool: PoolPlan) -> Recommendation {
+    let limit = LimitCandidate {
+        source: LimitSource::Hosting,
+        seconds: limit_s,
+        silent,
+        detail: detail.to_string(),
+    };
+    Recommendation {
+        limit: Some(limit.clone()),
+        candidates: vec![limit],
+        recycle_s,
+        pre_ping: true,
+        silent_drop: silent,
+        read_timeout_s: 30,
+        write_timeout_s: 30,
+        keepalive_idle_s: 60,
+        connect_timeout_s: 10,
+        pool,
+        checkout_timeout_s: 10,
+        reasons: reasons(),
+        notes: Vec::new(),
+        findings: Vec::new(),
+    }
+}
+
+fn fits() -> PoolPlan {
+    PoolPlan::Fits {
+        pool_size: 8,
+        max_overflow: 4,
+        worst_case_total: 96,
+        budget: Some(141),
+    }
+}
+
+/// pythonanywhere: 300 s, closes with an error on next use.
+fn rec_300() -> Recommendation {
+    rec(
+        300.0,
+        false,
+        270,
+        "pythonanywhere preset: closes connections idle for 5 minutes",
+        fits(),
+    )
+}
+
+/// azure-lb: 240 s, silent drop.
+fn rec_azure() -> Recommendation {
+    rec(
+        240.0,
+        true,
+        216,
+        "azure-lb preset: idle flows are dropped silently after 4 min",
+        fits(),
+    )
+}
+
+const OPTION_A: &str = "run 2 processes per instance instead of 4";
+const OPTION_B: &str = "raise max_connections to at least 74";
+
+fn rec_no_fit() -> Recommendation {
+    rec(
+        300.0,
+        false,
+        270,
+        "pythonanywhere preset",
+        PoolPlan::DoesNotFit {
+            needed: 64,
+            budget: 50,
+            options: vec![OPTION_A.to_string(), OPTION_B.to_string()],
+        },
+    )
+}
+
+fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The recommended settings as `--check` would receive them.
+fn settings_as_pairs(framework: Framework, rec: &Recommendation) -> Vec<(String, String)> {
+    render(framework, rec, &topology())
+        .settings
+        .iter()
+        .map(|s| {
+            let v = match &s.value {
+                serde_json::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            (s.key.clone(), v)
+        })
+        .collect()
+}
+
+/// Substrings each snippet must contain for the 300 s recommendation.
+fn expected_300(framework: Framework) -> &'static [&'static str] {
+    match framework {
+        Framework::Sqlalchemy => &[
+            "pool_recycle=270,",
+            "pool_pre_ping=True,",
+            "pool_size=8,",
+            "max_overflow=4,",
+            "pool_timeout=10,",
+            "\"connect_timeout\": 10,",
+            "\"read_timeout\": 30,",
+            "\"write_timeout\": 30,",
+            "2 x 4 x (8 + 4) = 96 connections, within the budget of 141",
+            "net.ipv4.tcp_keepalive_time=60",
+            "dispose(close=False)",
+        ],
+        Framework::FlaskSqlalchemy => &[
+            "SQLALCHEMY_ENGINE_OPTIONS = {",
+            "\"pool_recycle\": 270,",
+            "\"pool_pre_ping\": True,",
+            "\"pool_size\": 8,",
+            "\"max_overflow\": 4,",
+            "\"read_timeout\": 30,",
+            "# SQLALCHEMY_POOL_RECYCLE = 270",
+            "# SQLALCHEMY_POOL_SIZE = 8",
+        ],
+        Framework::Django => &[
+            "\"CONN_MAX_AGE\": 270,",
+            "\"CONN_HEALTH_CHECKS\": True,",
+            "\"connect_timeout\": 10,",
+            "\"read_timeout\": 30,",
+            "\"write_timeout\": 30,",
+            "Django has no pool",
+            "2 instances x 4 processes x 8 threads = 64 connections, within the budget of 141",
+        ],
+        Framework::Go => &[
+            "timeout=10s&readTimeout=30s&writeTimeout=30s",
+            "db.SetConnMaxLifetime(270 * time.Second)",
+            "db.SetConnMaxIdleTime(270 * time.Second)",
+            "db.SetMaxOpenConns(12)",
+            "db.SetMaxIdleConns(8)",
+            "checkConnLiveness",
+        ],
+        Framework::Hikaricp => &[
+            "connectTimeout=10000&socketTimeout=30000&tcpKeepAlive=true",
+            "\nmaxLifetime=270000\n",
+            "\nkeepaliveTime=60000\n",
+            "\nidleTimeout=240000\n",
+            "\nmaximumPoolSize=12\n",
+            "\nminimumIdle=8\n",
+            "\nconnectionTimeout=10000\n",
+        ],
+        Framework::Rails => &[
+            "  pool: 12\n",
+            "  checkout_timeout: 10\n",
+            "  idle_timeout: 270\n",
+            "  reaping_frequency: 20\n",
+            "  max_age: 270\n",
+            "  connect_timeout: 10\n",
+            "  read_timeout: 30\n",
+            "  write_timeout: 30\n",
+            "2147483",
+        ],
+        Framework::NodeMysql2 => &[
+            "connectionLimit: 12,",
+            "maxIdle: 8,",
+            "idleTimeout: 270000,",
+            "enableKeepAlive: true,",
+            "keepAliveInitialDelay: 60000,",
+            "connectTimeout: 10000,",
+            "No read timeout",
+        ],
+        Framework::Sqlx => &[
+            ".max_connections(12)",
+            ".min_connections(0)",
+            ".max_lifetime(Duration::from_secs(270))",
+            ".idle_timeout(Duration::from_secs(270))",
+            ".acquire_timeout(Duration::from_secs(10))",
+            ".test_before_acquire(true)",
+            "tokio::time::timeout(Duration::from_secs(30)",
+        ],
+        Framework::Generic => &[
+            "max_lifetime_s = 270\n",
+            "idle_timeout_s = 270\n",
+            "pre_ping = true\n",
+            "read_timeout_s = 30\n",
+            "write_timeout_s = 30\n",
+            "tcp_keepalive_idle_s = 60\n",
+            "pool_size = 8\n",
+            "max_overflow = 4\n",
+            "checkout_timeout_s = 10\n",
+        ],
+    }
+}
+
+/// The code (not comment) that would set a pool size, per framework.
+fn pool_code(framework: Framework) -> &'static [&'static str] {
+    match framework {
+        Framework::Sqlalchemy => &["pool_size=", "max_overflow="],
+        Framework::FlaskSqlalchemy => &[
+            "\"pool_size\":",
+            "\"max_overflow\":",
+            "SQLALCHEMY_POOL_SIZE =",
+        ],
+        Framework::Django => &[],
+        Framework::Go => &["SetMaxOpenConns(", "SetMaxIdleConns("],
+        Framework::Hikaricp => &["maximumPoolSize=", "minimumIdle="],
+        Framework::Rails => &["pool:"],
+        Framework::NodeMysql2 => &["connectionLimit:", "maxIdle:"],
+        Framework::Sqlx => &[".max_connections("],
+        Framework::Generic => &["pool_size =", "max_overflow ="],
+    }
+}
+
+const POOL_SETTINGS: &[&str] = &[
+    "pool_size",
+    "max_overflow",
+    "MaxOpenConns",
+    "MaxIdleConns",
+    "maximumPoolSize",
+    "minimumIdle",
+    "pool",
+    "connectionLimit",
+    "maxIdle",
+    "max_connections",
+];
+
+#[test]
+fn snippets_for_300s_carry_the_numbers() {
+    for fw in Framework::ALL {
+        let cfg = render(fw, &rec_300(), &topology());
+        assert_eq!(cfg.framework, fw);
+        for want in expected_300(fw) {
+            assert!(
+                cfg.snippet.contains(want),
+                "{}: missing {want:?} in\n{}",
+                fw.name(),
+                cfg.snippet
+            );
+        }
+        assert!(cfg.snippet.contains("Idle limit: 300 s"), "{}", fw.name());
+        assert!(!cfg.snippet.contains("essential"), "{}", fw.name());
+    }
+}
+
+#[test]
+fn languages() {
+    let lang = |fw| render(fw, &rec_300(), &topology()).language;
+    assert_eq!(lang(Framework::Sqlalchemy), "python");
+    assert_eq!(lang(Framework::FlaskSqlalchemy), "python");
+    assert_eq!(lang(Framework::Django), "python");
+    assert_eq!(lang(Framework::Go), "go");
+    assert_eq!(lang(Framework::Hikaricp), "properties");
+    assert_eq!(lang(Framework::Rails), "yaml");
+    assert_eq!(lang(Framework::NodeMysql2), "javascript");
+    assert_eq!(lang(Framework::Sqlx), "rust");
+    assert_eq!(lang(Framework::Generic), "ini");
+}
+
+#[test]
+fn silent_path_marks_timeouts_essential() {
+    let expected: &[(Framework, &[&str])] = &[
+        (
+            Framework::Sqlalchemy,
+            &[
+                "pool_recycle=216,",
+                "without them pre-ping hangs ~15 minutes",
+            ],
+        ),
+        (
+            Framework::FlaskSqlalchemy,
+            &[
+                "\"pool_recycle\": 216,",
+                "without them pre-ping hangs ~15 minutes",
+            ],
+        ),
+        (
+            Framework::Django,
+            &[
+                "\"CONN_MAX_AGE\": 216,",
+                "without them pre-ping hangs ~15 minutes",
+            ],
+        ),
+        (
+            Framework::Go,
+            &["SetConnMaxLifetime(216 * time.Second)", "hangs ~15 minutes"],
+        ),
+        (
+            Framework::Hikaricp,
+            &[
+                "maxLifetime=216000",
+                "idleTimeout=186000",
+                "hangs ~15 minutes",
+            ],
+        ),
+        (
+            Framework::Rails,
+            &[
+                "idle_timeout: 216",
+                "reaping_frequency: 20",
+                "without them pre-ping hangs ~15 minutes",
+            ],
+        ),
+        (
+            Framework::NodeMysql2,
+            &["idleTimeout: 216000", "hangs ~15 minutes"],
+        ),
+        (
+            Framework::Sqlx,
+            &["Duration::from_secs(216)", "hangs ~15 minutes"],
+        ),
+        (
+            Framework::Generic,
+            &[
+                "max_lifetime_s = 216",
+                "without them pre-ping hangs ~15 minutes",
+            ],
+        ),
+    ];
+    for (fw, wants) in expected {
+        let cfg = render(*fw, &rec_azure(), &topology());
+        assert!(cfg.snippet.contains("essential"), "{}", fw.name());
+        assert!(
+            cfg.snippet.contains("drops idle connections silently"),
+            "{}",
+            fw.name()
+        );
+        for want in *wants {
+            assert!(
+                cfg.snippet.contains(want),
+                "{}: missing {want:?} in\n{}",
+                fw.name(),
+                cfg.snippet
+            );
+        }
+    }
+    // The settings carry the same reasons as the comments.
+    let cfg = render(Framework::Sqlalchemy, &rec_azure(), &topology());
+    let read = cfg
+        .settings
+        .iter()
+        .find(|s| s.key == "read_timeout")
+        .unwrap();
+    assert!(
+        read.reason
+            .contains("without them pre-ping hangs ~15 minutes"),
+        "{}",
+        read.reason
+    );
+}
+
+#[test]
+fn settings_keys_are_check_keys_and_have_reasons() {
+    for fw in Framework::ALL {
+        for r in [rec_300(), rec_azure(), rec_no_fit()] {
+            let cfg = render(fw, &r, &topology());
+            assert!(!cfg.settings.is_empty(), "{}", fw.name());
+            for s in &cfg.settings {
+                assert!(
+                    check_keys(fw).contains(&s.key.as_str()),
+                    "{}: setting {} is not a --check key",
+                    fw.name(),
+                    s.key
+                );
+                assert!(
+                    !s.reason.trim().is_empty(),
+                    "{}: {} has no reason",
+                    fw.name(),
+                    s.key
+                );
+                assert!(
+                    cfg.snippet.contains(&s.reason),
+                    "{}: reason of {} not in snippet",
+                    fw.name(),
+                    s.key
+                );
+            }
+            let mut keys: Vec<&str> = cfg.settings.iter().map(|s| s.key.as_str()).collect();
+            keys.sort();
+            keys.dedup();
+            assert_eq!(
+                keys.len(),
+                cfg.settings.len(),
+                "{}: duplicate settings",
+                fw.name()
+            );
+        }
+    }
+}
+
+#[test]
+fn does_not_fit_prints_no_pool_numbers() {
+    for fw in Framework::ALL {
+        let cfg = render(fw, &rec_no_fit(), &topology());
+        for s in &cfg.settings {
+            assert!(
+                !POOL_SETTINGS.contains(&s.key.as_str()),
+                "{}: {}",
+                fw.name(),
+                s.key
+            );
+        }
+        for code in pool_code(fw) {
+            assert!(
+                !cfg.snippet.contains(code),
+                "{}: {code:?} in\n{}",
+                fw.name(),
+                cfg.snippet
+            );
+        }
+        for want in [
+            "cannot hold this topology",
+            "budget (50)",
+            "= 64 connections",
+            OPTION_A,
+            OPTION_B,
+        ] {
+            assert!(
+                cfg.snippet.contains(want),
+                "{}: missing {want:?}",
+                fw.name()
+            );
+        }
+        // The recycle setting is still there, in the framework's unit.
+        assert!(
+            cfg.settings
+                .iter()
+                .any(|s| s.value == serde_json::json!(270)
+                    || s.value == serde_json::json!(270_000)
+                    || s.value == serde_json::json!("270s")),
+            "{}",
+            fw.name()
+        );
+    }
+}
+
+#[test]
+fn recommended_settings_round_trip_through_check() {
+    for r in [rec_300(), rec_azure(), rec_no_fit()] {
+        for fw in Framework::ALL {
+            let given = settings_as_pairs(fw, &r);
+            let cur =
+                current_from_check(fw, &given).unwrap_or_else(|e| panic!("{}: {e}", fw.name()));
+            let recycle = cur.recycle_s.or(cur.idle_timeout_s);
+            // mysql2's idle reaper needs maxIdle < connectionLimit, which
+            // cannot be given without pool numbers; the snippet says so.
+            let inert =
+                fw == Framework::NodeMysql2 && matches!(r.pool, PoolPlan::DoesNotFit { .. });
+            assert!(
+                inert || recycle.is_some_and(|s| s <= r.recycle_s as f64),
+                "{}: {cur:?}",
+                fw.name()
+            );
+            match fw {
+                // mysql2 has neither pre-ping nor a read timeout; sqlx has no
+                // read timeout. The snippets say so.
+                Framework::NodeMysql2 => {
+                    assert!(!cur.pre_ping);
+                    assert_eq!(cur.read_timeout_s, None);
+                }
+                Framework::Sqlx => {
+                    assert!(cur.pre_ping);
+                    assert_eq!(cur.read_timeout_s, None);
+                }
+                _ => {
+                    assert!(cur.pre_ping, "{}", fw.name());
+                    assert_eq!(cur.read_timeout_s, Some(30.0), "{}", fw.name());
+                }
+            }
+            if matches!(r.pool, PoolPlan::Fits { .. }) && fw != Framework::Django {
+                assert_eq!(cur.max_per_process, Some(12), "{}", fw.name());
+            }
+        }
+    }
+}
+
+fn defaults(fw: Framework) -> Current {
+    current_from_check(fw, &[]).unwrap()
+}
+
+#[test]
+fn defaults_when_no_keys() {
+    let c = defaults(Framework::Sqlalchemy);
+    assert_eq!(
+        (
+            c.recycle_s,
+            c.idle_timeout_s,
+            c.pre_ping,
+            c.read_timeout_s,
+            c.max_per_process
+        ),
+        (None, None, false, None, Some(15))
+    );
+    let c = defaults(Framework::FlaskSqlalchemy);
+    assert_eq!(
+        (c.recycle_s, c.pre_ping, c.max_per_process),
+        (Some(7200.0), false, Some(15))
+    );
+    // CONN_MAX_AGE 0 reuses no connection, which counts as checked.
+    let c = defaults(Framework::Django);
+    assert_eq!(
+        (c.recycle_s, c.pre_ping, c.read_timeout_s, c.max_per_process),
+        (Some(0.0), true, None, None)
+    );
+    let c = current_from_check(Framework::Django, &pairs(&[("CONN_MAX_AGE", "60")])).unwrap();
+    assert_eq!((c.recycle_s, c.pre_ping), (Some(60.0), false));
+    let c = defaults(Framework::Go);
+    assert_eq!(
+        (
+            c.recycle_s,
+            c.idle_timeout_s,
+            c.pre_ping,
+            c.read_timeout_s,
+            c.max_per_process
+        ),
+        (None, None, true, None, None)
+    );
+    let c = defaults(Framework::Hikaricp);
+    assert_eq!(
+        (
+            c.recycle_s,
+            c.idle_timeout_s,
+            c.pre_ping,
+            c.read_timeout_s,
+            c.max_per_process
+        ),
+        (Some(1800.0), None, true, None, Some(10))
+    );
+    let c = defaults(Framework::Rails);
+    assert_eq!(
+        (
+            c.recycle_s,
+            c.idle_timeout_s,
+            c.pre_ping,
+            c.read_timeout_s,
+            c.max_per_process
+        ),
+        (None, Some(300.0), true, None, Some(5))
+    );
+    let c = defaults(Framework::NodeMysql2);
+    assert_eq!(
+        (
+            c.recycle_s,
+            c.idle_timeout_s,
+            c.pre_ping,
+            c.read_timeout_s,
+            c.max_per_process
+        ),
+        (None, None, false, None, Some(10))
+    );
+    let c = defaults(Framework::Sqlx);
+    assert_eq!(
+        (
+            c.recycle_s,
+            c.idle_timeout_s,
+            c.pre_ping,
+            c.read_timeout_s,
+            c.max_per_process
+        ),
+        (Some(1800.0), Some(600.0), true, None, Some(10))
+    );
+    let c = defaults(Framework::Generic);
+    assert_eq!(
+        (
+            c.recycle_s,
+            c.idle_timeout_s,
+            c.pre_ping,
+            c.read_timeout_s,
+            c.max_per_process
+        ),
+        (None, None, false, None, None)
+    );
+}
+
+#[test]
+fn unknown_key_lists_accepted_keys() {
+    for fw in Framework::ALL {
+        let err = current_from_check(fw, &pairs(&[("bogus_key", "1")])).unwrap_err();
+        assert!(err.contains("bogus_key"), "{err}");
+        assert!(err.contains(fw.name()), "{err}");
+        for k in check_keys(fw) {
+            assert!(err.contains(k), "{}: {k} not listed in {err}", fw.name());
+        }
+    }
+}
+
+#[test]
+fn bad_value_names_the_key_and_echoes_little() {
+    let long = format!("abc{}", "z".repeat(200));
+    for fw in Framework::ALL {
+        for key in check_keys(fw) {
+            let err = current_from_check(fw, &pairs(&[(key, &long)]))
+                .expect_err(&format!("{}: {key} accepted garbage", fw.name()));
+            assert!(err.contains(key), "{}: {err}", fw.name());
+            assert!(err.chars().filter(|c| *c == 'z').count() <= 40, "{err}");
+        }
+    }
+}
+
+#[test]
+fn framework_specific_check_values() {
+    let cur = |fw, items: &[(&str, &str)]| current_from_check(fw, &pairs(items));
+
+    // SQLAlchemy: -1 and None are "never"; unlimited overflow has no bound.
+    let c = cur(
+        Framework::Sqlalchemy,
+        &[("pool_recycle", "-1"), ("max_overflow", "-1")],
+    )
+    .unwrap();
+    assert_eq!((c.recycle_s, c.max_per_process), (None, None));
+    let c = cur(
+        Framework::Sqlalchemy,
+        &[
+            ("pool_recycle", "None"),
+            ("connect_args.read_timeout", "None"),
+        ],
+    )
+    .unwrap();
+    assert_eq!((c.recycle_s, c.read_timeout_s), (None, None));
+    let c = cur(
+        Framework::Sqlalchemy,
+        &[("pool_pre_ping", "True"), ("pool_recycle", "280")],
+    )
+    .unwrap();
+    assert_eq!((c.recycle_s, c.pre_ping), (Some(280.0), true));
+
+    // Flask: old keys mean a 2.x release (pool_size 10); engine options win.
+    let c = cur(
+        Framework::FlaskSqlalchemy,
+        &[("SQLALCHEMY_POOL_RECYCLE", "280")],
+    )
+    .unwrap();
+    assert_eq!((c.recycle_s, c.max_per_process), (Some(280.0), Some(20)));
+    let c = cur(
+        Framework::FlaskSqlalchemy,
+        &[("SQLALCHEMY_POOL_RECYCLE", "280"), ("pool_recycle", "100")],
+    )
+    .unwrap();
+    assert_eq!(c.recycle_s, Some(100.0));
+    let err = cur(
+        Framework::FlaskSqlalchemy,
+        &[("SQLALCHEMY_POOL_RECYCLE", "soon")],
+    )
+    .unwrap_err();
+    assert!(err.contains("SQLALCHEMY_POOL_RECYCLE"), "{err}");
+
+    // Django: None is forever.
+    let c = cur(
+        Framework::Django,
+        &[("CONN_MAX_AGE", "None"), ("CONN_HEALTH_CHECKS", "True")],
+    )
+    .unwrap();
+    assert_eq!((c.recycle_s, c.pre_ping), (None, true));
+
+    // Go: durations; a bare number is rejected; liveness checks can be off.
+    let c = cur(
+        Framework::Go,
+        &[
+            ("ConnMaxLifetime", "3m"),
+            ("SetConnMaxIdleTime", "1h"),
+            ("readTimeout", "30s"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        (c.recycle_s, c.idle_timeout_s, c.read_timeout_s),
+        (Some(180.0), Some(3600.0), Some(30.0))
+    );
+    let err = cur(Framework::Go, &[("ConnMaxLifetime", "180")]).unwrap_err();
+    assert!(
+        err.contains("ConnMaxLifetime") && err.contains("Go duration"),
+        "{err}"
+    );
+    let c = cur(
+        Framework::Go,
+        &[("checkConnLiveness", "false"), ("MaxOpenConns", "0")],
+    )
+    .unwrap();
+    assert_eq!((c.pre_ping, c.max_per_process), (false, None));
+
+    // HikariCP: below 30 s, maxLifetime runs as the 30 min default; idleTimeout
+    // only counts with minimumIdle < maximumPoolSize, and not near maxLifetime.
+    let c = cur(Framework::Hikaricp, &[("maxLifetime", "20000")]).unwrap();
+    assert_eq!(c.recycle_s, Some(1800.0));
+    let c = cur(Framework::Hikaricp, &[("maxLifetime", "0")]).unwrap();
+    assert_eq!(c.recycle_s, None);
+    let c = cur(
+        Framework::Hikaricp,
+        &[("minimumIdle", "2"), ("idleTimeout", "60000")],
+    )
+    .unwrap();
+    assert_eq!(c.idle_timeout_s, Some(60.0));
+    let c = cur(
+        Framework::Hikaricp,
+        &[
+            ("minimumIdle", "2"),
+            ("maxLifetime", "60000"),
+            ("idleTimeout", "60000"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.idle_timeout_s, None);
+    let c = cur(
+        Framework::Hikaricp,
+        &[
+            ("spring.datasource.hikari.max-lifetime", "270000"),
+            ("dataSource.socketTimeout", "30000"),
+        ],
+    )
+    .unwrap();
+    assert_eq!((c.recycle_s, c.read_timeout_s), (Some(270.0), Some(30.0)));
+    assert!(cur(Framework::Hikaricp, &[("maximumPoolSize", "0")]).is_err());
+
+    // Rails: idle_timeout 0 never closes; without a reaper nothing does.
+    let c = cur(Framework::Rails, &[("idle_timeout", "0")]).unwrap();
+    assert_eq!(c.idle_timeout_s, None);
+    let c = cur(Framework::Rails, &[("reaping_frequency", "0")]).unwrap();
+    assert_eq!(c.idle_timeout_s, None);
+    let c = cur(
+        Framework::Rails,
+        &[("max_connections", "16"), ("read_timeout", "nil")],
+    )
+    .unwrap();
+    assert_eq!((c.max_per_process, c.read_timeout_s), (Some(16), None));
+
+    // Node: idleTimeout only counts when maxIdle < connectionLimit.
+    let c = cur(Framework::NodeMysql2, &[("idleTimeout", "30000")]).unwrap();
+    assert_eq!(c.idle_timeout_s, None);
+    let c = cur(
+        Framework::NodeMysql2,
+        &[("idleTimeout", "30000"), ("maxIdle", "3")],
+    )
+    .unwrap();
+    assert_eq!(c.idle_timeout_s, Some(30.0));
+    let c = cur(Framework::NodeMysql2, &[("connectionLimit", "0")]).unwrap();
+    assert_eq!(c.max_per_process, None);
+
+    // sqlx: seconds or durations, None disables.
+    let c = cur(
+        Framework::Sqlx,
+        &[("max_lifetime", "None"), ("idle_timeout", "4m")],
+    )
+    .unwrap();
+    assert_eq!((c.recycle_s, c.idle_timeout_s), (None, Some(240.0)));
+
+    // Generic: a pool size bounds connections per process.
+    let c = cur(
+        Framework::Generic,
+        &[
+            ("pool_size", "5"),
+            ("max_overflow", "2"),
+            ("pre_ping", "yes"),
+        ],
+    )
+    .unwrap();
+    assert_eq!((c.max_per_process, c.pre_ping), (Some(7), true));
+
+    // A key given twice is an error, in any spelling.
+    let err = cur(
+        Framework::Sqlalchemy,
+        &[("pool_recycle", "1"), ("POOL_RECYCLE", "2")],
+    )
+    .unwrap_err();
+    assert!(err.contains("twice"), "{err}");
+}
+
+#[test]
+fn hikari_cannot_go_below_30s() {
+    let mut r = rec_300();
+    r.recycle_s = 20;
+    r.limit.as_mut().unwrap().seconds = 25.0;
+    let cfg = render(Framework::Hikaricp, &r, &topology());
+    assert!(
+        cfg.snippet.contains("\nmaxLifetime=30000\n"),
+        "{}",
+        cfg.snippet
+    );
+    assert!(
+        cfg.snippet.contains("too short for HikariCP"),
+        "{}",
+        cfg.snippet
+    );
+    // keepaliveTime must stay below maxLifetime: 60 s cannot.
+    assert!(!cfg.snippet.contains("\nkeepaliveTime="), "{}", cfg.snippet);
+}
+
+#[test]
+fn fixed_pools_and_threads_beyond_the_pool() {
+    let mut r = rec_300();
+    r.pool = PoolPlan::Fits {
+        pool_size: 4,
+        max_overflow: 0,
+        worst_case_total: 32,
+        budget: None,
+    };
+    let hikari = render(Framework::Hikaricp, &r, &topology()).snippet;
+    assert!(!hikari.contains("\nidleTimeout="), "{hikari}");
+    let node = render(Framework::NodeMysql2, &r, &topology()).snippet;
+    assert!(node.contains("maxIdle: 3,"), "{node}");
+    let sa = render(Framework::Sqlalchemy, &r, &topology()).snippet;
+    assert!(sa.contains("no budget known"), "{sa}");
+    assert!(sa.contains("4 connections for 8 threads"), "{sa}");
+    // Django holds one connection per thread, whatever the pool plan says.
+    r.pool = PoolPlan::Fits {
+        pool_size: 2,
+        max_overflow: 0,
+        worst_case_total: 16,
+        budget: Some(40),
+    };
+    let dj = render(Framework::Django, &r, &topology()).snippet;
+    assert!(
+        dj.contains("= 64 connections; that exceeds the budget of 40"),
+        "{dj}"
+    );
+}
+
+#[test]
+fn rails_mentions_the_session_wait_timeout_override() {
+    let mut r = rec_300();
+    r.limit.as_mut().unwrap().source = LimitSource::SessionWaitTimeout;
+    let s = render(Framework::Rails, &r, &topology()).snippet;
+    assert!(
+        s.contains("binds only if you set a smaller wait_timeout"),
+        "{s}"
+    );
+    let s = render(Framework::Rails, &rec_300(), &topology()).snippet;
+    assert!(!s.contains("binds only if"), "{s}");
+}
+
+#[test]
+fn text_from_the_rules_cannot_break_out_of_comments() {
+    let mut r = rec_300();
+    r.reasons[0].reason = "margin\nimport os; os.system('x')".to_string();
+    r.notes = vec!["note\r\nDROP TABLE users".to_string()];
+    r.limit.as_mut().unwrap().detail = "detail\nrm -rf /".to_string();
+    for fw in Framework::ALL {
+        let s = render(fw, &r, &topology()).snippet;
+        for line in s.lines() {
+            let t = line.trim_start();
+            assert!(!t.starts_with("import os"), "{}: {line}", fw.name());
+            assert!(!t.starts_with("DROP TABLE"), "{}: {line}", fw.name());
+            assert!(!t.starts_with("rm -rf"), "{}: {line}", fw.name());
+        }
+    }
+}
+
+#[test]
+fn notes_are_printed_once() {
+    let mut r = rec_300();
+    r.notes = vec!["Rules note: restart-safe.".to_string()];
+    for fw in Framework::ALL {
+        let s = render(fw, &r, &topology()).snippet;
+        assert_eq!(
+            s.matches("Rules note: restart-safe.").count(),
+            1,
+            "{}",
+            fw.name()
+        );
+    }
+}
+
+#[test]
+fn framework_notes_the_rules_already_gave_are_not_repeated() {
+    let mut r = rec_300();
+    r.notes = vec![
+        "with gunicorn --preload, call engine.dispose(close=False) after fork".to_string(),
+        "with ASGI, keep persistent connections off (CONN_MAX_AGE = 0)".to_string(),
+    ];
+    let sa = render(Framework::Sqlalchemy, &r, &topology()).snippet;
+    assert_eq!(sa.matches("dispose(close=False)").count(), 1, "{sa}");
+    assert!(sa.contains("scoped_session.remove()"), "{sa}");
+    let dj = render(Framework::Django, &r, &topology()).snippet;
+    assert_eq!(dj.matches("ASGI").count(), 1, "{dj}");
+}
+
+#[test]
+fn no_limit_known() {
+    let mut r = rec_300();
+    r.limit = None;
+    r.candidates.clear();
+    for fw in Framework::ALL {
+        let s = render(fw, &r, &topology()).snippet;
+        assert!(
+            s.contains("Idle limit: none found or declared"),
+            "{}",
+            fw.name()
+        );
+    }
+    let rails = render(Framework::Rails, &r, &topology()).snippet;
+    assert!(rails.contains("reaping_frequency: 20"), "{rails}");
+}
+
+#[test]
+fn snippets_are_ascii() {
+    for fw in Framework::ALL {
+        for r in [rec_300(), rec_azure(), rec_no_fit()] {
+            let s = render(fw, &r, &topology()).snippet;
+            assert!(
+                s.is_ascii(),
+                "{}: {:?}",
+                fw.name(),
+                s.chars().find(|c| !c.is_ascii())
+            );
+        }
+    }
+}
+
+/// The generated part of docs/recommend.md: one section per framework with
+/// the snippet for the 300 s recommendation and the `--check` keys.
+fn docs_sections() -> String {
+    let mut doc = String::new();
+    for fw in Framework::ALL {
+        let cfg = render(fw, &rec_300(), &topology());
+        doc.push_str(&format!("## {}\n\n", fw.name()));
+        doc.push_str(&format!("```{}\n{}```\n\n", cfg.language, cfg.snippet));
+        let keys: Vec<String> = check_keys(fw).iter().map(|k| format!("`{k}`")).collect();
+        doc.push_str(&format!(
+            "`--check` keys ({}): {}\n\n",
+            check_units(fw),
+            keys.join(", ")
+        ));
+    }
+    doc
+}
+
+/// `cargo test -- --nocapture print_docs` prints the generated sections.
+#[test]
+fn print_docs() {
+    println!("{}", docs_sections());
+}
+
+/// docs/recommend.md must contain the sections exactly as generated.
+#[test]
+fn docs_are_current() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/recommend.md");
+    let doc = std::fs::read_to_string(path).expect("docs/recommend.md");
+    assert!(
+        doc.contains(&docs_sections()),
+        "docs/recommend.md is stale: regenerate with cargo test -- --nocapture print_docs"
+    );
+}
