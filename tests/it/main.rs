@@ -8,3 +8,4 @@ mod inspect;
 mod probe;
 mod proxy;
 mod sqlalchemy_proof;
+mod tls;
