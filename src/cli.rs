@@ -42,6 +42,7 @@ const PROBE_AFTER_HELP: &str = concat!(
   poolcheck probe --idle 300s mysql://app@db:3306/
   poolcheck probe --idle 60s,120s,300s --connections 2
   poolcheck probe --idle 400s --session-wait-timeout 3600   # look past a short server limit
+  poolcheck probe --find --max 1h                           # search for the cutoff
 
 Outcomes: alive, server-error CODE (e.g. 4031), closed (FIN), reset (RST),
 blackholed (no answer within --io-timeout), error. Verdict: server, middlebox or none.
@@ -51,11 +52,28 @@ Ctrl-C or SIGTERM closes every probe connection and prints a partial report (exi
 
 /// `poolcheck probe`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("mode").required(true).args(["idle", "find"])))]
 pub struct ProbeArgs {
     /// How long to hold connections idle before testing them; several rungs
     /// (e.g. 60s,120s,300s) run at the same time.
-    #[arg(long, value_name = "DURATIONS", value_delimiter = ',', required = true)]
+    #[arg(long, value_name = "DURATIONS", value_delimiter = ',')]
     pub idle: Vec<String>,
+
+    /// Search for the effective idle cutoff instead of testing fixed durations.
+    #[arg(long)]
+    pub find: bool,
+
+    /// With --find: the longest idle time to search up to.
+    #[arg(long, value_name = "DURATION", default_value = "8h", requires = "find")]
+    pub max: String,
+
+    /// With --find: the cutoff is pinned to an interval no wider than this, or 2% of the cutoff if larger.
+    #[arg(long, value_name = "DURATION", default_value = "1s", requires = "find")]
+    pub resolution: String,
+
+    /// With --find: most probe connections open at once.
+    #[arg(long, value_name = "N", default_value_t = 16, requires = "find")]
+    pub max_connections: usize,
 
     /// Probe connections per rung.
     #[arg(long, value_name = "N", default_value_t = 3)]

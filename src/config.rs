@@ -162,6 +162,29 @@ pub fn resolve_probe(args: &crate::cli::ProbeArgs) -> Result<crate::probe::Probe
     for text in &args.idle {
         idles.push(parse_duration(text, "--idle")?);
     }
+    let mode = if args.find {
+        let max = parse_duration(&args.max, "--max")?;
+        let resolution = parse_duration(&args.resolution, "--resolution")?;
+        if !(2..=64).contains(&args.max_connections) {
+            return Err(hinted(
+                "--max-connections must be from 2 to 64",
+                "the default of 16 meets the search's time and precision bounds",
+            ));
+        }
+        if resolution >= max {
+            return Err(hinted(
+                "--resolution must be shorter than --max",
+                "e.g. --max 1h --resolution 1s",
+            ));
+        }
+        crate::probe::ProbeMode::Find {
+            max,
+            resolution,
+            max_connections: args.max_connections,
+        }
+    } else {
+        crate::probe::ProbeMode::Rungs(idles.clone())
+    };
     if args.connections == 0 || args.connections > 100 {
         return Err(hinted(
             "--connections must be from 1 to 100",
@@ -182,7 +205,7 @@ pub fn resolve_probe(args: &crate::cli::ProbeArgs) -> Result<crate::probe::Probe
         ));
     }
     Ok(crate::probe::ProbeConfig {
-        idles,
+        mode,
         connections: args.connections,
         conn: crate::probe::ProbeConnOptions {
             io_timeout: parse_duration(&args.io_timeout, "--io-timeout")?,

@@ -84,7 +84,10 @@ fn run_probe(args: &ProbeArgs, env: &Environment, term: &Terminal) -> Result<Exi
         report::note(out.quiet, out.stderr_color, n);
     }
     let stop = signal::interrupt_flag()?;
-    let longest = cfg.idles.iter().max().copied().unwrap_or_default();
+    let longest = match &cfg.mode {
+        probe::ProbeMode::Rungs(idles) => idles.iter().max().copied().unwrap_or_default(),
+        probe::ProbeMode::Find { max, .. } => *max,
+    };
     let bar = report::IdleProgress::new(out.progress, longest);
     let report = probe::probe(&spec, target_info(&spec), &cfg, stop, &|elapsed, msg| {
         bar.update(elapsed, msg)

@@ -75,6 +75,15 @@ impl ProbeConn {
     }
 }
 
+impl ProbeConn {
+    /// Looks without sending: `Some(outcome)` when the peer has already said
+    /// goodbye (FIN, RST, an error packet).
+    pub fn announced_death(&self) -> Option<Outcome> {
+        let peek = self.session.peek();
+        Some(classify(&peek, None)).filter(|o| !needs_ping(&peek) && o.is_death())
+    }
+}
+
 pub fn round3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
 }

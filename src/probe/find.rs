@@ -1,17 +1,20 @@
 //! `--find`: drives the pure cutoff-search planner with real connections and a
-//! real clock. The planner decides when to open and test; this module does it,
-//! records what happened, and checks dead probes' threads on the server.
+//! real clock. Tests run on background threads (a blackholed one takes the
+//! whole --io-timeout and must not hold up tests that are due meanwhile);
+//! every idle connection is peeked about every 100 ms, so a death the path
+//! announces (server close, FIN, RST, error packet) is seen when it happens.
 
-use super::conn::{record_deaths, wait_until, ProbeConn, ProbeConnOptions};
+use super::Progress;
+use super::conn::{ProbeConn, ProbeConnOptions, record_deaths, round3};
 use super::model::{ConnResult, Outcome, Search};
 use super::planner::{Action, ConnId, Planner, PlannerConfig, Verdict as Seen};
-use super::rungs::{human, test_all};
+use super::rungs::human;
 use super::verdict::DeathCheck;
-use super::Progress;
 use crate::target::ConnectSpec;
-use anyhow::{bail, Result};
+use anyhow::{Result, bail};
 use std::collections::BTreeMap;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 pub struct FindRun {
@@ -20,11 +23,31 @@ pub struct FindRun {
     pub zombies: Vec<u32>,
     pub session_wait_timeout_s: Option<u64>,
     pub search: Search,
+    /// The planner's own interval: it also knows the quiet peek just before
+    /// an announced death, which no ping result records.
+    pub estimate: super::planner::Estimate,
     pub interrupted: bool,
 }
 
 /// Opens that fail in a row before the search gives up.
 const MAX_OPEN_FAILURES: usize = 3;
+/// How often idle connections are peeked for announced deaths.
+const POLL: Duration = Duration::from_millis(100);
+
+/// A finished background test: the connection comes back when it survived.
+struct Answer {
+    id: ConnId,
+    sent_at: Duration,
+    answered_at: Duration,
+    result: ConnResult,
+    conn: ProbeConn,
+}
+
+struct Held {
+    conn: ProbeConn,
+    /// The last time a peek saw nothing waiting on it.
+    quiet_at: Duration,
+}
 
 pub fn run_find(
     spec: &ConnectSpec,
@@ -33,10 +56,15 @@ pub fn run_find(
     stop: &AtomicBool,
     progress: &Progress<'_>,
 ) -> Result<FindRun> {
+    config
+        .validate()
+        .map_err(|e| crate::error::hinted(e, "see `poolcheck probe --help`"))?;
     let started = Instant::now();
     let since = |t: Instant| t.duration_since(started);
     let mut planner = Planner::new(config.clone());
-    let mut conns: BTreeMap<ConnId, ProbeConn> = BTreeMap::new();
+    let mut held: BTreeMap<ConnId, Held> = BTreeMap::new();
+    let (tx, rx) = mpsc::channel::<Answer>();
+    let mut in_flight = 0usize;
     let mut run = FindRun {
         tests: Vec::new(),
         deaths: Vec::new(),
@@ -51,107 +79,172 @@ pub fn run_find(
             most_open_at_once: 0,
             wall_s: 0.0,
         },
+        estimate: planner.estimate(),
         interrupted: false,
     };
     let mut open_failures = 0;
 
     loop {
-        if crate::signal::interrupted() {
+        if stop.load(Ordering::SeqCst) {
             run.interrupted = true;
             break;
         }
-        let actions = planner.next(since(Instant::now()));
-        let mut to_test = Vec::new();
-        let mut to_open = Vec::new();
+        // Verdicts that came back.
+        let mut learned = false;
+        let mut fresh: Vec<ConnResult> = Vec::new();
+        while let Ok(a) = rx.try_recv() {
+            in_flight -= 1;
+            learned = true;
+            let alive = a.result.outcome == Outcome::Alive;
+            planner.tested(
+                a.id,
+                a.sent_at,
+                if alive { Seen::Alive } else { Seen::Dead },
+                a.answered_at,
+            );
+            if alive {
+                held.insert(
+                    a.id,
+                    Held {
+                        conn: a.conn,
+                        quiet_at: a.answered_at,
+                    },
+                );
+            }
+            fresh.push(a.result);
+        }
+        // Deaths announced on idle connections.
+        let now = since(Instant::now());
+        let announced: Vec<(ConnId, Outcome)> = held
+            .iter()
+            .filter_map(|(id, h)| h.conn.announced_death().map(|o| (*id, o)))
+            .collect();
+        for (id, h) in held.iter_mut() {
+            if !announced.iter().any(|(a, _)| a == id) {
+                h.quiet_at = now;
+            }
+        }
+        for (id, outcome) in announced {
+            let h = held.remove(&id).expect("held connection");
+            planner.passive_death(id, h.quiet_at, now);
+            learned = true;
+            fresh.push(ConnResult {
+                connection_id: h.conn.id,
+                idle_s: round3(
+                    now.saturating_sub(since(h.conn.last_activity))
+                        .as_secs_f64(),
+                ),
+                outcome,
+                detect_ms: 0.0,
+                thread_on_server: None,
+            });
+        }
+        if !fresh.is_empty() {
+            record_deaths(
+                spec,
+                opts.io_timeout,
+                &mut fresh,
+                &mut run.deaths,
+                &mut run.zombies,
+            )?;
+            run.tests.extend(fresh);
+        }
+
         let mut wait = None;
         let mut done = false;
-        for action in actions {
+        for action in planner.next(since(Instant::now())) {
             match action {
-                Action::Test(id) => to_test.push(id),
-                Action::Open(id) => to_open.push(id),
+                Action::Test(id) => {
+                    let Some(h) = held.remove(&id) else { continue };
+                    let tx = tx.clone();
+                    let sent_at = since(Instant::now());
+                    in_flight += 1;
+                    let spawned = std::thread::Builder::new()
+                        .name("poolcheck-test".into())
+                        .spawn(move || {
+                            let mut conn = h.conn;
+                            let result = conn.test();
+                            let answered_at = started.elapsed();
+                            let _ = tx.send(Answer {
+                                id,
+                                sent_at,
+                                answered_at,
+                                result,
+                                conn,
+                            });
+                        });
+                    if let Err(e) = spawned {
+                        bail!("could not start a probe test thread: {e}");
+                    }
+                }
+                Action::Open(id) => match ProbeConn::open(spec, opts) {
+                    Ok(conn) => {
+                        open_failures = 0;
+                        run.session_wait_timeout_s
+                            .get_or_insert(conn.session_wait_timeout_s);
+                        let at = since(conn.last_activity);
+                        planner.opened(id, at);
+                        held.insert(id, Held { conn, quiet_at: at });
+                        run.search.connections_opened += 1;
+                    }
+                    Err(e) => {
+                        open_failures += 1;
+                        planner.open_failed(id, since(Instant::now()));
+                        if open_failures >= MAX_OPEN_FAILURES {
+                            return Err(e.context(
+                                "could not open probe connections during the cutoff search",
+                            ));
+                        }
+                    }
+                },
                 Action::Close(id) => {
-                    conns.remove(&id);
+                    held.remove(&id);
                 }
                 Action::WaitUntil(t) => wait = Some(t),
                 Action::Done(_) => done = true,
             }
         }
-
-        // Tests first: they are due now, and opens take time.
-        if !to_test.is_empty() {
-            test_batch(spec, opts, &mut planner, &mut conns, &to_test, started, &mut run)?;
+        let open_now = held.len() + in_flight;
+        run.search.most_open_at_once = run.search.most_open_at_once.max(open_now);
+        if open_now > config.max_connections {
+            bail!("internal error: the cutoff search held more than --max-connections");
         }
-        for id in to_open {
-            match ProbeConn::open(spec, opts) {
-                Ok(conn) => {
-                    open_failures = 0;
-                    run.session_wait_timeout_s.get_or_insert(conn.session_wait_timeout_s);
-                    planner.opened(id, since(conn.last_activity));
-                    conns.insert(id, conn);
-                    run.search.connections_opened += 1;
-                }
-                Err(e) => {
-                    open_failures += 1;
-                    planner.open_failed(id, since(Instant::now()));
-                    if open_failures >= MAX_OPEN_FAILURES {
-                        return Err(e.context("could not open probe connections during the cutoff search"));
-                    }
-                }
-            }
-        }
-        run.search.most_open_at_once = run.search.most_open_at_once.max(conns.len());
-        if conns.len() > config.max_connections {
-            bail!("internal error: the cutoff search opened more than --max-connections");
-        }
-        if done {
+        if done && in_flight == 0 {
             break;
         }
-        if let Some(t) = wait {
-            let estimate = planner.estimate();
-            let status = match estimate.hi {
-                Some(hi) => format!("cutoff in ({}, {}]", human(estimate.lo), human(hi)),
-                None => format!("alive after {} idle", human(estimate.lo)),
-            };
-            let message = format!("searching; {} connections open, {status}", conns.len());
-            if !wait_until(started + t, stop, || progress(started.elapsed(), &message)) {
-                run.interrupted = true;
-                break;
+        if learned {
+            continue;
+        }
+        // Sleep until the planner's next event, an answer, or the next poll.
+        let estimate = planner.estimate();
+        let status = match estimate.hi {
+            Some(hi) => format!("cutoff in ({}, {}]", human(estimate.lo), human(hi)),
+            None => format!("alive after {} idle", human(estimate.lo)),
+        };
+        progress(
+            started.elapsed(),
+            &format!("searching; {open_now} connections open, {status}"),
+        );
+        let until = wait
+            .map_or(POLL, |t| t.saturating_sub(started.elapsed()))
+            .min(POLL);
+        match rx.recv_timeout(until) {
+            Ok(answer) => {
+                // Put it back for the top of the loop to handle with the others.
+                in_flight_requeue(&tx, answer);
             }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => {}
         }
     }
-    run.search.wall_s = super::conn::round3(started.elapsed().as_secs_f64());
+    run.estimate = planner.estimate();
+    run.search.wall_s = round3(started.elapsed().as_secs_f64());
     run.search.test_count = run.tests.len();
     Ok(run)
 }
 
-/// Tests the given connections at once and tells the planner what it saw.
-fn test_batch(
-    spec: &ConnectSpec,
-    opts: &ProbeConnOptions,
-    planner: &mut Planner,
-    conns: &mut BTreeMap<ConnId, ProbeConn>,
-    ids: &[ConnId],
-    started: Instant,
-    run: &mut FindRun,
-) -> Result<()> {
-    let sent_at = started.elapsed();
-    let (order, mut batch): (Vec<ConnId>, Vec<ProbeConn>) = ids
-        .iter()
-        .filter_map(|id| conns.remove(id).map(|c| (*id, c)))
-        .unzip();
-    let mut results = test_all(&mut batch);
-    let answered_at = started.elapsed();
-    for ((id, conn), result) in order.into_iter().zip(batch).zip(results.iter()) {
-        let alive = result.outcome == Outcome::Alive;
-        // An unexplained error makes the connection unusable too: the planner
-        // stops counting on it (the cutoff itself ignores such results).
-        let seen = if alive { Seen::Alive } else { Seen::Dead };
-        planner.tested(id, sent_at, seen, answered_at);
-        if alive {
-            conns.insert(id, conn);
-        }
-    }
-    record_deaths(spec, opts.io_timeout, &mut results, &mut run.deaths, &mut run.zombies)?;
-    run.tests.extend(results);
-    Ok(())
+/// Hands an answer received while sleeping back to the channel, so one code
+/// path handles every answer.
+fn in_flight_requeue(tx: &mpsc::Sender<Answer>, answer: Answer) {
+    let _ = tx.send(answer);
 }

@@ -4,7 +4,9 @@
 
 mod classify;
 mod conn;
+mod find;
 mod model;
+pub mod planner;
 mod reconnect;
 mod rungs;
 mod stats;
@@ -24,10 +26,23 @@ use std::time::Duration;
 /// Progress callback: time since start, and what is going on.
 pub type Progress<'a> = dyn Fn(Duration, &str) + Sync + 'a;
 
+/// Fixed idle durations, or a search for the cutoff.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProbeMode {
+    /// `--idle`: each duration is a rung of `connections` connections.
+    Rungs(Vec<Duration>),
+    /// `--find`.
+    Find {
+        max: Duration,
+        resolution: Duration,
+        max_connections: usize,
+    },
+}
+
 /// What to run, resolved from the command line.
 #[derive(Debug, Clone)]
 pub struct ProbeConfig {
-    pub idles: Vec<Duration>,
+    pub mode: ProbeMode,
     pub connections: usize,
     pub conn: ProbeConnOptions,
     pub reconnects: usize,
@@ -44,7 +59,12 @@ pub fn probe(
     let room = conn::server_room(spec, io)?;
     let budget = probe_budget(&room);
     // One more for the control connection that checks dead probes' threads.
-    let needed = cfg.idles.len() * cfg.connections + 1;
+    let needed = match &cfg.mode {
+        ProbeMode::Rungs(idles) => idles.len() * cfg.connections + 1,
+        ProbeMode::Find {
+            max_connections, ..
+        } => max_connections + 1,
+    };
     if needed > budget {
         return Err(hinted(
             format!(
@@ -58,7 +78,8 @@ pub fn probe(
                     String::new()
                 }
             ),
-            "use fewer --connections or --idle rungs (poolcheck takes at most half of the free connections)",
+            "use fewer --connections or --idle rungs, or a lower --max-connections with --find \
+             (poolcheck takes at most half of the free connections)",
         ));
     }
     let target = TargetInfo {
@@ -67,7 +88,43 @@ pub fn probe(
         ..target
     };
 
-    let run = rungs::run_rungs(spec, &cfg.conn, &cfg.idles, cfg.connections, stop, progress)?;
+    let run = match &cfg.mode {
+        ProbeMode::Rungs(idles) => {
+            let r = rungs::run_rungs(spec, &cfg.conn, idles, cfg.connections, stop, progress)?;
+            Observed {
+                estimate: None,
+                rungs: r.rungs,
+                tests: Vec::new(),
+                search: None,
+                deaths: r.deaths,
+                zombies: r.zombies,
+                session_wait_timeout_s: r.session_wait_timeout_s,
+                interrupted: r.interrupted,
+            }
+        }
+        ProbeMode::Find {
+            max,
+            resolution,
+            max_connections,
+        } => {
+            let planner = planner::PlannerConfig {
+                max: *max,
+                resolution: *resolution,
+                max_connections: *max_connections,
+            };
+            let r = find::run_find(spec, &cfg.conn, planner, stop, progress)?;
+            Observed {
+                estimate: Some(r.estimate),
+                rungs: Vec::new(),
+                tests: r.tests,
+                search: Some(r.search),
+                deaths: r.deaths,
+                zombies: r.zombies,
+                session_wait_timeout_s: r.session_wait_timeout_s,
+                interrupted: r.interrupted,
+            }
+        }
+    };
     let reconnects = (!run.interrupted && cfg.reconnects > 0).then(|| {
         progress(Duration::ZERO, "timing reconnects");
         reconnect::time_reconnects(spec, io, cfg.reconnects)
@@ -76,8 +133,17 @@ pub fn probe(
         .rungs
         .iter()
         .flat_map(|r| r.connections.iter())
+        .chain(run.tests.iter())
         .collect();
-    let cutoff = verdict::cutoff_from(&all);
+    let mut cutoff = verdict::cutoff_from(&all);
+    if let Some(e) = run.estimate {
+        // The planner may know a tighter lower bound (a quiet peek just before
+        // an announced death); keep it only where it agrees with the results.
+        let lo = e.lo.as_secs_f64();
+        if cutoff.hi_s.is_none_or(|hi| lo < hi) && lo > cutoff.lo_s {
+            cutoff.lo_s = conn::round3(lo);
+        }
+    }
     let session_wait = run
         .session_wait_timeout_s
         .unwrap_or(room.wait_timeout_global_s);
@@ -102,10 +168,14 @@ pub fn probe(
         wait_timeout_session_s: session_wait,
         keepalive: cfg.conn.keepalive,
         io_timeout_s: io.as_secs_f64(),
-        mode: "rungs".into(),
+        mode: match cfg.mode {
+            ProbeMode::Rungs(_) => "rungs",
+            ProbeMode::Find { .. } => "find",
+        }
+        .into(),
         rungs: run.rungs,
-        search: None,
-        tests: Vec::new(),
+        search: run.search,
+        tests: run.tests,
         cutoff,
         verdict,
         verdict_reason,
@@ -115,4 +185,16 @@ pub fn probe(
         summary: Summary::of(&findings),
         findings,
     })
+}
+
+/// What either mode observed.
+struct Observed {
+    estimate: Option<planner::Estimate>,
+    rungs: Vec<Rung>,
+    tests: Vec<ConnResult>,
+    search: Option<Search>,
+    deaths: Vec<verdict::DeathCheck>,
+    zombies: Vec<u32>,
+    session_wait_timeout_s: Option<u64>,
+    interrupted: bool,
 }

@@ -40,8 +40,13 @@ pub fn render_probe_table(r: &ProbeReport, opts: &RenderOpts, out: &mut dyn Writ
         "detected in",
         "thread on server",
     ]);
-    for rung in &r.rungs {
-        for c in &rung.connections {
+    let results = r
+        .rungs
+        .iter()
+        .flat_map(|g| g.connections.iter())
+        .chain(r.tests.iter());
+    {
+        for c in results {
             t.add_row([
                 dur(c.idle_s),
                 c.connection_id.to_string(),
@@ -56,6 +61,18 @@ pub fn render_probe_table(r: &ProbeReport, opts: &RenderOpts, out: &mut dyn Writ
         }
     }
     writeln!(out, "{t}")?;
+    if let Some(s) = &r.search {
+        writeln!(
+            out,
+            "search: {} tests on {} connections (at most {} open at once) in {}; up to {}, resolution {}",
+            s.test_count,
+            s.connections_opened,
+            s.most_open_at_once,
+            dur(s.wall_s),
+            dur(s.max_s),
+            dur(s.resolution_s)
+        )?;
+    }
     match r.cutoff.hi_s {
         Some(hi) => writeln!(
             out,

@@ -1,7 +1,7 @@
 //! `poolcheck probe` against the real sandbox, directly and through
 //! `poolcheck proxy` in each mode.
 
-use crate::common::{Run, Sandbox, poolcheck, run};
+use crate::common::{Run, Sandbox, light, poolcheck, run};
 use crate::proxy::{start_proxy, terminate};
 use poolcheck::probe::{Outcome, ProbeReport, Verdict};
 
@@ -29,6 +29,7 @@ fn classes(rep: &ProbeReport) -> Vec<(f64, String)> {
 
 #[test]
 fn server_wait_timeout_is_found_and_blamed_on_the_server() {
+    let _connections = light();
     let sb = Sandbox::shared();
     let (r, rep) = probe_json(
         &sb.root_url(),
@@ -58,6 +59,7 @@ fn server_wait_timeout_is_found_and_blamed_on_the_server() {
 
 #[test]
 fn session_wait_timeout_lets_connections_outlive_the_server_default() {
+    let _connections = light();
     let sb = Sandbox::shared();
     let (r, rep) = probe_json(
         &sb.root_url(),
@@ -111,6 +113,7 @@ fn through_proxy(mode_args: &[&str]) -> ProbeReport {
 
 #[test]
 fn proxy_fin_is_closed_and_a_middlebox() {
+    let _connections = light();
     let rep = through_proxy(&["--on-idle", "fin"]);
     assert_eq!(
         classes(&rep),
@@ -121,6 +124,7 @@ fn proxy_fin_is_closed_and_a_middlebox() {
 
 #[test]
 fn proxy_rst_is_reset_and_a_middlebox() {
+    let _connections = light();
     let rep = through_proxy(&["--on-idle", "rst"]);
     assert_eq!(
         classes(&rep),
@@ -131,6 +135,7 @@ fn proxy_rst_is_reset_and_a_middlebox() {
 
 #[test]
 fn proxy_blackhole_is_blackholed_with_a_zombie_thread() {
+    let _connections = light();
     let rep = through_proxy(&["--on-idle", "blackhole"]);
     assert_eq!(
         classes(&rep),
@@ -152,6 +157,7 @@ fn proxy_blackhole_is_blackholed_with_a_zombie_thread() {
 
 #[test]
 fn proxy_error_4031_is_a_server_error() {
+    let _connections = light();
     let rep = through_proxy(&["--inject-error", "4031"]);
     assert_eq!(
         classes(&rep),
@@ -169,6 +175,7 @@ fn proxy_error_4031_is_a_server_error() {
 
 #[test]
 fn sigterm_closes_every_probe_connection_and_prints_a_partial_report() {
+    let _connections = light();
     let sb = Sandbox::shared();
     sb.exec(&[
         "CREATE USER IF NOT EXISTS 'probeint'@'%' IDENTIFIED BY 'probeint-pw'",
@@ -218,6 +225,7 @@ fn sigterm_closes_every_probe_connection_and_prints_a_partial_report() {
 
 #[test]
 fn refuses_to_take_too_many_connections() {
+    let _connections = light();
     let sb = Sandbox::shared();
     let r = run(poolcheck().args([
         "probe",
@@ -234,6 +242,7 @@ fn refuses_to_take_too_many_connections() {
 
 #[test]
 fn bad_probe_arguments() {
+    let _connections = light();
     for args in [
         vec!["probe", "--idle", "soon", "mysql://root@127.0.0.1:1/"],
         vec![

@@ -6,7 +6,7 @@
 //! recommended read timeout.
 
 use crate::common::python::python;
-use crate::common::{Sandbox, poolcheck};
+use crate::common::{Sandbox, light, poolcheck};
 use crate::proxy::{start_proxy, terminate};
 use poolcheck::recommend::RecommendReport;
 use std::io::Write;
@@ -167,15 +167,18 @@ fn prove(mode: &[&str]) {
 
 #[test]
 fn sqlalchemy_survives_a_fin_middlebox_with_the_recommended_settings() {
+    let _connections = light();
     prove(&["--on-idle", "fin"]);
 }
 
 #[test]
 fn sqlalchemy_survives_an_rst_middlebox_with_the_recommended_settings() {
+    let _connections = light();
     prove(&["--on-idle", "rst"]);
 }
 
 #[test]
 fn sqlalchemy_survives_a_blackhole_with_the_recommended_settings() {
+    let _connections = light();
     prove(&["--on-idle", "blackhole"]);
 }

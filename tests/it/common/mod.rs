@@ -65,3 +65,16 @@ pub fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
 }
+
+/// Tests that hold many sandbox connections take this for writing; tests that
+/// hold a few take it for reading. The probe refuses to take more than half of
+/// the free connections, so a 16-connection search must not overlap others.
+pub static CONNECTION_HEAVY: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+pub fn heavy() -> std::sync::RwLockWriteGuard<'static, ()> {
+    CONNECTION_HEAVY.write().unwrap_or_else(|e| e.into_inner())
+}
+
+pub fn light() -> std::sync::RwLockReadGuard<'static, ()> {
+    CONNECTION_HEAVY.read().unwrap_or_else(|e| e.into_inner())
+}
