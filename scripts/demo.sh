@@ -23,9 +23,9 @@ echo
 "$poolcheck" inspect --no-defaults "$url" || echo "(exit $?: findings at or above --fail-on)"
 
 echo
-echo "== poolcheck probe --idle 3s,7s (the server's wait_timeout is 5 s)"
+echo "== poolcheck probe --find (the server's wait_timeout is 5 s)"
 echo
-"$poolcheck" probe --no-defaults --idle 3s,7s --connections 2 --reconnects 5 "$url" || true
+"$poolcheck" probe --no-defaults --find --max 30s --reconnects 5 "$url" || true
 
 echo
 echo "== the same path behind a middlebox that silently drops flows idle for 3 s"
