@@ -26,7 +26,7 @@ pub fn render_recommend_table(
     match &rec.limit {
         Some(l) => writeln!(
             out,
-            "idle limit: {:.0} s, set by {}",
+            "idle limit: {:.0} s, from {}",
             l.seconds,
             sanitize(&l.detail)
         )?,

@@ -2,7 +2,7 @@
 //! `SQLALCHEMY_ENGINE_OPTIONS` (2.4+ and 3.x), plus the old `SQLALCHEMY_POOL_*`
 //! keys for older releases; and `--check` in either spelling.
 
-use super::common::{NO_POOL_NUMBERS, Note, Out, footer, header, pool_lines, pool_numbers};
+use super::common::{Note, Out, footer, header, pool_lines};
 use super::parse;
 use super::sqlalchemy::{self, Defaults, engine_options, keepalive_note};
 use crate::recommend::model::{Current, Framework, FrameworkConfig, Recommendation, Topology};
@@ -43,32 +43,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
         "Flask config, Flask-SQLAlchemy 2.4+ and 3.x (3.x sets pool_recycle=7200 for MySQL by itself; this overrides it).",
     );
     out.code("SQLALCHEMY_ENGINE_OPTIONS = {");
-    let opts = engine_options(rec);
-    let mut pool_note = pool_numbers(rec).is_none();
-    for o in opts.iter().filter(|o| !o.connect_arg) {
-        if pool_note && o.key == "pool_timeout" {
-            out.comment("    ", NO_POOL_NUMBERS);
-            pool_note = false;
-        }
-        out.set(
-            "    ",
-            &o.reason,
-            format!("    \"{}\": {},", o.key, o.literal),
-            o.key,
-            o.value.clone(),
-        );
-    }
-    out.code("    \"connect_args\": {");
-    for o in opts.iter().filter(|o| o.connect_arg) {
-        out.set(
-            "        ",
-            &o.reason,
-            format!("        \"{}\": {},", o.key, o.literal),
-            o.key,
-            o.value.clone(),
-        );
-    }
-    out.code("    },");
+    sqlalchemy::write_engine_options(&mut out, rec, true);
     out.code("}");
     out.blank();
     // The old keys are shown, not recorded as settings: the engine options
@@ -77,7 +52,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
         "",
         "Flask-SQLAlchemy before 2.4 has no SQLALCHEMY_ENGINE_OPTIONS (and 3.0 removed these keys):",
     );
-    for o in opts.iter() {
+    for o in engine_options(rec).iter() {
         if let Some(old) = old_key(o.key) {
             out.comment("", &format!("{old} = {}", o.literal));
         }

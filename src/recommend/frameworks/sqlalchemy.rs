@@ -163,13 +163,9 @@ pub(super) fn keepalive_note(rec: &Recommendation, cannot: &str) -> String {
     }
 }
 
-pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
-    let mut out = Out::new(Framework::Sqlalchemy, "python", "#");
-    header(&mut out, rec, pool_lines(rec, topology));
-    out.code("from sqlalchemy import create_engine");
-    out.blank();
-    out.code("engine = create_engine(");
-    out.code("    DATABASE_URL,  # mysql+pymysql://... or mysql+mysqldb://...");
+/// create_engine()'s options and connect_args, as keyword arguments or (for
+/// Flask's SQLALCHEMY_ENGINE_OPTIONS) as dict entries.
+pub(super) fn write_engine_options(out: &mut Out, rec: &Recommendation, as_dict: bool) {
     let opts = engine_options(rec);
     let mut pool_note = pool_numbers(rec).is_none();
     for o in opts.iter().filter(|o| !o.connect_arg) {
@@ -177,15 +173,18 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
             out.comment("    ", NO_POOL_NUMBERS);
             pool_note = false;
         }
-        out.set(
-            "    ",
-            &o.reason,
-            format!("    {}={},", o.key, o.literal),
-            o.key,
-            o.value.clone(),
-        );
+        let line = if as_dict {
+            format!("    \"{}\": {},", o.key, o.literal)
+        } else {
+            format!("    {}={},", o.key, o.literal)
+        };
+        out.set("    ", &o.reason, line, o.key, o.value.clone());
     }
-    out.code("    connect_args={");
+    out.code(if as_dict {
+        "    \"connect_args\": {"
+    } else {
+        "    connect_args={"
+    });
     for o in opts.iter().filter(|o| o.connect_arg) {
         out.set(
             "        ",
@@ -196,6 +195,16 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
         );
     }
     out.code("    },");
+}
+
+pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
+    let mut out = Out::new(Framework::Sqlalchemy, "python", "#");
+    header(&mut out, rec, pool_lines(rec, topology));
+    out.code("from sqlalchemy import create_engine");
+    out.blank();
+    out.code("engine = create_engine(");
+    out.code("    DATABASE_URL,  # mysql+pymysql://... or mysql+mysqldb://...");
+    write_engine_options(&mut out, rec, false);
     out.code(")");
     let notes: Vec<Note> = vec![
         ("", keepalive_note(
