@@ -8,5 +8,6 @@ mod find;
 mod inspect;
 mod probe;
 mod proxy;
+mod recommend;
 mod sqlalchemy_proof;
 mod tls;

@@ -1,0 +1,181 @@
+//! `poolcheck recommend` as CI jobs run it: offline from presets and saved
+//! reports, live against the sandbox, and the --check guard's exit codes.
+
+use crate::common::{Sandbox, light, poolcheck, run};
+use poolcheck::recommend::{PoolPlan, RecommendReport};
+
+fn recommend_json(args: &[&str]) -> (i32, RecommendReport) {
+    let r = run(poolcheck()
+        .args(["recommend", "--format", "json"])
+        .args(args));
+    assert_ne!(r.code, 2, "could not run: {}", r.stderr);
+    (
+        r.code,
+        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout)),
+    )
+}
+
+#[test]
+fn check_fails_a_recycle_above_a_300_s_limit_and_passes_a_safe_one() {
+    let r = run(poolcheck().args([
+        "recommend",
+        "--hosting",
+        "pythonanywhere",
+        "--check",
+        "pool_recycle=3600",
+    ]));
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains("recycle-at-or-above-limit"));
+    let r = run(poolcheck().args([
+        "recommend",
+        "--hosting",
+        "pythonanywhere",
+        "--check",
+        "pool_recycle=270,pool_pre_ping=true",
+    ]));
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(r.stdout.contains("safe for this path"));
+}
+
+#[test]
+fn the_recommendation_names_its_limit_and_settings() {
+    let (code, rep) = recommend_json(&["--hosting", "pythonanywhere"]);
+    assert_eq!(code, 0);
+    assert_eq!(rep.recommendation.recycle_s, 270);
+    let keys: Vec<&str> = rep.config.settings.iter().map(|s| s.key.as_str()).collect();
+    assert!(
+        keys.contains(&"pool_recycle") && keys.contains(&"pool_pre_ping"),
+        "{keys:?}"
+    );
+    assert!(rep.config.snippet.contains("pool_recycle=270"));
+}
+
+#[test]
+fn a_budget_that_cannot_hold_the_topology_is_reported() {
+    let _connections = light();
+    let sb = Sandbox::shared();
+    let (code, rep) = recommend_json(&[
+        "--no-defaults",
+        "--instances",
+        "3",
+        "--processes",
+        "4",
+        "--threads",
+        "8",
+        &sb.root_url(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        matches!(
+            rep.recommendation.pool,
+            PoolPlan::DoesNotFit { needed: 96, .. }
+        ),
+        "{:?}",
+        rep.recommendation.pool
+    );
+    assert!(rep.findings.iter().any(|f| f.id == "pool-budget-exceeded"));
+    assert!(
+        !rep.config.snippet.contains("pool_size="),
+        "{}",
+        rep.config.snippet
+    );
+    // Live facts: the sandbox's 5 s wait_timeout is the limit.
+    assert_eq!(rep.recommendation.limit.unwrap().seconds, 5.0);
+}
+
+#[test]
+fn reads_saved_inspect_reports_from_stdin() {
+    let _connections = light();
+    let sb = Sandbox::shared();
+    let inspect = run(poolcheck().args([
+        "inspect",
+        "--no-defaults",
+        "--format",
+        "json",
+        &sb.root_url(),
+    ]));
+    let mut cmd = poolcheck();
+    cmd.args([
+        "recommend",
+        "--from",
+        "-",
+        "--format",
+        "json",
+        "--framework",
+        "go",
+        "--fail-on",
+        "never",
+    ])
+    .write_stdin(inspect.stdout);
+    let r = run(&mut cmd);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rep: RecommendReport = serde_json::from_str(&r.stdout).unwrap();
+    assert!(rep.sources[0].starts_with("inspect report stdin"));
+    assert!(rep.config.snippet.contains("SetConnMaxLifetime"));
+}
+
+#[test]
+fn every_framework_renders() {
+    for fw in [
+        "sqlalchemy",
+        "flask-sqlalchemy",
+        "django",
+        "go",
+        "hikaricp",
+        "rails",
+        "node-mysql2",
+        "sqlx",
+        "generic",
+    ] {
+        let r = run(poolcheck().args(["recommend", "--hosting", "aws-nlb", "--framework", fw]));
+        assert_eq!(r.code, 0, "{fw}: {}", r.stderr);
+        assert!(r.stdout.contains(&format!("# {fw} configuration")), "{fw}");
+    }
+}
+
+#[test]
+fn list_hosting() {
+    let r = run(poolcheck().args(["recommend", "--list-hosting"]));
+    assert_eq!(r.code, 0);
+    for name in [
+        "pythonanywhere",
+        "aws-nlb",
+        "aws-nat-gateway",
+        "azure-lb",
+        "gcp-cloud-nat",
+        "cleardb",
+    ] {
+        assert!(r.stdout.contains(name), "{name}");
+    }
+}
+
+#[test]
+fn bad_recommend_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.json");
+    std::fs::write(&junk, "{\"schema_version\": 1, \"command\": \"proxy\"}").unwrap();
+    for args in [
+        vec!["recommend", "--hosting", "heroku"],
+        vec!["recommend", "--idle-limit", "soon"],
+        vec![
+            "recommend",
+            "--hosting",
+            "aws-nlb",
+            "--check",
+            "pool_recycle",
+        ],
+        vec![
+            "recommend",
+            "--hosting",
+            "aws-nlb",
+            "--check",
+            "no_such_key=1",
+        ],
+        vec!["recommend", "--hosting", "aws-nlb", "--threads", "0"],
+        vec!["recommend", "--hosting", "aws-nlb", "--max-blob", "lots"],
+        vec!["recommend", "--from", "/nonexistent/report.json"],
+        vec!["recommend", "--from", junk.to_str().unwrap()],
+    ] {
+        run(poolcheck().args(&args)).assert_usage_error();
+    }
+}
