@@ -30,6 +30,11 @@ pub enum Command {
     #[command(after_help = RECOMMEND_AFTER_HELP)]
     Recommend(RecommendArgs),
 
+    /// Explain connection-pool errors: from an error message or a whole log to
+    /// the likely cause, what to check, and the fix for your framework.
+    #[command(after_help = EXPLAIN_AFTER_HELP)]
+    Explain(ExplainArgs),
+
     /// Forward TCP to a server and end flows that stay idle past a cutoff, the
     /// way a load balancer, NAT gateway or firewall does: put it between your
     /// app and a local database to see whether your pool survives.
@@ -190,6 +195,40 @@ pub enum FrameworkArg {
     NodeMysql2,
     Sqlx,
     Generic,
+}
+
+const EXPLAIN_AFTER_HELP: &str = concat!(
+    "Examples:
+  poolcheck explain \"(2006, 'MySQL server has gone away')\"
+  poolcheck explain --file app.log
+  kubectl logs deploy/web | poolcheck explain --format json
+  poolcheck explain --target mysql://app@db/shop --file app.log   # confirm causes on the server
+
+Unrecognised text is said to be unrecognised; nothing is invented (exit 0).\n\n",
+    crate::exit_codes_help!()
+);
+
+/// `poolcheck explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Error text to explain (several arguments are read as separate lines).
+    #[arg(value_name = "TEXT")]
+    pub text: Vec<String>,
+
+    /// Read a log file (`-` for stdin). Without TEXT or --file, stdin is read when it is not a terminal.
+    #[arg(long, value_name = "PATH", conflicts_with = "text")]
+    pub file: Option<std::path::PathBuf>,
+
+    /// Also read this server's values to confirm or rule out each cause.
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+
+    /// Connection limit for --target (e.g. 10s).
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub connect_timeout: String,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 const PROXY_AFTER_HELP: &str = "\

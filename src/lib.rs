@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod exit;
+pub mod explain;
 pub mod finding;
 pub mod inspect;
 pub mod probe;
@@ -17,7 +18,7 @@ pub mod signal;
 pub mod target;
 
 use anyhow::Result;
-use cli::{Cli, Command, InspectArgs, OnIdleArg, ProbeArgs, ProxyArgs, RecommendArgs};
+use cli::{Cli, Command, ExplainArgs, InspectArgs, OnIdleArg, ProbeArgs, ProxyArgs, RecommendArgs};
 use config::{Output, Terminal};
 use exit::ExitStatus;
 use target::{Endpoint, Environment};
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Inspect(args) => run_inspect(args, &env, &term),
         Command::Probe(args) => run_probe(args, &env, &term),
         Command::Recommend(args) => run_recommend(args, &env, &term),
+        Command::Explain(args) => run_explain(args, &env, &term),
         Command::Proxy(args) => run_proxy(args, &term),
     };
     match result {
@@ -159,6 +161,69 @@ fn run_recommend(args: &RecommendArgs, env: &Environment, term: &Terminal) -> Re
             ),
         )
     })?;
+    report::emit(&report, &out.render)?;
+    Ok(finding::status_for(&report.findings, out.fail_on))
+}
+
+/// Longest input `explain` reads (a bigger log is cut, with a note).
+const EXPLAIN_MAX_BYTES: u64 = 256 << 20;
+
+fn run_explain(args: &ExplainArgs, env: &Environment, term: &Terminal) -> Result<ExitStatus> {
+    use std::io::Read;
+    let out = Output::resolve(&args.output, term);
+    let mut text = String::new();
+    let from_stdin = match &args.file {
+        Some(p) if p.as_os_str() == "-" => true,
+        Some(p) => {
+            let file = std::fs::File::open(p).map_err(|e| {
+                anyhow::Error::new(e).context(error::Hinted::new(
+                    format!("could not read the log file {}", p.display()),
+                    "check the path given to --file (or pipe the log into poolcheck explain)",
+                ))
+            })?;
+            let mut bytes = Vec::new();
+            file.take(EXPLAIN_MAX_BYTES).read_to_end(&mut bytes)?;
+            text = String::from_utf8_lossy(&bytes).into_owned();
+            false
+        }
+        None if !args.text.is_empty() => {
+            text = args.text.join("\n");
+            false
+        }
+        None if term.stdin_tty => {
+            return Err(error::hinted(
+                "nothing to explain",
+                "give the error text as an argument, --file app.log, or pipe a log in",
+            ));
+        }
+        None => true,
+    };
+    if from_stdin {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .lock()
+            .take(EXPLAIN_MAX_BYTES)
+            .read_to_end(&mut bytes)?;
+        text = String::from_utf8_lossy(&bytes).into_owned();
+    }
+    let mut report = explain::explain(&text);
+    if let Some(url) = &args.target {
+        let connect = cli::ConnectArgs {
+            target: Some(url.clone()),
+            connect_timeout: args.connect_timeout.clone(),
+            ..cli::ConnectArgs::default()
+        };
+        let (spec, notes) = config::resolve_target(&connect, env, term)?;
+        for n in &notes {
+            report::note(out.quiet, out.stderr_color, n);
+        }
+        let mut session = db::connect(
+            &spec,
+            spec.connect_timeout.max(std::time::Duration::from_secs(10)),
+        )?;
+        let facts = inspect::collect_facts(&mut session)?;
+        explain::confirm(&mut report, &facts);
+    }
     report::emit(&report, &out.render)?;
     Ok(finding::status_for(&report.findings, out.fail_on))
 }

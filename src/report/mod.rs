@@ -1,6 +1,7 @@
 //! The only code that writes results: tables, JSON, errors, and the decisions
 //! about color and progress (made once, passed in as values).
 
+mod explain_table;
 mod probe_table;
 mod progress;
 mod recommend_table;
@@ -65,6 +66,12 @@ impl Render for crate::probe::ProbeReport {
 impl Render for crate::recommend::RecommendReport {
     fn write_table(&self, opts: &RenderOpts, out: &mut dyn Write) -> Result<()> {
         recommend_table::render_recommend_table(self, opts, out)
+    }
+}
+
+impl Render for crate::explain::ExplainReport {
+    fn write_table(&self, opts: &RenderOpts, out: &mut dyn Write) -> Result<()> {
+        explain_table::render_explain_table(self, opts, out)
     }
 }
 

@@ -4,6 +4,7 @@
 mod bad_input;
 mod cli;
 mod common;
+mod explain;
 mod find;
 mod inspect;
 mod probe;

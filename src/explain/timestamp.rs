@@ -1,0 +1,246 @@
+//! Timestamps at the start of log lines, in the formats common in app logs:
+//! ISO 8601 / Python logging / log4j, Go's `log`, Apache/nginx `[dd/Mon/yyyy:...]`,
+//! and syslog (`Nov 20 03:14:15`, no year).
+
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// Only this many bytes at the start of a line are searched: a date later in
+/// the line is part of the message, not when the line was written.
+const PREFIX_BYTES: usize = 80;
+
+/// One parsed timestamp.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Stamp {
+    /// As written in the log (shown in reports).
+    pub text: String,
+    /// Seconds since 1970 (UTC when the log gave an offset; otherwise the log's
+    /// own clock, which is fine for gaps within one log).
+    pub secs: f64,
+}
+
+static ISO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(?:\s?(Z|[+-]\d{2}:?\d{2})\b)?",
+    )
+    .expect("ISO timestamp regex")
+});
+static GO_LOG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\d{4})/(\d{2})/(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?")
+        .expect("Go log timestamp regex")
+});
+static CLF: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\[(\d{2})/([A-Z][a-z]{2})/(\d{4}):(\d{2}):(\d{2}):(\d{2})(?: ([+-]\d{4}))?\]")
+        .expect("CLF timestamp regex")
+});
+static SYSLOG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})\b").expect("syslog regex")
+});
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Syslog lines carry no year: they are read as this year, and a jump back of
+/// more than half a year is taken as the turn of the year.
+const SYSLOG_BASE_YEAR: i64 = 2001;
+
+/// Reads timestamps line by line; keeps the state syslog's missing year needs.
+#[derive(Debug, Default)]
+pub(super) struct Clock {
+    syslog_year_offset: i64,
+    last_syslog: Option<f64>,
+}
+
+impl Clock {
+    /// The timestamp near the start of `line`, if any.
+    pub(super) fn parse(&mut self, line: &str) -> Option<Stamp> {
+        let mut end = line.len().min(PREFIX_BYTES);
+        while !line.is_char_boundary(end) {
+            end -= 1;
+        }
+        let prefix = &line[..end];
+        if !prefix.bytes().any(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        if let Some(c) = ISO.captures(prefix) {
+            let secs = civil(&c, 1, 2, 3, 4, 5, 6)? + fraction(c.get(7)) - offset(c.get(8))?;
+            return Some(stamp(c.get(0)?.as_str(), secs));
+        }
+        if let Some(c) = GO_LOG.captures(prefix) {
+            let secs = civil(&c, 1, 2, 3, 4, 5, 6)? + fraction(c.get(7));
+            return Some(stamp(c.get(0)?.as_str(), secs));
+        }
+        if let Some(c) = CLF.captures(prefix) {
+            let month = month_number(c.get(2)?.as_str())?;
+            let secs = seconds(
+                num(c.get(3))?,
+                month,
+                num(c.get(1))?,
+                num(c.get(4))?,
+                num(c.get(5))?,
+                num(c.get(6))?,
+            )? - offset(c.get(7))?;
+            return Some(stamp(c.get(0)?.as_str(), secs));
+        }
+        if let Some(c) = SYSLOG.captures(prefix) {
+            let month = month_number(c.get(1)?.as_str())?;
+            let mut secs = seconds(
+                SYSLOG_BASE_YEAR + self.syslog_year_offset,
+                month,
+                num(c.get(2))?,
+                num(c.get(3))?,
+                num(c.get(4))?,
+                num(c.get(5))?,
+            )?;
+            if let Some(last) = self.last_syslog
+                && secs < last - 183.0 * 86_400.0
+            {
+                self.syslog_year_offset += 1;
+                secs += 365.0 * 86_400.0;
+            }
+            self.last_syslog = Some(secs);
+            return Some(stamp(c.get(0)?.as_str(), secs));
+        }
+        None
+    }
+}
+
+fn stamp(text: &str, secs: f64) -> Stamp {
+    Stamp {
+        text: text
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string(),
+        secs,
+    }
+}
+
+fn num(m: Option<regex::Match<'_>>) -> Option<i64> {
+    m?.as_str().parse().ok()
+}
+
+fn month_number(name: &str) -> Option<i64> {
+    MONTHS.iter().position(|m| *m == name).map(|i| i as i64 + 1)
+}
+
+#[allow(clippy::too_many_arguments)] // one index per date field reads clearer than a struct here
+fn civil(
+    c: &regex::Captures<'_>,
+    y: usize,
+    mo: usize,
+    d: usize,
+    h: usize,
+    mi: usize,
+    s: usize,
+) -> Option<f64> {
+    seconds(
+        num(c.get(y))?,
+        num(c.get(mo))?,
+        num(c.get(d))?,
+        num(c.get(h))?,
+        num(c.get(mi))?,
+        num(c.get(s))?,
+    )
+}
+
+/// Seconds since 1970-01-01 for a civil date and time; None for impossible fields.
+fn seconds(year: i64, month: i64, day: i64, h: i64, mi: i64, s: i64) -> Option<f64> {
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || h > 24 || mi > 59 || s > 60 {
+        return None;
+    }
+    Some((days_from_civil(year, month, day) * 86_400 + h * 3600 + mi * 60 + s) as f64)
+}
+
+/// Days since 1970-01-01 (Howard Hinnant's algorithm; proleptic Gregorian).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn fraction(m: Option<regex::Match<'_>>) -> f64 {
+    m.and_then(|m| format!("0.{}", m.as_str()).parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// A UTC offset in seconds (`Z`, `+0100`, `-05:00`); 0 when absent.
+fn offset(m: Option<regex::Match<'_>>) -> Option<f64> {
+    let Some(m) = m else { return Some(0.0) };
+    let t = m.as_str();
+    if t == "Z" {
+        return Some(0.0);
+    }
+    let sign = if t.starts_with('-') { -1.0 } else { 1.0 };
+    let digits: String = t.chars().filter(|c| c.is_ascii_digit()).collect();
+    let h: f64 = digits.get(..2)?.parse().ok()?;
+    let mi: f64 = digits.get(2..4)?.parse().ok()?;
+    Some(sign * (h * 3600.0 + mi * 60.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(line: &str) -> f64 {
+        Clock::default().parse(line).expect(line).secs
+    }
+
+    #[test]
+    fn formats() {
+        let base = secs("2026-11-20T03:14:15Z GET /");
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(base, 1_795_144_455.0);
+        assert_eq!(secs("2026-11-20 03:14:15,123 ERROR x"), base + 0.123);
+        assert_eq!(secs("2026-11-20T04:14:15+01:00 x"), base);
+        assert_eq!(
+            secs("[mysql] 2026/11/20 03:14:15 packets.go:36: unexpected EOF"),
+            base
+        );
+        assert_eq!(
+            secs("10.0.0.1 - - [20/Nov/2026:03:14:15 +0000] \"GET /\""),
+            base
+        );
+        assert_eq!(
+            secs("I, [2026-11-20T03:14:15.500000 #42]  INFO -- : x"),
+            base + 0.5
+        );
+        let t = Clock::default()
+            .parse("Nov 20 03:14:15 host app[1]: x")
+            .unwrap();
+        assert_eq!(t.text, "Nov 20 03:14:15");
+        assert_eq!(
+            Clock::default()
+                .parse("[20/Nov/2026:03:14:15 +0000]")
+                .unwrap()
+                .text,
+            "20/Nov/2026:03:14:15 +0000"
+        );
+    }
+
+    #[test]
+    fn syslog_year_turns() {
+        let mut c = Clock::default();
+        let dec = c.parse("Dec 31 23:59:00 h a: x").unwrap().secs;
+        let jan = c.parse("Jan  1 00:01:00 h a: x").unwrap().secs;
+        assert_eq!(jan - dec, 120.0);
+    }
+
+    #[test]
+    fn not_timestamps() {
+        let mut c = Clock::default();
+        for line in [
+            "",
+            "no digits here",
+            "the 2026-13-40T99:99:99 is not a date",
+            &format!("{}2026-11-20T03:14:15Z", " ".repeat(100)),
+            "Nov 99 03:14:15 x",
+        ] {
+            assert_eq!(c.parse(line), None, "{line}");
+        }
+    }
+}
