@@ -40,6 +40,8 @@ PY
   done
 done
 echo
-echo "Simulated (planner against a model path; 16 connections, 1 s resolution, instant verdicts):"
+echo "Simulated (the planner against a model path where every death is silent; 1 s resolution):"
 echo
-cargo test --release --quiet --lib sim_report -- --nocapture 2>/dev/null | grep '^|'
+echo '```'
+cargo test --release --quiet --lib sim_report -- --nocapture 2>/dev/null | grep -E 'cutoff \||^ +[0-9]+ s \|'
+echo '```'

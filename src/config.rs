@@ -165,9 +165,9 @@ pub fn resolve_probe(args: &crate::cli::ProbeArgs) -> Result<crate::probe::Probe
     let mode = if args.find {
         let max = parse_duration(&args.max, "--max")?;
         let resolution = parse_duration(&args.resolution, "--resolution")?;
-        if !(2..=64).contains(&args.max_connections) {
+        if !(4..=64).contains(&args.max_connections) {
             return Err(hinted(
-                "--max-connections must be from 2 to 64",
+                "--max-connections must be from 4 to 64",
                 "the default of 16 meets the search's time and precision bounds",
             ));
         }

@@ -26,6 +26,8 @@ pub struct FindRun {
     /// The planner's own interval: it also knows the quiet peek just before
     /// an announced death, which no ping result records.
     pub estimate: super::planner::Estimate,
+    /// The search ended on a death the path announced.
+    pub announced: bool,
     pub interrupted: bool,
 }
 
@@ -58,10 +60,17 @@ pub fn run_find(
 ) -> Result<FindRun> {
     config
         .validate()
-        .map_err(|e| crate::error::hinted(e, "see `poolcheck probe --help`"))?;
+        .map_err(|e| crate::error::hinted(e.to_string(), "see `poolcheck probe --help`"))?;
     let started = Instant::now();
     let since = |t: Instant| t.duration_since(started);
-    let mut planner = Planner::new(config.clone());
+    // A dead verdict on a silent path takes the whole io timeout; the planner
+    // plans around that delay.
+    let mut planner = Planner::with_dead_latency(config, opts.io_timeout);
+    // Connections whose death the path announced: gone, but the planner may
+    // still ask to test them, and the answer is known.
+    let mut announced_dead: BTreeMap<ConnId, Duration> = BTreeMap::new();
+    // The interval an announced death gives: (last quiet peek, death].
+    let mut announced_estimate: Option<(Duration, Duration)> = None;
     let mut held: BTreeMap<ConnId, Held> = BTreeMap::new();
     let (tx, rx) = mpsc::channel::<Answer>();
     let mut in_flight = 0usize;
@@ -80,6 +89,7 @@ pub fn run_find(
             wall_s: 0.0,
         },
         estimate: planner.estimate(),
+        announced: false,
         interrupted: false,
     };
     let mut open_failures = 0;
@@ -126,7 +136,12 @@ pub fn run_find(
         }
         for (id, outcome) in announced {
             let h = held.remove(&id).expect("held connection");
-            planner.passive_death(id, h.quiet_at, now);
+            let born = since(h.conn.last_activity);
+            let (quiet, died) = (h.quiet_at.saturating_sub(born), now.saturating_sub(born));
+            if announced_estimate.is_none_or(|(_, hi)| died < hi) {
+                announced_estimate = Some((quiet, died));
+            }
+            announced_dead.insert(id, born);
             learned = true;
             fresh.push(ConnResult {
                 connection_id: h.conn.id,
@@ -150,10 +165,30 @@ pub fn run_find(
             run.tests.extend(fresh);
         }
 
+        // A death the path announced pins the cutoff to one poll interval:
+        // done, when that is as precise as asked.
+        if let Some((quiet, died)) = announced_estimate {
+            let goal = config.resolution.max(quiet.mul_f64(0.02));
+            if died.saturating_sub(quiet) <= goal {
+                run.estimate = super::planner::Estimate {
+                    lo: quiet,
+                    hi: Some(died),
+                };
+                run.announced = true;
+                break;
+            }
+        }
         let mut wait = None;
         let mut done = false;
         for action in planner.next(since(Instant::now())) {
             match action {
+                Action::Test(id) if announced_dead.contains_key(&id) => {
+                    // Known dead: answer at once, at its current age.
+                    let now = since(Instant::now());
+                    planner.tested(id, now, Seen::Dead, now);
+                    announced_dead.remove(&id);
+                    learned = true;
+                }
                 Action::Test(id) => {
                     let Some(h) = held.remove(&id) else { continue };
                     let tx = tx.clone();
@@ -199,6 +234,7 @@ pub fn run_find(
                 },
                 Action::Close(id) => {
                     held.remove(&id);
+                    announced_dead.remove(&id);
                 }
                 Action::WaitUntil(t) => wait = Some(t),
                 Action::Done(_) => done = true,
@@ -237,7 +273,9 @@ pub fn run_find(
             Err(mpsc::RecvTimeoutError::Disconnected) => {}
         }
     }
-    run.estimate = planner.estimate();
+    if !run.announced {
+        run.estimate = planner.estimate();
+    }
     run.search.wall_s = round3(started.elapsed().as_secs_f64());
     run.search.test_count = run.tests.len();
     Ok(run)
