@@ -47,12 +47,7 @@ pub fn run(cli: Cli) -> ExitStatus {
 
 fn run_inspect(args: &InspectArgs, env: &Environment, term: &Terminal) -> Result<ExitStatus> {
     let out = Output::resolve(&args.output, term);
-    let (spec, notes) = config::resolve_target(&args.connect, env, term)?;
-    for n in &notes {
-        report::note(out.quiet, out.stderr_color, n);
-    }
-    let io_timeout = spec.connect_timeout.max(std::time::Duration::from_secs(10));
-    let mut session = db::connect(&spec, io_timeout)?;
+    let (spec, mut session) = open_target(&args.connect, env, term, &out)?;
     let target = inspect::TargetInfo {
         tls: session.tls,
         connect_ms: (session.connect_time.as_secs_f64() * 1000.0 * 10.0).round() / 10.0,
@@ -61,6 +56,23 @@ fn run_inspect(args: &InspectArgs, env: &Environment, term: &Terminal) -> Result
     let report = inspect::inspect(&mut session, target)?;
     report::emit(&report, &out.render)?;
     Ok(finding::status_for(&report.findings, out.fail_on))
+}
+
+/// Resolves the target (printing its notes) and opens one connection for queries.
+fn open_target(
+    connect: &cli::ConnectArgs,
+    env: &Environment,
+    term: &Terminal,
+    out: &Output,
+) -> Result<(target::ConnectSpec, db::Session)> {
+    let (spec, notes) = config::resolve_target(connect, env, term)?;
+    for n in &notes {
+        report::note(out.quiet, out.stderr_color, n);
+    }
+    // Queries get at least 10 s even with a short connect timeout.
+    let io_timeout = spec.connect_timeout.max(std::time::Duration::from_secs(10));
+    let session = db::connect(&spec, io_timeout)?;
+    Ok((spec, session))
 }
 
 /// The target as reports show it (TLS and timing filled in once connected).
@@ -114,14 +126,7 @@ fn run_recommend(args: &RecommendArgs, env: &Environment, term: &Terminal) -> Re
         recommend::input::read_report(path, &mut gathered)?;
     }
     if config::recommend_wants_live(args, env) {
-        let (spec, notes) = config::resolve_target(&args.connect, env, term)?;
-        for n in &notes {
-            report::note(out.quiet, out.stderr_color, n);
-        }
-        let mut session = db::connect(
-            &spec,
-            spec.connect_timeout.max(std::time::Duration::from_secs(10)),
-        )?;
+        let (spec, mut session) = open_target(&args.connect, env, term, &out)?;
         let facts = inspect::collect_facts(&mut session)?;
         let live = recommend::input::server_side(&facts);
         // Live facts are the freshest; a saved probe's measurement stays.
@@ -213,14 +218,7 @@ fn run_explain(args: &ExplainArgs, env: &Environment, term: &Terminal) -> Result
             connect_timeout: args.connect_timeout.clone(),
             ..cli::ConnectArgs::default()
         };
-        let (spec, notes) = config::resolve_target(&connect, env, term)?;
-        for n in &notes {
-            report::note(out.quiet, out.stderr_color, n);
-        }
-        let mut session = db::connect(
-            &spec,
-            spec.connect_timeout.max(std::time::Duration::from_secs(10)),
-        )?;
+        let (_, mut session) = open_target(&connect, env, term, &out)?;
         let facts = inspect::collect_facts(&mut session)?;
         explain::confirm(&mut report, &facts);
     }
