@@ -255,6 +255,7 @@ pub fn run_find(
         let estimate = planner.estimate();
         let status = match estimate.hi {
             Some(hi) => format!("cutoff in ({}, {}]", human(estimate.lo), human(hi)),
+            None if estimate.lo.is_zero() => "nothing tested yet".to_string(),
             None => format!("alive after {} idle", human(estimate.lo)),
         };
         progress(
