@@ -340,6 +340,41 @@ pub(super) fn limit_s(rec: &Recommendation) -> Option<f64> {
     rec.limit.as_ref().map(|l| l.seconds)
 }
 
+/// connect/read/write timeouts with their reasons, for drivers configured as
+/// key/value options (Django's mysqlclient OPTIONS, Rails' mysql2 keys).
+pub(super) fn driver_timeouts(
+    rec: &Recommendation,
+    driver_note: &str,
+) -> [(&'static str, u64, String); 3] {
+    [
+        (
+            "connect_timeout",
+            rec.connect_timeout_s,
+            reason(
+                rec,
+                "connect_timeout",
+                "bounds connecting to an unreachable server",
+            ),
+        ),
+        (
+            "read_timeout",
+            rec.read_timeout_s,
+            and(
+                timeout_reason(rec, "read_timeout", Hang::PrePing),
+                driver_note,
+            ),
+        ),
+        (
+            "write_timeout",
+            rec.write_timeout_s,
+            and(
+                timeout_reason(rec, "write_timeout", Hang::PrePing),
+                driver_note,
+            ),
+        ),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,9 +2,7 @@
 //! CONN_HEALTH_CHECKS and the driver OPTIONS timeouts. Django has no pool:
 //! each thread holds its own connection, so the topology is the pool.
 
-use super::common::{
-    Hang, Note, Out, and, does_not_fit_lines, footer, header, reason, timeout_reason,
-};
+use super::common::{Note, Out, and, does_not_fit_lines, footer, header, reason};
 use super::parse::{self, Bare};
 use super::sqlalchemy::keepalive_note;
 use crate::recommend::model::{
@@ -82,33 +80,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
         rec.pre_ping,
     );
     out.code("        \"OPTIONS\": {");
-    let options = [
-        (
-            "connect_timeout",
-            rec.connect_timeout_s,
-            reason(
-                rec,
-                "connect_timeout",
-                "bounds connecting to an unreachable server",
-            ),
-        ),
-        (
-            "read_timeout",
-            rec.read_timeout_s,
-            and(
-                timeout_reason(rec, "read_timeout", Hang::PrePing),
-                "mysqlclient; default: no timeout",
-            ),
-        ),
-        (
-            "write_timeout",
-            rec.write_timeout_s,
-            and(
-                timeout_reason(rec, "write_timeout", Hang::PrePing),
-                "mysqlclient; default: no timeout",
-            ),
-        ),
-    ];
+    let options = super::common::driver_timeouts(rec, "mysqlclient; default: no timeout");
     for (key, value, why) in options {
         out.set(
             "            ",

@@ -2,8 +2,8 @@
 //! in seconds; and `--check` in database.yml's names.
 
 use super::common::{
-    Hang, NO_POOL_NUMBERS, Out, and, footer, header, limit_s, pool_lines, pool_numbers, reason,
-    secs, timeout_reason, total_reason, untagged,
+    NO_POOL_NUMBERS, Out, and, footer, header, limit_s, pool_lines, pool_numbers, reason, secs,
+    total_reason, untagged,
 };
 use super::parse::{self, Bare};
 use super::sqlalchemy::keepalive_note;
@@ -113,33 +113,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
         "max_age",
         rec.recycle_s,
     );
-    let driver = [
-        (
-            "connect_timeout",
-            rec.connect_timeout_s,
-            reason(
-                rec,
-                "connect_timeout",
-                "bounds connecting to an unreachable server",
-            ),
-        ),
-        (
-            "read_timeout",
-            rec.read_timeout_s,
-            and(
-                timeout_reason(rec, "read_timeout", Hang::PrePing),
-                "mysql2; default: none",
-            ),
-        ),
-        (
-            "write_timeout",
-            rec.write_timeout_s,
-            and(
-                timeout_reason(rec, "write_timeout", Hang::PrePing),
-                "mysql2; default: none",
-            ),
-        ),
-    ];
+    let driver = super::common::driver_timeouts(rec, "mysql2; default: none");
     for (key, value, why) in driver {
         out.set("  ", &why, format!("  {key}: {value}"), key, value);
     }
