@@ -199,6 +199,7 @@ pub fn record_deaths(
         let on_server = still.contains(&r.connection_id);
         r.thread_on_server = Some(on_server);
         deaths.push(super::verdict::DeathCheck {
+            connection_id: r.connection_id,
             outcome: r.outcome.clone(),
             thread_on_server: on_server,
         });

@@ -135,7 +135,8 @@ pub fn probe(
         .flat_map(|r| r.connections.iter())
         .chain(run.tests.iter())
         .collect();
-    let mut cutoff = verdict::cutoff_from(&all);
+    let killed = verdict::killed(&all, &run.rungs);
+    let mut cutoff = verdict::cutoff_from(&all, &killed);
     if let Some(e) = run.estimate {
         // The planner may know a tighter lower bound (a quiet peek just before
         // an announced death); keep it only where it agrees with the results.
@@ -147,9 +148,9 @@ pub fn probe(
     let session_wait = run
         .session_wait_timeout_s
         .unwrap_or(room.wait_timeout_global_s);
-    let (verdict, verdict_reason) = verdict::decide(&run.deaths, &cutoff, session_wait);
+    let (verdict, verdict_reason) = verdict::decide(&run.deaths, &killed, &cutoff, session_wait);
     let classes: Vec<Outcome> = all.iter().map(|r| r.outcome.clone()).collect();
-    let findings = verdict::findings(
+    let mut findings = verdict::findings(
         &cutoff,
         verdict,
         &classes,
@@ -157,6 +158,21 @@ pub fn probe(
         session_wait,
         reconnects.as_ref(),
     );
+    if !killed.is_empty() {
+        findings.push(
+            crate::finding::Finding::new(
+                "connection-killed",
+                crate::finding::Severity::Warn,
+                format!(
+                    "{} probe connection(s) died at an idle age that others survived: something closed \
+                     them that is no idle limit (a KILL, an idle-connection killer such as pt-kill, a \
+                     restart); pools see the same as a sudden 2006/2013",
+                    killed.len()
+                ),
+            )
+            .with("connection_ids", killed.clone()),
+        );
+    }
     Ok(ProbeReport {
         schema_version: crate::report::SCHEMA_VERSION,
         tool: crate::report::Tool::current(),

@@ -4,16 +4,13 @@ use super::model::{ConnResult, Cutoff, Outcome, Reconnects, Verdict};
 use crate::finding::{Finding, Severity};
 
 /// The tightest interval the observations support: above every idle age that
-/// survived, at most the shortest idle age that died.
-pub fn cutoff_from(results: &[&ConnResult]) -> Cutoff {
-    let lo = results
-        .iter()
-        .filter(|r| r.outcome == Outcome::Alive)
-        .map(|r| r.idle_s)
-        .fold(0.0, f64::max);
+/// survived, at most the shortest idle age that died later than that. A death
+/// at an age another connection outlived is no idle cutoff (see [`killed`]).
+pub fn cutoff_from(results: &[&ConnResult], killed: &[u32]) -> Cutoff {
+    let lo = longest_survived(results);
     let hi = results
         .iter()
-        .filter(|r| r.outcome.is_death())
+        .filter(|r| r.outcome.is_death() && r.idle_s > lo && !killed.contains(&r.connection_id))
         .map(|r| r.idle_s)
         .fold(None, |acc: Option<f64>, v| {
             Some(acc.map_or(v, |a| a.min(v)))
@@ -21,9 +18,44 @@ pub fn cutoff_from(results: &[&ConnResult]) -> Cutoff {
     Cutoff { lo_s: lo, hi_s: hi }
 }
 
+fn longest_survived(results: &[&ConnResult]) -> f64 {
+    results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Alive)
+        .map(|r| r.idle_s)
+        .fold(0.0, f64::max)
+}
+
+/// Deaths at an idle age that another connection survived: an idle limit kills
+/// every connection idle that long, so these were closed by something else
+/// (a KILL, an idle-connection killer such as pt-kill, a restart).
+/// Within one `--idle` rung the ages are equal but for the milliseconds the
+/// opens took, so survivors next to deaths there mean kills too.
+pub fn killed(results: &[&ConnResult], rungs: &[super::model::Rung]) -> Vec<u32> {
+    let lo = longest_survived(results);
+    let mut out: Vec<u32> = results
+        .iter()
+        .filter(|r| r.outcome.is_death() && r.idle_s <= lo)
+        .map(|r| r.connection_id)
+        .collect();
+    for rung in rungs {
+        if rung.connections.iter().any(|c| c.outcome == Outcome::Alive) {
+            out.extend(
+                rung.connections
+                    .iter()
+                    .filter(|c| c.outcome.is_death() && !out.contains(&c.connection_id))
+                    .map(|c| c.connection_id)
+                    .collect::<Vec<_>>(),
+            );
+        }
+    }
+    out
+}
+
 /// A dead probe connection, as seen when we asked the server about it.
 #[derive(Debug, Clone)]
 pub struct DeathCheck {
+    pub connection_id: u32,
     pub outcome: Outcome,
     /// The server still listed the thread.
     pub thread_on_server: bool,
@@ -39,11 +71,29 @@ pub struct DeathCheck {
 ///   reset both ends do this). An idle-killer script (pt-kill) looks the same,
 ///   and the reason says so.
 /// - Otherwise the cutoff matches the server's limit: the server.
+/// - Deaths in `killed` (at ages others survived) are no idle cutoff; when they
+///   are all there is, the server side closed them.
 pub fn decide(
     deaths: &[DeathCheck],
+    killed: &[u32],
     cutoff: &Cutoff,
     session_wait_timeout_s: u64,
 ) -> (Verdict, String) {
+    let idle_deaths: Vec<&DeathCheck> = deaths
+        .iter()
+        .filter(|d| !killed.contains(&d.connection_id))
+        .collect();
+    if idle_deaths.is_empty() && !killed.is_empty() {
+        return (
+            Verdict::Server,
+            format!(
+                "{} connection(s) were closed at an idle age others survived: not an idle timeout \
+                 but a KILL, an idle-connection killer or a restart on the server side",
+                killed.len()
+            ),
+        );
+    }
+    let deaths = idle_deaths;
     if deaths.is_empty() {
         return (
             Verdict::None,
@@ -214,7 +264,7 @@ mod tests {
                 message: "x".into(),
             },
         );
-        let cut = cutoff_from(&[&a, &b, &c, &d, &e]);
+        let cut = cutoff_from(&[&a, &b, &c, &d, &e], &[]);
         assert_eq!(
             cut,
             Cutoff {
@@ -223,7 +273,7 @@ mod tests {
             }
         );
         assert_eq!(
-            cutoff_from(&[&a]),
+            cutoff_from(&[&a], &[]),
             Cutoff {
                 lo_s: 2.0,
                 hi_s: None
@@ -233,6 +283,7 @@ mod tests {
 
     fn death(outcome: Outcome, on_server: bool) -> DeathCheck {
         DeathCheck {
+            connection_id: 1,
             outcome,
             thread_on_server: on_server,
         }
@@ -247,6 +298,7 @@ mod tests {
         assert_eq!(
             decide(
                 &[],
+                &[],
                 &Cutoff {
                     lo_s: 10.0,
                     hi_s: None
@@ -258,7 +310,7 @@ mod tests {
         );
         // Zombie thread: middlebox.
         assert_eq!(
-            decide(&[death(Outcome::Reset, true)], &cut(3.2), 5).0,
+            decide(&[death(Outcome::Reset, true)], &[], &cut(3.2), 5).0,
             Verdict::Middlebox
         );
         // 4031: server.
@@ -266,32 +318,95 @@ mod tests {
             code: Some(4031),
             message: String::new(),
         };
-        assert_eq!(decide(&[death(e, false)], &cut(9.0), 8).0, Verdict::Server);
+        assert_eq!(
+            decide(&[death(e, false)], &[], &cut(9.0), 8).0,
+            Verdict::Server
+        );
         // Threads gone, died well before the server's limit: both ends closed on the path.
         assert_eq!(
-            decide(&[death(Outcome::Closed, false)], &cut(3.0), 5).0,
+            decide(&[death(Outcome::Closed, false)], &[], &cut(3.0), 5).0,
             Verdict::Middlebox
         );
         assert_eq!(
-            decide(&[death(Outcome::Reset, false)], &cut(300.0), 28800).0,
+            decide(&[death(Outcome::Reset, false)], &[], &cut(300.0), 28800).0,
             Verdict::Middlebox
         );
         // Threads gone, cutoff at the server's limit: the server.
         assert_eq!(
-            decide(&[death(Outcome::Reset, false)], &cut(5.0), 5).0,
+            decide(&[death(Outcome::Reset, false)], &[], &cut(5.0), 5).0,
             Verdict::Server
         );
         assert_eq!(
-            decide(&[death(Outcome::Reset, false)], &cut(4.5), 5).0,
+            decide(&[death(Outcome::Reset, false)], &[], &cut(4.5), 5).0,
             Verdict::Server
         );
         assert_eq!(
-            decide(&[death(Outcome::Reset, false)], &cut(6.0), 5).0,
+            decide(&[death(Outcome::Reset, false)], &[], &cut(6.0), 5).0,
             Verdict::Server
         );
         assert_eq!(
-            decide(&[death(Outcome::Reset, false)], &cut(28000.0), 28800).0,
+            decide(&[death(Outcome::Reset, false)], &[], &cut(28000.0), 28800).0,
             Verdict::Server
+        );
+    }
+
+    #[test]
+    fn deaths_at_ages_others_survived_are_kills() {
+        let mut dead = r(4.0, Outcome::Closed);
+        dead.connection_id = 9;
+        let alive = r(4.0, Outcome::Alive);
+        let later = r(7.0, Outcome::Reset);
+        assert_eq!(killed(&[&dead, &alive], &[]), vec![9]);
+        assert_eq!(
+            cutoff_from(&[&dead, &alive], &[9]),
+            Cutoff {
+                lo_s: 4.0,
+                hi_s: None
+            }
+        );
+        assert_eq!(cutoff_from(&[&dead, &alive, &later], &[9]).hi_s, Some(7.0));
+        // In one rung, a death a millisecond "older" than a survivor is a kill too.
+        let mut late = r(4.001, Outcome::Closed);
+        late.connection_id = 11;
+        let rung = crate::probe::Rung {
+            idle_s: 4.0,
+            connections: vec![alive.clone(), late.clone()],
+        };
+        assert_eq!(killed(&[&alive, &late], &[rung]), vec![11]);
+        let d = DeathCheck {
+            connection_id: 9,
+            outcome: Outcome::Closed,
+            thread_on_server: false,
+        };
+        let (v, why) = decide(
+            std::slice::from_ref(&d),
+            &[9],
+            &Cutoff {
+                lo_s: 4.0,
+                hi_s: None,
+            },
+            60,
+        );
+        assert_eq!(v, Verdict::Server);
+        assert!(why.contains("KILL"), "{why}");
+        // A real cutoff next to a kill still decides by the cutoff.
+        let other = DeathCheck {
+            connection_id: 10,
+            outcome: Outcome::Reset,
+            thread_on_server: true,
+        };
+        assert_eq!(
+            decide(
+                &[d, other],
+                &[9],
+                &Cutoff {
+                    lo_s: 4.0,
+                    hi_s: Some(7.0)
+                },
+                60
+            )
+            .0,
+            Verdict::Middlebox
         );
     }
 

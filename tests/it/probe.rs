@@ -275,3 +275,68 @@ fn bad_probe_arguments() {
     let r = run(poolcheck().args(["probe", "mysql://root@127.0.0.1:1/"]));
     assert_eq!(r.code, 2, "--idle is required");
 }
+
+/// A KILL is no idle cutoff: the other connections of the same idle age survive.
+#[test]
+fn a_killed_connection_is_not_taken_for_a_cutoff() {
+    use mysql::prelude::Queryable;
+    let _connections = light();
+    let sb = Sandbox::shared();
+    sb.exec(&["CREATE USER IF NOT EXISTS 'probekill'@'%' IDENTIFIED BY 'probekill-pw'"]);
+    let bin = assert_cmd::cargo::cargo_bin("poolcheck");
+    let child = std::process::Command::new(bin)
+        .args([
+            "probe",
+            "--no-defaults",
+            "--format",
+            "json",
+            "--idle",
+            "4s",
+            "--connections",
+            "3",
+        ])
+        .args([
+            "--reconnects",
+            "0",
+            "--session-wait-timeout",
+            "60",
+            "--fail-on",
+            "never",
+        ])
+        .arg(sb.url("probekill", Some("probekill-pw")))
+        .env_clear()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let mut admin = sb.admin();
+    let victim: u64 = admin
+        .query_first("SELECT MIN(ID) FROM information_schema.PROCESSLIST WHERE USER = 'probekill'")
+        .unwrap()
+        .unwrap();
+    admin
+        .query_drop(format!("KILL CONNECTION {victim}"))
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rep: ProbeReport = serde_json::from_slice(&out.stdout).unwrap();
+    let got = classes(&rep);
+    assert_eq!(
+        got.iter().filter(|(_, c)| c == "alive").count(),
+        2,
+        "{got:?}"
+    );
+    assert_eq!(
+        rep.cutoff.hi_s, None,
+        "a kill is no cutoff: {:?}",
+        rep.cutoff
+    );
+    assert_eq!(rep.verdict, Verdict::Server, "{}", rep.verdict_reason);
+    assert!(rep.findings.iter().any(|f| f.id == "connection-killed"));
+}
