@@ -312,11 +312,20 @@ pub fn resolve(
                 })?
                 .to_string(),
         )),
-        Some(PasswordArg::File(path)) => Some(read_password_file(path)?),
+        Some(PasswordArg::File(path)) => {
+            let secret = read_password_file(path)?;
+            notes.extend(readable_by_others(path));
+            Some(secret)
+        }
         None => match (&url.password, files.get("password")) {
             (Some(pw), _) => Some(pw.clone()),
             (None, Some(opt)) => match &opt.value {
-                Some(v) => Some(Secret::new(v.clone())),
+                Some(v) => {
+                    if let Some(note) = readable_by_others(&opt.file) {
+                        notes.push(note);
+                    }
+                    Some(Secret::new(v.clone()))
+                }
                 // A bare `password` line means "ask", as in the mysql client.
                 None => Some(prompt(&format!("Password for {user}: "))?),
             },
@@ -377,6 +386,20 @@ fn parse_port(text: &str, origin: &str) -> Result<u16> {
             "use a port from 1 to 65535, e.g. --port 3306",
         )),
     }
+}
+
+/// A note when a file holding a password can be read by other local users.
+fn readable_by_others(path: &Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode();
+    (mode & 0o044 != 0).then(|| {
+        format!(
+            "{} holds a password and other local users can read it (mode {:o}); run: chmod 600 {}",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        )
+    })
 }
 
 fn read_password_file(path: &Path) -> Result<Secret> {

@@ -401,3 +401,30 @@ fn option_file_connect_timeout_applies_unless_flag_changed() {
         Duration::from_secs(7)
     );
 }
+
+#[test]
+fn a_password_in_a_file_others_can_read_gets_a_note() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let cnf = dir.path().join("my.cnf");
+    std::fs::write(&cnf, "[client]\npassword = s3cret-perm\n").unwrap();
+    std::fs::set_permissions(&cnf, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut set = OptionSet::default();
+    parse_str(
+        &std::fs::read_to_string(&cnf).unwrap(),
+        &cnf,
+        GROUPS,
+        &mut set,
+    )
+    .unwrap();
+    let r = resolve(&flags(), &Environment::default(), &set, &mut no_prompt).unwrap();
+    assert!(
+        r.notes.iter().any(|n| n.contains("chmod 600")),
+        "{:?}",
+        r.notes
+    );
+    assert!(!r.notes.iter().any(|n| n.contains("s3cret-perm")));
+    std::fs::set_permissions(&cnf, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let r = resolve(&flags(), &Environment::default(), &set, &mut no_prompt).unwrap();
+    assert!(r.notes.is_empty(), "{:?}", r.notes);
+}
