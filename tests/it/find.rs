@@ -34,9 +34,17 @@ fn classes(rep: &ProbeReport) -> Vec<String> {
     v
 }
 
+/// The proxy ends a flow at its first 10 ms check after the cutoff, so the
+/// path's real cutoff is up to a tick (plus scheduling) above the nominal one:
+/// a ping at an idle age of exactly `c` may still get through.
+const PROXY_TICK_SLACK: f64 = 0.05;
+
 fn contains(rep: &ProbeReport, c: f64) {
     let (lo, hi) = (rep.cutoff.lo_s, rep.cutoff.hi_s.expect("a cutoff"));
-    assert!(lo < c && c <= hi + 0.2, "({lo}, {hi}] should contain {c}");
+    assert!(
+        lo < c + PROXY_TICK_SLACK && c <= hi + 0.2,
+        "({lo}, {hi}] should contain {c}"
+    );
     assert!(
         hi - lo <= 1.0 + 0.05,
         "({lo}, {hi}] wider than the 1 s resolution"
