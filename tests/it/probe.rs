@@ -199,6 +199,7 @@ fn sigterm_closes_every_probe_connection_and_prints_a_partial_report() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    let child = crate::common::Reaped::new(child);
     std::thread::sleep(std::time::Duration::from_millis(1500));
     let count = || -> usize {
         use mysql::prelude::Queryable;

@@ -1,19 +1,14 @@
 //! `poolcheck proxy` as a user runs it: in front of the sandbox, killed flows
 //! logged on stderr, SIGTERM stops it with a summary and exit 130.
 
-use crate::common::{Sandbox, poolcheck, run};
+use crate::common::{Reaped, Sandbox, poolcheck, run};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Starts the proxy on a free port and returns it with the port it printed.
-pub fn start_proxy(
-    args: &[&str],
-) -> (
-    std::process::Child,
-    u16,
-    BufReader<std::process::ChildStderr>,
-) {
+/// The proxy is killed when the returned guard is dropped.
+pub fn start_proxy(args: &[&str]) -> (Reaped, u16, BufReader<std::process::ChildStderr>) {
     let bin = assert_cmd::cargo::cargo_bin("poolcheck");
     let mut child = Command::new(bin)
         .args(["proxy", "--listen", "127.0.0.1:0"])
@@ -24,7 +19,9 @@ pub fn start_proxy(
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let stderr = child.stderr.take().unwrap();
+    let child = Reaped::new(child);
+    let mut stderr = BufReader::new(stderr);
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
     let port = line
@@ -36,24 +33,8 @@ pub fn start_proxy(
     (child, port, stderr)
 }
 
-pub fn terminate(mut child: std::process::Child) -> (i32, String) {
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let mut stdout = String::new();
-            std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
-            return (status.code().unwrap_or(-1), stdout);
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "proxy did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+pub fn terminate(child: Reaped) -> (i32, String) {
+    child.terminate()
 }
 
 #[test]

@@ -78,3 +78,53 @@ pub fn heavy() -> std::sync::RwLockWriteGuard<'static, ()> {
 pub fn light() -> std::sync::RwLockReadGuard<'static, ()> {
     CONNECTION_HEAVY.read().unwrap_or_else(|e| e.into_inner())
 }
+
+/// A child process that is killed when dropped, so a failing test never
+/// leaves a proxy or a probe running.
+pub struct Reaped(Option<std::process::Child>);
+
+impl Reaped {
+    pub fn new(child: std::process::Child) -> Reaped {
+        Reaped(Some(child))
+    }
+
+    pub fn child(&mut self) -> &mut std::process::Child {
+        self.0.as_mut().expect("child still owned")
+    }
+
+    /// Sends SIGTERM and waits (at most 5 s) for the exit code and stdout.
+    pub fn terminate(mut self) -> (i32, String) {
+        let id = self.child().id();
+        std::process::Command::new("kill")
+            .args(["-TERM", &id.to_string()])
+            .status()
+            .unwrap();
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child().try_wait().unwrap() {
+                let mut child = self.0.take().expect("child still owned");
+                let mut stdout = String::new();
+                if let Some(mut out) = child.stdout.take() {
+                    std::io::Read::read_to_string(&mut out, &mut stdout).unwrap();
+                }
+                // Already exited (try_wait saw it); this only reaps it for good.
+                let _ = child.wait();
+                return (status.code().unwrap_or(-1), stdout);
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "process did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
