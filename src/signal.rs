@@ -17,8 +17,3 @@ pub fn interrupt_flag() -> anyhow::Result<&'static AtomicBool> {
         Err(e) => Err(anyhow::anyhow!("could not install the Ctrl-C handler: {e}")),
     }
 }
-
-/// Whether Ctrl-C or SIGTERM arrived.
-pub fn interrupted() -> bool {
-    INTERRUPTED.load(Ordering::SeqCst)
-}

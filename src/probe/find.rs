@@ -74,6 +74,7 @@ pub fn run_find(
     let mut held: BTreeMap<ConnId, Held> = BTreeMap::new();
     let (tx, rx) = mpsc::channel::<Answer>();
     let mut in_flight = 0usize;
+    let mut early: Option<Answer> = None;
     let mut run = FindRun {
         tests: Vec::new(),
         deaths: Vec::new(),
@@ -102,7 +103,8 @@ pub fn run_find(
         // Verdicts that came back.
         let mut learned = false;
         let mut fresh: Vec<ConnResult> = Vec::new();
-        while let Ok(a) = rx.try_recv() {
+        // An answer that woke the sleep below comes first, then any others.
+        while let Some(a) = early.take().or_else(|| rx.try_recv().ok()) {
             in_flight -= 1;
             learned = true;
             let alive = a.result.outcome == Outcome::Alive;
@@ -265,14 +267,7 @@ pub fn run_find(
         let until = wait
             .map_or(POLL, |t| t.saturating_sub(started.elapsed()))
             .min(POLL);
-        match rx.recv_timeout(until) {
-            Ok(answer) => {
-                // Put it back for the top of the loop to handle with the others.
-                in_flight_requeue(&tx, answer);
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => {}
-        }
+        early = rx.recv_timeout(until).ok();
     }
     if !run.announced {
         run.estimate = planner.estimate();
@@ -280,10 +275,4 @@ pub fn run_find(
     run.search.wall_s = round3(started.elapsed().as_secs_f64());
     run.search.test_count = run.tests.len();
     Ok(run)
-}
-
-/// Hands an answer received while sleeping back to the channel, so one code
-/// path handles every answer.
-fn in_flight_requeue(tx: &mpsc::Sender<Answer>, answer: Answer) {
-    let _ = tx.send(answer);
 }

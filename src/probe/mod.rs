@@ -127,7 +127,7 @@ pub fn probe(
     };
     let reconnects = (!run.interrupted && cfg.reconnects > 0).then(|| {
         progress(Duration::ZERO, "timing reconnects");
-        reconnect::time_reconnects(spec, io, cfg.reconnects)
+        reconnect::time_reconnects(spec, io, cfg.reconnects, stop)
     });
     let all: Vec<&ConnResult> = run
         .rungs

@@ -13,7 +13,12 @@ use std::time::{Duration, Instant};
 /// `count` sequential samples. Each sample: a bare TCP (or socket) connect on a
 /// socket closed at once, then a full driver connect (handshake + login), then
 /// `SELECT 1`. The bare connect shows in the server's Aborted_connects.
-pub fn time_reconnects(spec: &ConnectSpec, io_timeout: Duration, count: usize) -> Reconnects {
+pub fn time_reconnects(
+    spec: &ConnectSpec,
+    io_timeout: Duration,
+    count: usize,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Reconnects {
     let mut tcp = Vec::new();
     let mut handshake = Vec::new();
     let mut query = Vec::new();
@@ -21,7 +26,7 @@ pub fn time_reconnects(spec: &ConnectSpec, io_timeout: Duration, count: usize) -
     let mut attempts = 0;
     let mut errors: Vec<String> = Vec::new();
     for _ in 0..count {
-        if crate::signal::interrupted() {
+        if stop.load(std::sync::atomic::Ordering::SeqCst) {
             break;
         }
         attempts += 1;

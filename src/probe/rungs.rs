@@ -42,7 +42,7 @@ pub fn run_rungs(
     for _ in &order {
         let mut pool = Vec::with_capacity(per_rung);
         for _ in 0..per_rung {
-            if crate::signal::interrupted() {
+            if stop.load(std::sync::atomic::Ordering::SeqCst) {
                 run.interrupted = true;
                 return Ok(run);
             }
