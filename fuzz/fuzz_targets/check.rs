@@ -1,0 +1,64 @@
+//! Fuzzes `recommend --check`: `recommend::parse_check`, then every
+//! framework's reading of the pairs (`frameworks::current_from_check`) through
+//! `recommend::build_report`, rendered as a table and as JSON.
+//!
+//! Properties: accepted pairs are non-empty, have non-empty trimmed keys and
+//! no commas; the JSON rendering is valid JSON.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use poolcheck::cli::FormatArg;
+use poolcheck::recommend::{self, Framework, Inputs, Topology};
+use poolcheck::report::{RenderOpts, render};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(pairs) = recommend::parse_check(text) else {
+        return;
+    };
+    assert!(!pairs.is_empty());
+    for (key, value) in &pairs {
+        assert!(!key.is_empty() && key.trim() == key, "bad key {key:?}");
+        assert!(value.trim() == value, "untrimmed value {value:?}");
+        assert!(!key.contains(',') && !value.contains(','));
+    }
+    for framework in Framework::ALL {
+        let inputs = Inputs {
+            framework,
+            server: Default::default(),
+            measured: None,
+            declared_limit_s: Some(300.0),
+            hosting: None,
+            topology: Topology {
+                instances: 2,
+                processes: 4,
+                threads: 8,
+                reserve: 10,
+            },
+            max_blob_bytes: None,
+            request_timeout_s: 30,
+        };
+        let Ok(report) = recommend::build_report(&inputs, vec!["fuzz".into()], Some(pairs.clone()))
+        else {
+            continue;
+        };
+        for (format, color) in [
+            (FormatArg::Table, false),
+            (FormatArg::Table, true),
+            (FormatArg::Json, false),
+        ] {
+            let opts = RenderOpts {
+                format,
+                color,
+                wrap: false,
+            };
+            let mut out = Vec::new();
+            render(&report, &opts, &mut out).expect("rendering to memory does not fail");
+            if format == FormatArg::Json {
+                serde_json::from_slice::<serde_json::Value>(&out).expect("valid JSON");
+            }
+        }
+    }
+});
