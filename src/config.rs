@@ -66,16 +66,27 @@ impl Output {
     }
 }
 
+/// The longest duration any flag takes (about 31,700 years), in bare seconds
+/// and humantime units alike: connect and probe deadlines add it to
+/// `Instant::now()`, which panics on overflow.
+const MAX_DURATION: Duration = Duration::from_secs(1_000_000_000_000);
+
 /// Parses a duration: humantime (`90s`, `5m`, `1h 30m`, `500ms`) or bare seconds (`90`, `1.5`).
 pub fn parse_duration(text: &str, flag: &str) -> Result<Duration> {
     let t = text.trim();
     let parsed = match t.parse::<f64>() {
-        Ok(secs) if (0.0..1e12).contains(&secs) => Some(Duration::from_secs_f64(secs)),
+        // NaN fails the comparison; infinity and values past Duration::MAX
+        // become MAX, which the cap below refuses.
+        Ok(secs) if secs >= 0.0 => Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)),
         Ok(_) => None,
         Err(_) => humantime::parse_duration(t).ok(),
     };
     let shown: String = t.chars().filter(|c| !c.is_control()).take(40).collect();
     match parsed {
+        Some(d) if d >= MAX_DURATION => Err(hinted(
+            format!("{flag} '{shown}' is too long"),
+            "give less than 1e12 seconds (about 31,000 years), e.g. 10s, 2m, 8h",
+        )),
         Some(d) if !d.is_zero() => Ok(d),
         Some(_) => Err(hinted(
             format!("{flag} must be longer than zero"),
@@ -341,6 +352,29 @@ mod tests {
             let e = parse_duration(bad, "--connect-timeout").unwrap_err();
             assert!(crate::error::find_hint(&e).is_some(), "{bad}");
             assert!(e.to_string().contains("--connect-timeout"), "{bad}: {e}");
+        }
+    }
+
+    /// Found by the `duration` fuzz target (minimised input `1444444444444s`):
+    /// humantime took durations bare seconds refuse, and `--connect-timeout
+    /// 18446744073709551615s` then panicked adding the deadline to `Instant::now()`.
+    #[test]
+    fn durations_past_the_cap_are_refused_in_any_unit() {
+        for text in [
+            "1444444444444s",
+            "18446744073709551615s",
+            "40000y",
+            "1000000000000",
+            "1e400",
+            "inf",
+        ] {
+            let e = parse_duration(text, "--connect-timeout").unwrap_err();
+            assert!(e.to_string().contains("is too long"), "{text}: {e}");
+            assert!(crate::error::find_hint(&e).is_some(), "{text}");
+        }
+        for text in ["999999999999", "31000y", "999999999999s 999ms"] {
+            let d = parse_duration(text, "--x").unwrap();
+            assert!(std::time::Instant::now().checked_add(d).is_some(), "{text}");
         }
     }
 }
