@@ -38,6 +38,15 @@ pub fn run(cli: Cli) -> ExitStatus {
     };
     match result {
         Ok(status) => status,
+        Err(err) if signal::is_interrupted(&err) => {
+            // Nothing was measured yet (a partial report is printed otherwise).
+            report::note(
+                false,
+                stderr_color,
+                "interrupted before anything was measured; no connection left open",
+            );
+            ExitStatus::Interrupted
+        }
         Err(err) => {
             report::print_error(&err, stderr_color, &mut std::io::stderr().lock());
             ExitStatus::Error

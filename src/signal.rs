@@ -17,3 +17,26 @@ pub fn interrupt_flag() -> anyhow::Result<&'static AtomicBool> {
         Err(e) => Err(anyhow::anyhow!("could not install the Ctrl-C handler: {e}")),
     }
 }
+
+/// Whether Ctrl-C or SIGTERM has arrived (false until a handler is installed).
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// The error a blocking step returns when an interruption cut it short; the
+/// top level turns it into exit code 130.
+#[derive(Debug)]
+pub struct Interrupted;
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("interrupted")
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// Whether an error chain says an interruption cut the work short.
+pub fn is_interrupted(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<Interrupted>().is_some() || err.chain().any(|e| e.is::<Interrupted>())
+}

@@ -92,6 +92,7 @@ pub fn connect_with(spec: &ConnectSpec, options: &ConnectOptions) -> Result<Sess
             "check that this is a MySQL/MariaDB port and that nothing on the path holds \
              connections open; raise --connect-timeout for slow links",
         )),
+        Err(Attempt::Interrupted) => Err(anyhow::Error::new(crate::signal::Interrupted)),
         Err(Attempt::Resolve(e)) => Err(anyhow::Error::new(e).context(crate::error::Hinted::new(
             format!("could not resolve the host name in {}", spec.address()),
             "check the host name (--host or the URL)",
@@ -102,6 +103,7 @@ pub fn connect_with(spec: &ConnectSpec, options: &ConnectOptions) -> Result<Sess
 
 enum Attempt {
     Deadline,
+    Interrupted,
     Resolve(std::io::Error),
     Driver(mysql::Error),
 }
@@ -177,9 +179,18 @@ fn attempt(
     if let Err(e) = spawned {
         return Err(Attempt::Driver(mysql::Error::IoError(e)));
     }
-    match rx.recv_timeout(remaining) {
-        Ok(result) => result,
-        Err(_) => Err(Attempt::Deadline),
+    // Wait in short slices so Ctrl-C or SIGTERM is not held up by a slow peer;
+    // the abandoned thread ends by itself at its own timeouts.
+    loop {
+        if crate::signal::interrupted() {
+            return Err(Attempt::Interrupted);
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left.min(Duration::from_millis(100))) {
+            Ok(result) => return result,
+            Err(mpsc::RecvTimeoutError::Timeout) if !left.is_zero() => continue,
+            Err(_) => return Err(Attempt::Deadline),
+        }
     }
 }
 

@@ -142,5 +142,35 @@ pub(super) fn classify_connect_error(e: Error, spec: &ConnectSpec) -> anyhow::Er
             "check the connection settings".to_string(),
         ),
     };
-    anyhow::anyhow!("{}", sanitize(&describe(&e))).context(Hinted::new(sanitize(&message), hint))
+    let root = match &e {
+        Error::MySqlError(m) => anyhow::Error::new(ServerCode {
+            code: m.code,
+            text: sanitize(&describe(&e)),
+        }),
+        _ => anyhow::anyhow!("{}", sanitize(&describe(&e))),
+    };
+    root.context(Hinted::new(sanitize(&message), hint))
+}
+
+/// A connect refused by the server with an error code (1045, 1040, ...),
+/// kept in the error chain so callers can react to the code.
+#[derive(Debug)]
+pub struct ServerCode {
+    pub code: u16,
+    text: String,
+}
+
+impl std::fmt::Display for ServerCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for ServerCode {}
+
+/// The server's error code, when the server itself refused a connect.
+pub fn server_code(err: &anyhow::Error) -> Option<u16> {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<ServerCode>())
+        .map(|c| c.code)
 }

@@ -7,5 +7,5 @@ mod errors;
 mod socket;
 
 pub use connect::{ConnectOptions, PingFailure, Session, TextRow, connect, connect_with};
-pub use errors::sanitize;
+pub use errors::{sanitize, server_code};
 pub use socket::{Peek, parse_err_packet};
