@@ -99,6 +99,11 @@ pub struct ServerRoom {
     pub account_limit: u64,
     pub account_threads: u64,
     pub wait_timeout_global_s: u64,
+    /// The server's Uptime, read at `read_at`: a smaller one later means a restart.
+    pub uptime_s: u64,
+    /// The server's Connections counter (connects since it started).
+    pub connections: u64,
+    pub read_at: Instant,
     /// The control connection negotiated TLS.
     pub tls: bool,
     pub connect_ms: f64,
@@ -115,8 +120,18 @@ pub fn server_room(spec: &ConnectSpec, io_timeout: Duration) -> Result<ServerRoo
         )
         .context("could not read the server's connection limits")?;
     let st = s
-        .query_text("SHOW GLOBAL STATUS LIKE 'Threads_connected'")
-        .context("could not read Threads_connected")?;
+        .query_text(STATUS_QUERY)
+        .context("could not read Threads_connected and Uptime")?;
+    let status = |name: &str| {
+        st.iter()
+            .find(|r| {
+                r.first()
+                    .and_then(|c| c.as_deref())
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            })
+            .and_then(|r| r.get(1))
+            .and_then(|c| c.as_deref())
+    };
     let row = v.first().context("no answer to the capacity query")?;
     let col = |i: usize| row.get(i).and_then(|c| c.as_deref());
     let version = col(0).unwrap_or_default().to_string();
@@ -132,15 +147,26 @@ pub fn server_room(spec: &ConnectSpec, io_timeout: Duration) -> Result<ServerRoo
         account_threads: crate::inspect::parse_count("processlist count", col(5))?,
         threads_connected: crate::inspect::parse_count(
             "Threads_connected",
-            st.first().and_then(|r| r.get(1)).and_then(|c| c.as_deref()),
+            status("Threads_connected"),
         )?,
+        uptime_s: crate::inspect::parse_count("Uptime", status("Uptime"))?,
+        connections: crate::inspect::parse_count("Connections", status("Connections"))?,
+        read_at: Instant::now(),
     })
+}
+
+/// The two counters a probe watches while it runs.
+pub const STATUS_QUERY: &str =
+    "SHOW GLOBAL STATUS WHERE Variable_name IN ('Threads_connected', 'Uptime', 'Connections')";
+
+/// The probe's share of `free` connections: half, and never the last 5.
+pub fn share(free: u64) -> u64 {
+    free.saturating_sub(5).min(free / 2)
 }
 
 /// How many probe connections may be opened: at most half of what is free,
 /// always leaving at least 5 free, and likewise for the account's own limit.
 pub fn probe_budget(room: &ServerRoom) -> usize {
-    let share = |free: u64| free.saturating_sub(5).min(free / 2);
     let mut budget = share(room.max_connections.saturating_sub(room.threads_connected));
     if room.account_limit > 0 {
         budget = budget.min(
@@ -151,63 +177,6 @@ pub fn probe_budget(room: &ServerRoom) -> usize {
         );
     }
     budget as usize
-}
-
-/// Which of these connection ids the server still lists (threads it still holds).
-pub fn threads_on_server(
-    spec: &ConnectSpec,
-    io_timeout: Duration,
-    ids: &[u32],
-) -> Result<Vec<u32>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut s = db::connect(spec, io_timeout)?;
-    let list: Vec<String> = ids.iter().map(u32::to_string).collect();
-    let rows = s
-        .query_text(&format!(
-            "SELECT ID FROM information_schema.PROCESSLIST WHERE ID IN ({})",
-            list.join(",")
-        ))
-        .context("could not look the dead connections up in the process list")?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| r.first().cloned().flatten())
-        .filter_map(|v| v.parse().ok())
-        .collect())
-}
-
-/// After a test batch: asks the server which dead probes' threads it still
-/// holds, marks each result, and records the deaths (and zombies) for the verdict.
-pub fn record_deaths(
-    spec: &ConnectSpec,
-    io_timeout: Duration,
-    results: &mut [ConnResult],
-    deaths: &mut Vec<super::verdict::DeathCheck>,
-    zombies: &mut Vec<u32>,
-) -> Result<()> {
-    let dead: Vec<u32> = results
-        .iter()
-        .filter(|r| r.outcome.is_death())
-        .map(|r| r.connection_id)
-        .collect();
-    if dead.is_empty() {
-        return Ok(());
-    }
-    let still = threads_on_server(spec, io_timeout, &dead)?;
-    for r in results.iter_mut().filter(|r| r.outcome.is_death()) {
-        let on_server = still.contains(&r.connection_id);
-        r.thread_on_server = Some(on_server);
-        deaths.push(super::verdict::DeathCheck {
-            connection_id: r.connection_id,
-            outcome: r.outcome.clone(),
-            thread_on_server: on_server,
-        });
-        if on_server {
-            zombies.push(r.connection_id);
-        }
-    }
-    Ok(())
 }
 
 /// Sleeps until `deadline` in small steps; false when interrupted.
@@ -238,6 +207,9 @@ mod tests {
             account_limit: limit,
             account_threads: mine,
             wait_timeout_global_s: 28800,
+            uptime_s: 100,
+            connections: 100,
+            read_at: Instant::now(),
             tls: false,
             connect_ms: 0.0,
         }

@@ -5,11 +5,12 @@
 //! announces (server close, FIN, RST, error packet) is seen when it happens.
 
 use super::Progress;
-use super::conn::{ProbeConn, ProbeConnOptions, record_deaths, round3};
+use super::conn::{ProbeConn, ProbeConnOptions, round3};
 use super::model::{ConnResult, Outcome, Search};
 use super::planner::{Action, ConnId, Planner, PlannerConfig, Verdict as Seen};
 use super::rungs::human;
 use super::verdict::DeathCheck;
+use super::watch::{Crowding, ServerWatch};
 use crate::target::ConnectSpec;
 use anyhow::{Result, bail};
 use std::collections::BTreeMap;
@@ -28,6 +29,9 @@ pub struct FindRun {
     pub estimate: super::planner::Estimate,
     /// The search ended on a death the path announced.
     pub announced: bool,
+    /// Other clients filled the server: the search stopped opening connections
+    /// and ended early.
+    pub backed_off: Option<Crowding>,
     pub interrupted: bool,
 }
 
@@ -54,6 +58,7 @@ struct Held {
 pub fn run_find(
     spec: &ConnectSpec,
     opts: &ProbeConnOptions,
+    watch: &mut ServerWatch<'_>,
     config: PlannerConfig,
     stop: &AtomicBool,
     progress: &Progress<'_>,
@@ -91,11 +96,12 @@ pub fn run_find(
         },
         estimate: planner.estimate(),
         announced: false,
+        backed_off: None,
         interrupted: false,
     };
     let mut open_failures = 0;
 
-    loop {
+    'search: loop {
         if stop.load(Ordering::SeqCst) {
             run.interrupted = true;
             break;
@@ -157,14 +163,20 @@ pub fn run_find(
             });
         }
         if !fresh.is_empty() {
-            record_deaths(
-                spec,
-                opts.io_timeout,
-                &mut fresh,
-                &mut run.deaths,
-                &mut run.zombies,
-            )?;
+            let recorded = watch.record_deaths(&mut fresh, &mut run.deaths, &mut run.zombies, stop);
             run.tests.extend(fresh);
+            match recorded {
+                Err(e) if crate::signal::is_interrupted(&e) || stop.load(Ordering::SeqCst) => {
+                    run.interrupted = true;
+                    break;
+                }
+                other => other?,
+            }
+            if watch.restart.is_some() {
+                // Every connection held died with the server: nothing more
+                // this search holds means anything.
+                break;
+            }
         }
 
         // A death the path announced pins the cutoff to one poll interval:
@@ -182,7 +194,28 @@ pub fn run_find(
         }
         let mut wait = None;
         let mut done = false;
-        for action in planner.next(since(Instant::now())) {
+        let actions = planner.next(since(Instant::now()));
+        let opens = actions
+            .iter()
+            .filter(|a| matches!(a, Action::Open(_)))
+            .count();
+        if opens > 0 {
+            // Other clients may have filled the server since the start: open
+            // only within the same share of what is free now.
+            match watch.may_open(held.len() + in_flight, opens, stop) {
+                Ok(Ok(())) => {}
+                Ok(Err(crowding)) => {
+                    run.backed_off = Some(crowding);
+                    break;
+                }
+                Err(e) if crate::signal::is_interrupted(&e) || stop.load(Ordering::SeqCst) => {
+                    run.interrupted = true;
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        for action in actions {
             match action {
                 Action::Test(id) if announced_dead.contains_key(&id) => {
                     // Known dead: answer at once, at its current age.
@@ -223,6 +256,17 @@ pub fn run_find(
                         planner.opened(id, at);
                         held.insert(id, Held { conn, quiet_at: at });
                         run.search.connections_opened += 1;
+                    }
+                    Err(e) if crate::signal::is_interrupted(&e) => {
+                        run.interrupted = true;
+                        break 'search;
+                    }
+                    Err(e) if matches!(crate::db::server_code(&e), Some(1040 | 1203)) => {
+                        run.backed_off = Some(Crowding {
+                            threads_connected: watch.max_connections(),
+                            max_connections: watch.max_connections(),
+                        });
+                        break 'search;
                     }
                     Err(e) => {
                         open_failures += 1;
@@ -269,7 +313,13 @@ pub fn run_find(
             .min(POLL);
         early = rx.recv_timeout(until).ok();
     }
-    if !run.announced {
+    if watch.restart.is_some() {
+        // Survivals before the restart still hold; deaths around it do not.
+        run.estimate = super::planner::Estimate {
+            lo: planner.estimate().lo,
+            hi: None,
+        };
+    } else if !run.announced {
         run.estimate = planner.estimate();
     }
     run.search.wall_s = round3(started.elapsed().as_secs_f64());

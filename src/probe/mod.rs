@@ -11,6 +11,7 @@ mod reconnect;
 mod rungs;
 mod stats;
 mod verdict;
+mod watch;
 
 pub use conn::{ProbeConnOptions, ServerRoom, probe_budget};
 pub use model::*;
@@ -20,7 +21,7 @@ use crate::finding::Summary;
 use crate::inspect::TargetInfo;
 use crate::target::ConnectSpec;
 use anyhow::Result;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Progress callback: time since start, and what is going on.
@@ -87,10 +88,19 @@ pub fn probe(
         connect_ms: room.connect_ms,
         ..target
     };
+    let mut watch = watch::ServerWatch::new(spec, io, &room);
 
     let run = match &cfg.mode {
         ProbeMode::Rungs(idles) => {
-            let r = rungs::run_rungs(spec, &cfg.conn, idles, cfg.connections, stop, progress)?;
+            let r = rungs::run_rungs(
+                spec,
+                &cfg.conn,
+                &mut watch,
+                idles,
+                cfg.connections,
+                stop,
+                progress,
+            )?;
             Observed {
                 estimate: None,
                 rungs: r.rungs,
@@ -99,6 +109,7 @@ pub fn probe(
                 deaths: r.deaths,
                 zombies: r.zombies,
                 session_wait_timeout_s: r.session_wait_timeout_s,
+                backed_off: None,
                 interrupted: r.interrupted,
             }
         }
@@ -112,7 +123,7 @@ pub fn probe(
                 resolution: *resolution,
                 max_connections: *max_connections,
             };
-            let r = find::run_find(spec, &cfg.conn, planner, stop, progress)?;
+            let r = find::run_find(spec, &cfg.conn, &mut watch, planner, stop, progress)?;
             Observed {
                 estimate: Some(r.estimate),
                 rungs: Vec::new(),
@@ -121,21 +132,40 @@ pub fn probe(
                 deaths: r.deaths,
                 zombies: r.zombies,
                 session_wait_timeout_s: r.session_wait_timeout_s,
+                backed_off: r.backed_off,
                 interrupted: r.interrupted,
             }
         }
     };
-    let reconnects = (!run.interrupted && cfg.reconnects > 0).then(|| {
-        progress(Duration::ZERO, "timing reconnects");
-        reconnect::time_reconnects(spec, io, cfg.reconnects, stop)
-    });
+    let mut interrupted = run.interrupted;
+    let mut backed_off = run.backed_off;
+    let mut reconnects = None;
+    if !interrupted && backed_off.is_none() && cfg.reconnects > 0 {
+        // Reconnects take a connection each: only while the server has room.
+        match watch.may_open(0, 1, stop) {
+            Ok(Ok(())) => {
+                progress(Duration::ZERO, "timing reconnects");
+                reconnects = Some(reconnect::time_reconnects(spec, io, cfg.reconnects, stop));
+            }
+            Ok(Err(crowding)) => backed_off = Some(crowding),
+            Err(e) if crate::signal::is_interrupted(&e) || stop.load(Ordering::SeqCst) => {}
+            Err(e) => return Err(e),
+        }
+        interrupted = stop.load(Ordering::SeqCst);
+    }
+    let restart = watch.restart.clone();
     let all: Vec<&ConnResult> = run
         .rungs
         .iter()
         .flat_map(|r| r.connections.iter())
         .chain(run.tests.iter())
         .collect();
-    let killed = verdict::killed(&all, &run.rungs);
+    let mut killed = verdict::killed(&all, &run.rungs);
+    // The restart's casualties are left out of the cutoff like a KILL's.
+    let restart_ids: &[u32] = restart.as_ref().map_or(&[], |r| &r.connection_ids);
+    killed.retain(|id| !restart_ids.contains(id));
+    let kills = killed.len();
+    killed.extend_from_slice(restart_ids);
     let mut cutoff = verdict::cutoff_from(&all, &killed);
     if let Some(e) = run.estimate {
         // The planner may know a tighter lower bound (a quiet peek just before
@@ -148,7 +178,18 @@ pub fn probe(
     let session_wait = run
         .session_wait_timeout_s
         .unwrap_or(room.wait_timeout_global_s);
-    let (verdict, verdict_reason) = verdict::decide(&run.deaths, &killed, &cutoff, session_wait);
+    let (verdict, mut verdict_reason) =
+        verdict::decide(&run.deaths, &killed, &cutoff, session_wait);
+    if let Some(r) = &restart
+        && run.deaths.is_empty()
+    {
+        verdict_reason = format!(
+            "the server restarted during the probe (Uptime {} s when noticed): its {} connection(s) \
+             died with it, which says nothing about an idle limit",
+            r.uptime_after_s,
+            r.connection_ids.len()
+        );
+    }
     let classes: Vec<Outcome> = all.iter().map(|r| r.outcome.clone()).collect();
     let mut findings = verdict::findings(
         &cutoff,
@@ -158,7 +199,47 @@ pub fn probe(
         session_wait,
         reconnects.as_ref(),
     );
-    if !killed.is_empty() {
+    if let Some(r) = &restart {
+        findings.push(
+            crate::finding::Finding::new(
+                "server-restarted",
+                crate::finding::Severity::Warn,
+                format!(
+                    "the server restarted while the probe ran (noticed {:.0} s in; Uptime was {} s, then {} s): \
+                     the {} probe connection(s) that died with it are left out of the cutoff; run the probe again \
+                     for a full measurement",
+                    r.noticed_after_s,
+                    r.uptime_before_s,
+                    r.uptime_after_s,
+                    r.connection_ids.len()
+                ),
+            )
+            .with("uptime_after_s", r.uptime_after_s)
+            .with("connection_ids", r.connection_ids.clone()),
+        );
+    }
+    if let Some(c) = backed_off {
+        findings.push(
+            crate::finding::Finding::new(
+                "probe-backed-off",
+                crate::finding::Severity::Warn,
+                format!(
+                    "other clients brought the server to {} of {} connections during the probe: poolcheck \
+                     stopped opening connections so as not to take the last free ones{}; the results are partial",
+                    c.threads_connected,
+                    c.max_connections,
+                    if matches!(cfg.mode, ProbeMode::Find { .. }) {
+                        " and ended the search early"
+                    } else {
+                        " and skipped the reconnect timing"
+                    }
+                ),
+            )
+            .with("threads_connected", c.threads_connected)
+            .with("max_connections", c.max_connections),
+        );
+    }
+    if kills > 0 {
         findings.push(
             crate::finding::Finding::new(
                 "connection-killed",
@@ -167,10 +248,10 @@ pub fn probe(
                     "{} probe connection(s) died at an idle age that others survived: something closed \
                      them that is no idle limit (a KILL, an idle-connection killer such as pt-kill, a \
                      restart); pools see the same as a sudden 2006/2013",
-                    killed.len()
+                    kills
                 ),
             )
-            .with("connection_ids", killed.clone()),
+            .with("connection_ids", killed[..kills].to_vec()),
         );
     }
     Ok(ProbeReport {
@@ -197,7 +278,8 @@ pub fn probe(
         verdict_reason,
         zombies: run.zombies,
         reconnects,
-        interrupted: run.interrupted,
+        restart,
+        interrupted,
         summary: Summary::of(&findings),
         findings,
     })
@@ -212,5 +294,6 @@ struct Observed {
     deaths: Vec<verdict::DeathCheck>,
     zombies: Vec<u32>,
     session_wait_timeout_s: Option<u64>,
+    backed_off: Option<watch::Crowding>,
     interrupted: bool,
 }

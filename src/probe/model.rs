@@ -73,6 +73,20 @@ pub struct Cutoff {
     pub hi_s: Option<f64>,
 }
 
+/// The server restarted while the probe ran (its Uptime went back). The
+/// connections that died with it are no evidence of an idle limit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Restart {
+    /// Uptime when the probe last looked before the restart.
+    pub uptime_before_s: u64,
+    /// Uptime when the restart was noticed.
+    pub uptime_after_s: u64,
+    /// Seconds into the probe when the restart was noticed.
+    pub noticed_after_s: f64,
+    /// Probe connections that died with the restart.
+    pub connection_ids: Vec<u32>,
+}
+
 /// Who ended the idle connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -148,6 +162,9 @@ pub struct ProbeReport {
     /// Connection ids the server still held after something else dropped them.
     pub zombies: Vec<u32>,
     pub reconnects: Option<Reconnects>,
+    /// The server restarted during the run.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub restart: Option<Restart>,
     /// Ctrl-C or SIGTERM stopped the run: this is a partial report.
     pub interrupted: bool,
     pub findings: Vec<Finding>,

@@ -50,9 +50,20 @@ pub fn time_reconnects(
                     }
                 }
             }
+            Err(e) if crate::signal::is_interrupted(&e) => {
+                attempts -= 1;
+                break;
+            }
             Err(e) => {
                 failures += 1;
-                remember(&mut errors, format!("{e:#}"));
+                let text = format!("{e:#}");
+                let timed_out = text.contains("connect timeout") || text.contains("timed out");
+                remember(&mut errors, text);
+                if timed_out {
+                    // A path that swallows new connections makes every sample
+                    // wait the whole connect timeout: one is proof enough.
+                    break;
+                }
             }
         }
     }

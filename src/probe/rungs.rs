@@ -2,12 +2,14 @@
 //! held at the same time, so the wall time is the longest rung, not the sum.
 
 use super::Progress;
-use super::conn::{ProbeConn, ProbeConnOptions, record_deaths, wait_until};
+use super::conn::{ProbeConn, ProbeConnOptions, wait_until};
 use super::model::{ConnResult, Rung};
 use super::verdict::DeathCheck;
+use super::watch::ServerWatch;
 use crate::target::ConnectSpec;
 use anyhow::Result;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 pub struct RungsRun {
@@ -21,6 +23,7 @@ pub struct RungsRun {
 pub fn run_rungs(
     spec: &ConnectSpec,
     opts: &ProbeConnOptions,
+    watch: &mut ServerWatch<'_>,
     idles: &[Duration],
     per_rung: usize,
     stop: &AtomicBool,
@@ -39,14 +42,23 @@ pub fn run_rungs(
 
     // Open everything first; an early error drops (closes) whatever was opened.
     let mut pools: Vec<Vec<ProbeConn>> = Vec::with_capacity(idles.len());
+    let mut opened = 0;
     for _ in &order {
         let mut pool = Vec::with_capacity(per_rung);
         for _ in 0..per_rung {
-            if stop.load(std::sync::atomic::Ordering::SeqCst) {
+            if stop.load(Ordering::SeqCst) {
                 run.interrupted = true;
                 return Ok(run);
             }
-            let conn = ProbeConn::open(spec, opts)?;
+            let conn = match ProbeConn::open(spec, opts) {
+                Ok(c) => c,
+                Err(e) if crate::signal::is_interrupted(&e) => {
+                    run.interrupted = true;
+                    return Ok(run);
+                }
+                Err(e) => return Err(refused_while_opening(e, opened)),
+            };
+            opened += 1;
             run.session_wait_timeout_s
                 .get_or_insert(conn.session_wait_timeout_s);
             pool.push(conn);
@@ -76,34 +88,93 @@ pub fn run_rungs(
             run.interrupted = true;
             break;
         }
-        let mut results: Vec<ConnResult> = test_all(pool);
-        record_deaths(
-            spec,
-            opts.io_timeout,
-            &mut results,
-            &mut run.deaths,
-            &mut run.zombies,
-        )?;
+        // The tested connections stay open until their threads have been
+        // looked up (closing one would end its server thread), then close.
+        let (mut results, _tested, complete) = test_all(std::mem::take(pool), stop);
+        if !complete {
+            run.interrupted = true;
+        }
+        match watch.record_deaths(&mut results, &mut run.deaths, &mut run.zombies, stop) {
+            Err(e) if crate::signal::is_interrupted(&e) || stop.load(Ordering::SeqCst) => {
+                run.interrupted = true;
+            }
+            other => other?,
+        }
         run.rungs.push(Rung {
             idle_s: idle.as_secs_f64(),
             connections: results,
         });
-        // This rung is done: close its connections now rather than at the end.
-        pool.clear();
+        if run.interrupted {
+            break;
+        }
     }
     Ok(run)
 }
 
+/// A probe connection the server refused while the others were being opened:
+/// usually other clients took the free connections meanwhile.
+fn refused_while_opening(e: anyhow::Error, opened: usize) -> anyhow::Error {
+    match crate::db::server_code(&e) {
+        Some(1040 | 1203) => e.context(crate::error::Hinted::new(
+            format!(
+                "the server ran out of connections while the probe was opening its own \
+                 (other clients took them); poolcheck closed the {opened} it had opened"
+            ),
+            "run the probe when the server is less busy, or with fewer --connections / --idle rungs",
+        )),
+        _ => e.context("could not open the probe connections"),
+    }
+}
+
 /// Tests connections at the same moment, one thread each: a blackholed one
-/// must not delay the others by its whole read timeout.
-pub fn test_all(pool: &mut [ProbeConn]) -> Vec<ConnResult> {
-    std::thread::scope(|s| {
-        let handles: Vec<_> = pool.iter_mut().map(|c| s.spawn(move || c.test())).collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("probe test thread"))
-            .collect()
-    })
+/// must not delay the others by its whole read timeout. Returns the results,
+/// the tested connections, and whether every test answered: on an
+/// interruption it returns at once, and tests still running end by themselves
+/// within --io-timeout.
+pub fn test_all(
+    pool: Vec<ProbeConn>,
+    stop: &AtomicBool,
+) -> (Vec<ConnResult>, Vec<ProbeConn>, bool) {
+    let n = pool.len();
+    let (tx, rx) = mpsc::channel::<(usize, ConnResult, ProbeConn)>();
+    let mut tested = Vec::with_capacity(n);
+    let mut got: Vec<Option<ConnResult>> = vec![None; n];
+    let mut received = 0;
+    for (i, mut conn) in pool.into_iter().enumerate() {
+        let tx = tx.clone();
+        let id = conn.id;
+        let spawned = std::thread::Builder::new()
+            .name("poolcheck-test".into())
+            .spawn(move || {
+                let result = conn.test();
+                let _ = tx.send((i, result, conn));
+            });
+        if let Err(e) = spawned {
+            received += 1;
+            got[i] = Some(ConnResult {
+                connection_id: id,
+                idle_s: 0.0,
+                outcome: super::model::Outcome::Error {
+                    message: format!("could not start a test thread: {e}"),
+                },
+                detect_ms: 0.0,
+                thread_on_server: None,
+            });
+        }
+    }
+    drop(tx);
+    while received < n && !stop.load(Ordering::SeqCst) {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok((i, r, conn)) => {
+                got[i] = Some(r);
+                tested.push(conn);
+                received += 1;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    (got.into_iter().flatten().collect(), tested, received == n)
 }
 
 pub fn human(d: Duration) -> String {

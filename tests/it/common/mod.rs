@@ -1,6 +1,7 @@
 //! Test helpers: a hermetic `poolcheck` command and the throwaway MariaDB.
 
 pub mod python;
+pub mod relay;
 pub mod sandbox;
 
 pub use sandbox::Sandbox;

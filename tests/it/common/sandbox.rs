@@ -101,6 +101,33 @@ impl Sandbox {
         );
     }
 
+    /// Stops mariadbd (SIGTERM, as a service manager would) and starts it again
+    /// on the same port and data directory: a server restart, as clients see it.
+    /// Needs `&mut` (the new watchdog replaces the old one) and a private sandbox.
+    pub fn restart(&mut self, extra: &[&str]) {
+        let old = self.pid();
+        self.kill();
+        let started = Instant::now();
+        while old.is_some_and(|p| Path::new(&format!("/proc/{p}")).exists()) {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "mariadbd did not stop"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let mariadbd = find_program("mariadbd");
+        let data = self.dir.join("data");
+        // The old watchdog has nothing left to stop; it still deletes the
+        // directory when the test process ends, as the new one does.
+        self._watchdog =
+            spawn_with_watchdog(&mariadbd, &self.dir, &data, self.port, &self.socket, extra);
+        assert!(
+            self.wait_ready(Duration::from_secs(30)),
+            "the sandbox mariadbd did not come back; see {}/error.log",
+            self.dir.display()
+        );
+    }
+
     fn wait_ready(&self, limit: Duration) -> bool {
         let started = Instant::now();
         while started.elapsed() < limit {

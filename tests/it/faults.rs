@@ -1,0 +1,529 @@
+//! Faults in the middle of work: the server restarts, other clients fill it,
+//! the account changes, the path goes silent, a signal arrives. Each test
+//! checks what the report says and that no poolcheck thread is left on the
+//! server afterwards.
+
+use crate::common::relay::{Relay, SynBlackhole};
+use crate::common::{Reaped, Run, Sandbox, light, poolcheck, run};
+use mysql::prelude::Queryable;
+use poolcheck::probe::ProbeReport;
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Starts `poolcheck <args>` in the background with a clean environment.
+fn spawn(args: &[&str]) -> Reaped {
+    let child = Command::new(assert_cmd::cargo::cargo_bin("poolcheck"))
+        .args(args)
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("poolcheck started");
+    Reaped::new(child)
+}
+
+/// Sends a signal by name (INT, TERM).
+fn signal(child: &mut Reaped, name: &str) {
+    let id = child.child().id().to_string();
+    let ok = Command::new("kill")
+        .args([&format!("-{name}"), &id])
+        .status()
+        .unwrap();
+    assert!(ok.success(), "kill -{name}");
+}
+
+/// Waits (at most `limit`) for the process to end; both streams are read on
+/// threads so a full pipe cannot stall it.
+fn finish(mut child: Reaped, limit: Duration) -> Run {
+    let started = Instant::now();
+    let mut out = child.child().stdout.take().unwrap();
+    let mut err = child.child().stderr.take().unwrap();
+    let o = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let e = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let code = loop {
+        if let Some(status) = child.child().try_wait().unwrap() {
+            break status.code().unwrap_or(-1);
+        }
+        assert!(
+            started.elapsed() < limit,
+            "poolcheck still running after {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Run {
+        code,
+        stdout: o.join().unwrap(),
+        stderr: e.join().unwrap(),
+        elapsed: started.elapsed(),
+    }
+}
+
+fn report(r: &Run) -> ProbeReport {
+    serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("{e}\nstdout:\n{}\nstderr:\n{}", r.stdout, r.stderr))
+}
+
+fn ids(rep: &ProbeReport) -> Vec<&str> {
+    rep.findings.iter().map(|f| f.id.as_str()).collect()
+}
+
+fn threads_of(sb: &Sandbox, user: &str) -> usize {
+    sb.admin()
+        .exec_first::<usize, _, _>(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = ?",
+            (user,),
+        )
+        .unwrap()
+        .unwrap()
+}
+
+/// The server lets go of a closed connection's thread within moments; waits
+/// (bounded) for the count to reach zero.
+fn assert_no_thread_left(sb: &Sandbox, user: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while threads_of(sb, user) > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(threads_of(sb, user), 0, "poolcheck threads of {user} left");
+}
+
+/// A user for one test, so its threads can be counted apart from others'.
+fn user(sb: &Sandbox, name: &str) -> String {
+    sb.exec(&[
+        &format!("DROP USER IF EXISTS '{name}'@'%'"),
+        &format!("CREATE USER '{name}'@'%' IDENTIFIED BY '{name}-pw'"),
+        &format!("GRANT PROCESS ON *.* TO '{name}'@'%'"),
+    ]);
+    sb.url(name, Some(&format!("{name}-pw")))
+}
+
+fn via(url: &str, port: u16, relay_port: u16) -> String {
+    url.replace(&format!(":{port}/"), &format!(":{relay_port}/"))
+}
+
+fn status(sb: &Sandbox, name: &str) -> u64 {
+    sb.admin()
+        .query_first::<(String, u64), _>(format!("SHOW GLOBAL STATUS LIKE '{name}'"))
+        .unwrap()
+        .unwrap()
+        .1
+}
+
+#[test]
+fn a_server_restart_mid_probe_is_reported_and_not_taken_for_a_cutoff() {
+    // A private server: restarting the shared one would break other tests.
+    let mut sb = Sandbox::start(&["--wait-timeout=3600"]);
+    let url = user(&sb, "restarted");
+    // A server up for a few seconds, so its Uptime after the restart is
+    // clearly smaller than before (as for any server that ran a while).
+    let t = Instant::now();
+    while status(&sb, "Uptime") < 4 && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let child = spawn(&[
+        "probe",
+        "--no-defaults",
+        "--format",
+        "json",
+        "--idle",
+        "3s,6s",
+        "--connections",
+        "2",
+        &url,
+    ]);
+    std::thread::sleep(Duration::from_millis(800));
+    sb.restart(&["--wait-timeout=3600"]);
+    let r = finish(child, Duration::from_secs(60));
+    let rep = report(&r);
+    let restart = rep.restart.as_ref().unwrap_or_else(|| {
+        panic!(
+            "the report must say the server restarted:\n{}\n{}",
+            r.stdout, r.stderr
+        )
+    });
+    assert_eq!(restart.connection_ids.len(), 4, "{restart:?}");
+    assert!(ids(&rep).contains(&"server-restarted"), "{:?}", ids(&rep));
+    // No idle cutoff is claimed from deaths the restart caused.
+    assert_eq!(rep.cutoff.hi_s, None, "{:?}", rep.cutoff);
+    assert!(!ids(&rep).contains(&"idle-cutoff-short"), "{:?}", ids(&rep));
+    assert!(!ids(&rep).contains(&"connection-killed"), "{:?}", ids(&rep));
+    assert_eq!(rep.verdict, poolcheck::probe::Verdict::Server);
+    assert!(
+        rep.verdict_reason.contains("restarted"),
+        "{}",
+        rep.verdict_reason
+    );
+    assert_eq!(r.code, 1, "a warning finding; stderr:\n{}", r.stderr);
+    assert_no_thread_left(&sb, "restarted");
+}
+
+#[test]
+fn other_clients_filling_the_server_make_the_probe_back_off() {
+    // A private server with few connections, so filling it is cheap.
+    let sb = Sandbox::start(&["--wait-timeout=3600", "--max-connections=30"]);
+    let url = user(&sb, "crowded");
+    sb.exec(&["CREATE USER 'filler'@'%' IDENTIFIED BY 'filler-pw'"]);
+    let fill = |until_threads: u64| -> Vec<mysql::Conn> {
+        let mut held = Vec::new();
+        while status(&sb, "Threads_connected") < until_threads {
+            let opts = mysql::OptsBuilder::new()
+                .ip_or_hostname(Some("127.0.0.1"))
+                .tcp_port(sb.port)
+                .user(Some("filler"))
+                .pass(Some("filler-pw"))
+                .prefer_socket(false)
+                .init(vec!["SET SESSION wait_timeout = 3600"]);
+            held.push(mysql::Conn::new(opts).expect("filler connection"));
+            assert!(held.len() < 40, "could not fill the server");
+        }
+        held
+    };
+
+    // 1. --find behind a proxy that silently drops flows idle for 3 s:
+    // dead connections need replacing, but by then others hold 26 of 30, so
+    // the search must stop opening and end early.
+    let (proxy, proxy_port, _log) = crate::proxy::start_proxy(&[
+        "--upstream",
+        &format!("127.0.0.1:{}", sb.port),
+        "--idle-cutoff",
+        "3s",
+        "--on-idle",
+        "blackhole",
+    ]);
+    let child = spawn(&[
+        "probe",
+        "--no-defaults",
+        "--format",
+        "json",
+        "--ssl-mode",
+        "DISABLED",
+        "--find",
+        "--max",
+        "20s",
+        "--max-connections",
+        "4",
+        "--io-timeout",
+        "1s",
+        &via(&url, sb.port, proxy_port),
+    ]);
+    std::thread::sleep(Duration::from_millis(1000));
+    let filler = fill(26);
+    let r = finish(child, Duration::from_secs(40));
+    let rep = report(&r);
+    assert!(
+        ids(&rep).contains(&"probe-backed-off"),
+        "{:?}\n{}\n{}",
+        ids(&rep),
+        r.stdout,
+        r.stderr
+    );
+    let search = rep.search.as_ref().expect("search figures");
+    assert!(search.most_open_at_once <= 4, "{search:?}");
+    assert_eq!(
+        status(&sb, "Connection_errors_max_connections"),
+        0,
+        "nobody was refused for want of connections"
+    );
+    assert!(status(&sb, "Max_used_connections") < 30);
+    // The proxy holds the server side of the flows it blackholed; stopping it
+    // lets those go.
+    let _ = proxy.terminate();
+    assert_no_thread_left(&sb, "crowded");
+
+    // 2. --idle: the rungs are held; the reconnect timing, which needs fresh
+    // connections, is skipped once others have filled the server meanwhile.
+    drop(filler);
+    let child = spawn(&[
+        "probe",
+        "--no-defaults",
+        "--format",
+        "json",
+        "--idle",
+        "2s",
+        "--connections",
+        "1",
+        &url,
+    ]);
+    std::thread::sleep(Duration::from_millis(700));
+    let filler = fill(26);
+    let r = finish(child, Duration::from_secs(30));
+    let rep = report(&r);
+    assert!(
+        ids(&rep).contains(&"probe-backed-off"),
+        "{:?}\n{}",
+        ids(&rep),
+        r.stderr
+    );
+    assert!(rep.reconnects.is_none(), "{:?}", rep.reconnects);
+    assert_eq!(status(&sb, "Connection_errors_max_connections"), 0);
+    drop(filler);
+    assert_no_thread_left(&sb, "crowded");
+}
+
+/// `--idle 2s,7s` on the shared server (wait_timeout 5): the second rung dies,
+/// and looking its threads up needs a fresh control connection, which the
+/// server now refuses.
+fn account_changes_mid_run(name: &str, change: &str) {
+    let _c = light();
+    let sb = Sandbox::shared();
+    let url = user(sb, name);
+    let child = spawn(&[
+        "probe",
+        "--no-defaults",
+        "--idle",
+        "2s,7s",
+        "--connections",
+        "1",
+        &url,
+    ]);
+    std::thread::sleep(Duration::from_millis(700));
+    sb.exec(&[&change.replace("{u}", name)]);
+    let r = finish(child, Duration::from_secs(40));
+    r.assert_usage_error();
+    assert!(
+        r.stderr
+            .contains("refused the probe's account in the middle of the run"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("1045"), "{}", r.stderr);
+    assert!(!r.stderr.contains(&format!("{name}-pw")), "{}", r.stderr);
+    assert_no_thread_left(sb, name);
+}
+
+#[test]
+fn a_password_changed_mid_run_is_a_clear_error() {
+    account_changes_mid_run(
+        "pwchanged",
+        "ALTER USER '{u}'@'%' IDENTIFIED BY 'another-one'",
+    );
+}
+
+#[test]
+fn an_account_dropped_mid_run_is_a_clear_error() {
+    account_changes_mid_run("dropped", "DROP USER '{u}'@'%'");
+}
+
+#[test]
+fn a_path_that_drops_connection_attempts_is_a_timeout_not_a_hang() {
+    let hole = SynBlackhole::start();
+    for cmd in ["inspect", "probe"] {
+        let mut args = vec![cmd, "--no-defaults", "--connect-timeout", "2s"];
+        if cmd == "probe" {
+            args.extend(["--idle", "1s"]);
+        }
+        let target = format!("mysql://u:p@127.0.0.1:{}/", hole.port);
+        args.push(&target);
+        let r = run(poolcheck().args(&args));
+        r.assert_usage_error();
+        assert!(
+            r.stderr.contains("timed out") || r.stderr.contains("connect timeout"),
+            "{}",
+            r.stderr
+        );
+        assert!(r.elapsed < Duration::from_secs(8), "{cmd}: {:?}", r.elapsed);
+    }
+    // A path that accepts the connection and then says nothing.
+    let relay = Relay::start(Sandbox::shared().port);
+    relay.silent_from(0);
+    let r = run(poolcheck().args([
+        "inspect",
+        "--no-defaults",
+        "--connect-timeout",
+        "2s",
+        &format!("mysql://root@127.0.0.1:{}/", relay.port),
+    ]));
+    r.assert_usage_error();
+    assert!(r.elapsed < Duration::from_secs(8), "{:?}", r.elapsed);
+}
+
+#[test]
+fn a_path_that_goes_silent_during_the_reconnect_test_is_reported() {
+    let _c = light();
+    let sb = Sandbox::shared();
+    let url = user(sb, "silentre");
+    let relay = Relay::start(sb.port);
+    // 0: capacity check, 1: the probe connection, 2: room check before the
+    // reconnects; from 3 on (the reconnect samples) the path swallows everything.
+    relay.silent_from(3);
+    let r = run(poolcheck().args([
+        "probe",
+        "--no-defaults",
+        "--format",
+        "json",
+        "--idle",
+        "1s",
+        "--connections",
+        "1",
+        "--reconnects",
+        "3",
+        "--connect-timeout",
+        "2s",
+        // One TCP connection per connect (PREFERRED would retry without TLS).
+        "--ssl-mode",
+        "DISABLED",
+        &via(&url, sb.port, relay.port),
+    ]));
+    let rep = report(&r);
+    let re = rep.reconnects.as_ref().expect("reconnects were timed");
+    assert!(re.failures >= 1, "{re:?}");
+    assert!(
+        re.errors
+            .iter()
+            .any(|e| e.contains("connect timeout") || e.contains("timed out")),
+        "{re:?}"
+    );
+    assert!(ids(&rep).contains(&"reconnect-failures"), "{:?}", ids(&rep));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    // One timed-out sample is enough: the rest are not waited for.
+    assert!(r.elapsed < Duration::from_secs(10), "{:?}", r.elapsed);
+    drop(relay);
+    assert_no_thread_left(sb, "silentre");
+}
+
+/// Where in its work the probe is when the signal arrives.
+#[derive(Debug, Clone, Copy)]
+enum Phase {
+    /// Still opening the first (capacity) connection.
+    Connecting,
+    /// Opening its probe connections.
+    Opening,
+    /// Holding them idle.
+    Idle,
+    /// Testing them, with answers that never come.
+    Testing,
+    /// Timing reconnects.
+    Reconnecting,
+}
+
+fn interrupt_at(phase: Phase, sig: &str) {
+    let _c = light();
+    let sb = Sandbox::shared();
+    let name = format!(
+        "sig{}{}",
+        format!("{phase:?}").to_lowercase(),
+        sig.to_lowercase()
+    );
+    let url = user(sb, &name);
+    let relay = Relay::start(sb.port);
+    // DISABLED: one TCP connection per connect, so the relay's counting holds
+    // (PREFERRED retries without TLS against this TLS-less server).
+    let mut args: Vec<&str> = vec![
+        "probe",
+        "--no-defaults",
+        "--format",
+        "json",
+        "--ssl-mode",
+        "DISABLED",
+    ];
+    let at = match phase {
+        Phase::Connecting => {
+            relay.slow_from(0, Duration::from_secs(5));
+            args.extend(["--idle", "5s"]);
+            Duration::from_millis(600)
+        }
+        Phase::Opening => {
+            // The capacity check passes; each probe connection takes 700 ms.
+            relay.slow_from(1, Duration::from_millis(700));
+            args.extend(["--idle", "5s", "--connections", "4"]);
+            Duration::from_millis(1500)
+        }
+        Phase::Idle => {
+            args.extend(["--idle", "30s", "--connections", "3"]);
+            Duration::from_millis(1500)
+        }
+        Phase::Testing => {
+            args.extend(["--idle", "2s", "--connections", "2", "--io-timeout", "30s"]);
+            Duration::from_millis(3500)
+        }
+        Phase::Reconnecting => {
+            // 0: capacity, 1: probe connection, 2: room check; then samples,
+            // each full connect held 1 s.
+            relay.slow_from(3, Duration::from_secs(1));
+            args.extend(["--idle", "1s", "--connections", "1", "--reconnects", "20"]);
+            Duration::from_millis(3500)
+        }
+    };
+    let target = via(&url, sb.port, relay.port);
+    args.push(&target);
+    let mut child = spawn(&args);
+    if matches!(phase, Phase::Testing) {
+        // Silence every connection after they are open and before their test.
+        std::thread::sleep(Duration::from_millis(1000));
+        relay.all_silent();
+        std::thread::sleep(at - Duration::from_millis(1000));
+    } else {
+        std::thread::sleep(at);
+    }
+    if matches!(phase, Phase::Idle) {
+        assert_eq!(threads_of(sb, &name), 3, "the probe holds its connections");
+    }
+    let sent = Instant::now();
+    signal(&mut child, sig);
+    let r = finish(child, Duration::from_secs(10));
+    assert!(
+        sent.elapsed() < Duration::from_secs(3),
+        "{phase:?}/{sig}: took {:?} to stop",
+        sent.elapsed()
+    );
+    assert_eq!(r.code, 130, "{phase:?}/{sig}: stderr:\n{}", r.stderr);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    match phase {
+        Phase::Connecting => {
+            assert_eq!(r.stdout, "", "nothing measured, nothing reported");
+            assert!(r.stderr.contains("interrupted"), "{}", r.stderr);
+        }
+        _ => {
+            let rep = report(&r);
+            assert!(rep.interrupted, "{phase:?}/{sig}");
+            if let Phase::Reconnecting = phase {
+                let re = rep.reconnects.as_ref().expect("partial reconnect figures");
+                assert!(re.attempts < 20, "{re:?}");
+                assert_eq!(re.failures, 0, "{re:?}");
+            }
+        }
+    }
+    drop(relay);
+    assert_no_thread_left(sb, &name);
+}
+
+#[test]
+fn interrupted_while_connecting() {
+    interrupt_at(Phase::Connecting, "INT");
+    interrupt_at(Phase::Connecting, "TERM");
+}
+
+#[test]
+fn interrupted_while_opening_connections() {
+    interrupt_at(Phase::Opening, "INT");
+    interrupt_at(Phase::Opening, "TERM");
+}
+
+#[test]
+fn interrupted_while_holding_connections_idle() {
+    interrupt_at(Phase::Idle, "INT");
+    interrupt_at(Phase::Idle, "TERM");
+}
+
+#[test]
+fn interrupted_while_testing_connections() {
+    interrupt_at(Phase::Testing, "INT");
+    interrupt_at(Phase::Testing, "TERM");
+}
+
+#[test]
+fn interrupted_while_timing_reconnects() {
+    interrupt_at(Phase::Reconnecting, "INT");
+    interrupt_at(Phase::Reconnecting, "TERM");
+}
