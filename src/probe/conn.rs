@@ -122,16 +122,7 @@ pub fn server_room(spec: &ConnectSpec, io_timeout: Duration) -> Result<ServerRoo
     let st = s
         .query_text(STATUS_QUERY)
         .context("could not read Threads_connected and Uptime")?;
-    let status = |name: &str| {
-        st.iter()
-            .find(|r| {
-                r.first()
-                    .and_then(|c| c.as_deref())
-                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
-            })
-            .and_then(|r| r.get(1))
-            .and_then(|c| c.as_deref())
-    };
+    let status = |name: &str| status_value(&st, name);
     let row = v.first().context("no answer to the capacity query")?;
     let col = |i: usize| row.get(i).and_then(|c| c.as_deref());
     let version = col(0).unwrap_or_default().to_string();
@@ -155,7 +146,19 @@ pub fn server_room(spec: &ConnectSpec, io_timeout: Duration) -> Result<ServerRoo
     })
 }
 
-/// The two counters a probe watches while it runs.
+/// The value of one `SHOW STATUS` row (name, value), by name.
+pub fn status_value<'r>(rows: &'r [db::TextRow], name: &str) -> Option<&'r str> {
+    rows.iter()
+        .find(|r| {
+            r.first()
+                .and_then(|c| c.as_deref())
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        })
+        .and_then(|r| r.get(1))
+        .and_then(|c| c.as_deref())
+}
+
+/// The counters a probe watches while it runs.
 pub const STATUS_QUERY: &str =
     "SHOW GLOBAL STATUS WHERE Variable_name IN ('Threads_connected', 'Uptime', 'Connections')";
 

@@ -91,21 +91,12 @@ impl<'a> ServerWatch<'a> {
         }
     }
 
-    /// Reads Uptime and Threads_connected, and notes a restart.
+    /// Reads Uptime, Connections and Threads_connected, and notes a restart.
     fn status(&mut self, s: &mut Session) -> Result<Crowding> {
         let rows = s
             .query_text(super::conn::STATUS_QUERY)
             .context("could not read the server's Uptime")?;
-        let get = |name: &str| {
-            rows.iter()
-                .find(|r| {
-                    r.first()
-                        .and_then(|c| c.as_deref())
-                        .is_some_and(|n| n.eq_ignore_ascii_case(name))
-                })
-                .and_then(|r| r.get(1))
-                .and_then(|c| c.as_deref())
-        };
+        let get = |name: &str| super::conn::status_value(&rows, name);
         let uptime = crate::inspect::parse_count("Uptime", get("Uptime"))?;
         let threads = crate::inspect::parse_count("Threads_connected", get("Threads_connected"))?;
         let connections = crate::inspect::parse_count("Connections", get("Connections"))?;
