@@ -40,7 +40,9 @@ pub struct Group {
     /// last line of the last one.
     pub first_line: usize,
     pub last_line: usize,
-    /// The first occurrence's headline, trimmed to 300 chars, control chars replaced.
+    /// The first occurrence's headline, trimmed to 300 chars, control chars
+    /// replaced, credentials masked; known passwords are scrubbed when written.
+    #[serde(serialize_with = "scrubbed")]
     pub example: String,
     /// Numbers taken from the text (and a few derived ones, e.g. `idle_s`).
     /// A number that varies between occurrences also gets `_min` and `_max`.
@@ -55,6 +57,13 @@ pub struct Group {
     pub fix: Vec<String>,
     /// When the lines had timestamps.
     pub timing: Option<Timing>,
+}
+
+/// Writes text from the user's log with every known password removed: the
+/// `--target`'s password is only known after the log was read, and tables
+/// scrub the example when they print it (`db::sanitize`), so JSON does too.
+fn scrubbed<S: serde::Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::target::scrub(text))
 }
 
 /// When a group's failures happened relative to quiet periods in the log.

@@ -1,8 +1,10 @@
 //! Small text helpers: number and duration wording, example cleaning, and the
 //! `${key}` template renderer the advice tables are written in.
 
+use regex::{Captures, Regex};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 /// Examples are trimmed to this many characters.
 pub(super) const EXAMPLE_MAX_CHARS: usize = 300;
@@ -92,9 +94,10 @@ pub(super) fn show(v: &Value, grouped: bool) -> String {
 }
 
 /// The example line: trimmed, control characters replaced (a log may hold
-/// terminal escapes or binary), at most [`EXAMPLE_MAX_CHARS`] characters.
+/// terminal escapes or binary), credentials masked, at most
+/// [`EXAMPLE_MAX_CHARS`] characters.
 pub(super) fn clean_example(line: &str) -> String {
-    let cleaned: String = line
+    let controls_replaced: String = line
         .trim()
         .chars()
         .map(|c| match c {
@@ -103,12 +106,48 @@ pub(super) fn clean_example(line: &str) -> String {
             c => c,
         })
         .collect();
+    // Before trimming to length: a cut could leave half a URL the patterns miss.
+    let cleaned = mask_credentials(&controls_replaced);
     if cleaned.chars().count() <= EXAMPLE_MAX_CHARS {
         return cleaned;
     }
     let mut cut: String = cleaned.chars().take(EXAMPLE_MAX_CHARS - 1).collect();
     cut.push('…');
     cut
+}
+
+/// `password=x`, `Pwd=x;`, `DB_PASSWORD: "x"`, `?password=x&`: the value.
+static KEY_VALUE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)(password|passwd|pwd)("?\s*[=:]\s*["']?)([^\s;&,'"]+)"#)
+        .expect("key=value credential regex")
+});
+/// `scheme://user:password@host`: everything from the `:` to the last `@`
+/// before a space (an unencoded `@` or `/` in a password is common in logs).
+static URL_USERINFO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)([a-z][a-z0-9+.\-]*://[^\s:/@]*:)\S*@").expect("URL credential regex")
+});
+/// Go's DSN `user:password@tcp(host:port)/db` (and `@unix(...)`).
+static GO_DSN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"([^\s:/@'"=]+:)\S*@(tcp|tcp6|unix)\("#).expect("Go DSN credential regex")
+});
+
+/// Masks passwords a log line may carry next to an error (a DSN printed at
+/// start-up, a connection string in an exception): the example is shown in
+/// tables and saved in JSON reports, and a URL is always shown with its
+/// password masked. MySQL's own `(using password: YES)` is left as it is.
+pub(super) fn mask_credentials(line: &str) -> String {
+    let line = KEY_VALUE.replace_all(line, |c: &Captures<'_>| {
+        // `(using password: YES)` ends with the bracket.
+        let value = c[3].trim_end_matches(')');
+        if value.eq_ignore_ascii_case("yes") || value.eq_ignore_ascii_case("no") || value == "****"
+        {
+            c[0].to_string()
+        } else {
+            format!("{}{}****", &c[1], &c[2])
+        }
+    });
+    let line = URL_USERINFO.replace_all(&line, "$1****@");
+    GO_DSN.replace_all(&line, "$1****@$2(").into_owned()
 }
 
 /// Capitalises the first letter (the tables write causes as clauses).
@@ -210,6 +249,58 @@ mod tests {
         let e = clean_example(&long);
         assert_eq!(e.chars().count(), EXAMPLE_MAX_CHARS);
         assert!(e.ends_with('…'));
+    }
+
+    #[test]
+    fn credentials_in_examples_are_masked() {
+        for (line, want) in [
+            (
+                "gone away; url=mysql://app:p%40ss@db:3306/shop",
+                "gone away; url=mysql://app:****@db:3306/shop",
+            ),
+            (
+                "mysql+pymysql://app:S3cr%t/p@ss:word@db/shop?charset=utf8mb4 x",
+                "mysql+pymysql://app:****@db/shop?charset=utf8mb4 x",
+            ),
+            (
+                "dsn=app:pw@x@tcp(db:3306)/shop EOF",
+                "dsn=app:****@tcp(db:3306)/shop EOF",
+            ),
+            (
+                "jdbc:mysql://db:3306/shop?user=app&password=p@ss/1&useSSL=false",
+                "jdbc:mysql://db:3306/shop?user=app&password=****&useSSL=false",
+            ),
+            (
+                "Server=db;Uid=app;Pwd=hunter2;Database=shop",
+                "Server=db;Uid=app;Pwd=****;Database=shop",
+            ),
+            ("DB_PASSWORD: \"hunter2\"", "DB_PASSWORD: \"****\""),
+            (
+                "{\"password\": \"hunter2\", \"user\": \"app\"}",
+                "{\"password\": \"****\", \"user\": \"app\"}",
+            ),
+            (
+                "Access denied for user 'app'@'10.0.0.5' (using password: YES)",
+                "Access denied for user 'app'@'10.0.0.5' (using password: YES)",
+            ),
+            (
+                "mysql://app@db/shop and app@tcp(db:3306)/x: no password here",
+                "mysql://app@db/shop and app@tcp(db:3306)/x: no password here",
+            ),
+            (
+                "Lost connection to MySQL server at 'reading initial communication packet'",
+                "Lost connection to MySQL server at 'reading initial communication packet'",
+            ),
+        ] {
+            assert_eq!(clean_example(line), want, "{line}");
+        }
+        // Masked before the cut: a long line never shows half a password.
+        let long = format!("{} mysql://app:{}@db/", "x".repeat(280), "s".repeat(100));
+        assert!(
+            !clean_example(&long).contains("sss"),
+            "{}",
+            clean_example(&long)
+        );
     }
 
     #[test]
