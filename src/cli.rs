@@ -268,7 +268,8 @@ pub struct ProxyArgs {
     #[arg(long, value_name = "CODE")]
     pub inject_error: Option<u16>,
 
-    /// Most flows at once; further clients are accepted and closed at once.
+    /// Most flows at once; further clients are accepted and closed at once. Each
+    /// flow holds two sockets: the proxy raises its open-files limit to fit them.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub max_flows: usize,
 

@@ -258,6 +258,18 @@ fn run_proxy(args: &ProxyArgs, term: &Terminal) -> Result<ExitStatus> {
             "e.g. --max-flows 1000",
         ));
     }
+    // Two sockets per flow: raise the open-files limit to fit --max-flows,
+    // or serve fewer flows than asked and say so (below).
+    let open_files = proxy::fit_open_files(args.max_flows);
+    if open_files.flows == 0 {
+        return Err(error::hinted(
+            format!(
+                "the open-files limit ({}) leaves no room for a single flow",
+                open_files.soft
+            ),
+            "raise it (ulimit -n 4096) and start the proxy again",
+        ));
+    }
     let config = proxy::ProxyConfig {
         listen,
         upstream: args.upstream.clone(),
@@ -268,7 +280,7 @@ fn run_proxy(args: &ProxyArgs, term: &Terminal) -> Result<ExitStatus> {
             OnIdleArg::Blackhole => proxy::OnIdle::Blackhole,
         },
         inject_error: args.inject_error,
-        max_flows: args.max_flows,
+        max_flows: open_files.flows,
         connect_timeout: config::parse_duration(&args.connect_timeout, "--connect-timeout")?,
     };
     let stop = signal::interrupt_flag()?;
@@ -295,6 +307,23 @@ fn run_proxy(args: &ProxyArgs, term: &Terminal) -> Result<ExitStatus> {
             humantime::format_duration(config.idle_cutoff)
         ),
     );
+    if open_files.flows < args.max_flows {
+        report::note(
+            out.quiet,
+            out.stderr_color,
+            &format!(
+                "the open-files limit ({}, at most {}) fits {} flows of two sockets each, \
+                 not --max-flows {}: further clients are refused; raise the hard limit \
+                 (ulimit -Hn, LimitNOFILE=) for more",
+                open_files.soft,
+                open_files
+                    .hard
+                    .map_or_else(|| "unlimited".to_string(), |h| h.to_string()),
+                open_files.flows,
+                args.max_flows
+            ),
+        );
+    }
     let quiet = out.quiet;
     let log = move |event: proxy::ProxyEvent| {
         // Kills and failures always matter; accepts and closes only when not quiet.

@@ -6,8 +6,8 @@
 //! idle pump touches only a few KiB of it), one 8 KiB heap buffer per
 //! thread, one `Flow` (about 100 bytes) and two sockets (two fds; the
 //! kernel's socket buffers stay small while idle). Measured on Linux with
-//! 1000 idle flows: about 35 KiB resident per flow (35 MiB in all), and 2000
-//! threads. Idle pumps wake every 200 ms (read timeout) to look at the stop
+//! 1000 idle flows: about 35-40 KiB resident per flow (under 40 MiB in all),
+//! and 2000 threads (tests/it/limits.rs holds it under 64 MiB). Idle pumps wake every 200 ms (read timeout) to look at the stop
 //! flag and the flow's state: about 7% of one core for 1000 idle flows, the
 //! price of bounding every wait without `unsafe` polling. Kills and stop do
 //! not wait for that wake-up: they shut the sockets down, which ends a

@@ -5,7 +5,7 @@
 //! Layout: `config` (what to do), `server` (listener, idle clock, stop),
 //! `flow` (one proxied connection and how it is ended), `connect` (upstream
 //! connect that gives up on stop), `packet` (the MySQL ERR packet), `event`
-//! (what the proxy reports).
+//! (what the proxy reports), `fds` (the open-files limit the flows need).
 //!
 //! What it cannot see: TCP keepalive probes carry no payload and are answered
 //! by this machine's kernel, so unlike some real middleboxes (e.g. AWS NLB)
@@ -16,6 +16,7 @@
 mod config;
 mod connect;
 mod event;
+mod fds;
 mod flow;
 mod packet;
 mod server;
@@ -24,6 +25,7 @@ mod tests;
 
 pub use config::{OnIdle, ProxyConfig};
 pub use event::{ProxyEvent, ProxyStats};
+pub use fds::{OpenFiles, fit as fit_open_files};
 pub use packet::{ER_CLIENT_INTERACTION_TIMEOUT, err_packet};
 pub use server::Proxy;
 
