@@ -8,6 +8,7 @@ mod explain;
 mod faults;
 mod find;
 mod inspect;
+mod limits;
 mod probe;
 mod proxy;
 mod recommend;
