@@ -44,14 +44,17 @@ fuzz_target!(|data: &[u8]| {
     );
 
     // What may legitimately show the marker: names, and values of options that
-    // cannot hold a password.
+    // cannot hold a password, also as messages show them (control characters
+    // dropped: `port=Z\x05q` is shown as `Zq`).
     let public: String = set
         .iter()
         .map(|(name, value)| {
             if is_secret(name) {
                 name.to_string()
             } else {
-                format!("{name}{:?}", value.value)
+                let raw = value.value.clone().unwrap_or_default();
+                let shown: String = raw.chars().filter(|c| !c.is_control()).collect();
+                format!("{name}{:?}{raw}{shown}", value.value)
             }
         })
         .collect();
