@@ -51,18 +51,23 @@ pub fn facts_from_rows(
     grants: &[String],
     idle: &[Vec<Option<String>>],
 ) -> Result<ServerFacts> {
-    let row = vars
-        .first()
-        .context("the server returned no row for its variables")?;
+    let row = vars.first().ok_or_else(|| {
+        crate::error::hinted(
+            "the server answered the variables query with no row",
+            "MySQL and MariaDB always answer it with one: check that the target (--host/--port \
+             or the URL) is a real MySQL/MariaDB server, not a proxy or emulation",
+        )
+    })?;
     let var = |name: &str| -> Option<&str> {
         let i = VARIABLE_COLUMNS.iter().position(|c| *c == name)?;
         row.get(i)?.as_deref()
     };
-    let num = |name: &str| parse_count(name, var(name));
+    let num = |name: &str| parse_count(&variable_label(name), var(name));
     let status = status_map(status);
+    // A counter the server does not list is 0; one it lists as NULL is a lie.
     let stat = |name: &str| -> Result<u64> {
         match status.get(&name.to_ascii_lowercase()) {
-            Some(v) => parse_count(name, Some(v)),
+            Some(v) => parse_count(name, v.as_deref()),
             None => Ok(0),
         }
     };
@@ -134,6 +139,15 @@ pub fn facts_from_rows(
             groups,
         },
     })
+}
+
+/// How a column of [`VARIABLES_SQL`] is named in errors: `@@global.wait_timeout`.
+fn variable_label(column: &str) -> String {
+    if let Some(base) = column.strip_suffix("_session") {
+        format!("@@session.{base}")
+    } else {
+        format!("@@global.{}", column.trim_end_matches("_global"))
+    }
 }
 
 fn per_hour(count: u64, uptime_s: u64) -> f64 {

@@ -123,7 +123,13 @@ pub fn server_room(spec: &ConnectSpec, io_timeout: Duration) -> Result<ServerRoo
         .query_text(STATUS_QUERY)
         .context("could not read Threads_connected and Uptime")?;
     let status = |name: &str| status_value(&st, name);
-    let row = v.first().context("no answer to the capacity query")?;
+    let row = v.first().ok_or_else(|| {
+        crate::error::hinted(
+            "the server answered the capacity query with no row",
+            "MySQL and MariaDB always answer it with one: check that the target (--host/--port \
+             or the URL) is a real MySQL/MariaDB server, not a proxy or emulation",
+        )
+    })?;
     let col = |i: usize| row.get(i).and_then(|c| c.as_deref());
     let version = col(0).unwrap_or_default().to_string();
     let comment = col(1).unwrap_or_default().to_string();
