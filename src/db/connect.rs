@@ -15,6 +15,12 @@ use std::time::{Duration, Instant};
 /// An open connection plus what we learned while opening it.
 pub struct Session {
     conn: Conn,
+    /// `host:port` or the socket path, for errors.
+    peer: String,
+    /// Bound on each read of an answer.
+    read_timeout: Duration,
+    /// The driver panicked on a malformed packet: the connection is unusable.
+    broken: bool,
     /// TLS was negotiated.
     pub tls: bool,
     /// Wall time of connect + handshake + login.
@@ -80,6 +86,9 @@ pub fn connect_with(spec: &ConnectSpec, options: &ConnectOptions) -> Result<Sess
     match result {
         Ok(conn) => Ok(Session {
             conn,
+            peer: spec.address(),
+            read_timeout: options.io_timeout,
+            broken: false,
             tls,
             connect_time: started.elapsed(),
         }),
@@ -98,11 +107,20 @@ pub fn connect_with(spec: &ConnectSpec, options: &ConnectOptions) -> Result<Sess
             "check the host name (--host or the URL)",
         ))),
         Err(Attempt::Driver(e)) => Err(classify_connect_error(e, spec)),
+        Err(Attempt::Malformed) => Err(hinted(
+            format!(
+                "{} did not answer like a MySQL or MariaDB server (a malformed packet in the handshake)",
+                spec.address()
+            ),
+            "check the port: is a MySQL/MariaDB server listening there (not HTTP, SSH, a broken proxy, ...)?",
+        )),
     }
 }
 
 enum Attempt {
     Deadline,
+    /// The driver panicked on a packet it could not parse.
+    Malformed,
     Interrupted,
     Resolve(std::io::Error),
     Driver(mysql::Error),
@@ -174,7 +192,12 @@ fn attempt(
                     return;
                 }
             }
-            let _ = tx.send(Conn::new(builder).map_err(Attempt::Driver));
+            let opened = match guarded(|| Conn::new(builder)) {
+                Ok(Ok(conn)) => Ok(conn),
+                Ok(Err(e)) => Err(Attempt::Driver(e)),
+                Err(DriverPanic) => Err(Attempt::Malformed),
+            };
+            let _ = tx.send(opened);
         });
     if let Err(e) = spawned {
         return Err(Attempt::Driver(mysql::Error::IoError(e)));
@@ -199,16 +222,58 @@ fn attempt(
 pub type TextRow = Vec<Option<String>>;
 
 impl Session {
-    /// Runs one statement and returns its rows as text.
+    /// Runs one statement and returns its rows as text. An answer that stops
+    /// coming for the read timeout, breaks off, or cannot be parsed is an error
+    /// with a hint (the connection is not used again after a malformed packet).
     pub fn query_text(&mut self, sql: &str) -> Result<Vec<TextRow>> {
-        let rows: Vec<mysql::Row> = self
-            .conn
-            .query(sql)
-            .map_err(|e| anyhow::anyhow!("{}", sanitize(&super::errors::describe(&e))))?;
+        if self.broken {
+            return Err(self
+                .broken_answer("the connection was left unusable by an earlier malformed packet"));
+        }
+        let conn = &mut self.conn;
+        let rows: Vec<mysql::Row> = match guarded(|| conn.query(sql)) {
+            Ok(Ok(rows)) => rows,
+            Ok(Err(e @ mysql::Error::MySqlError(_))) => {
+                return Err(anyhow::anyhow!(
+                    "{}",
+                    sanitize(&super::errors::describe(&e))
+                ));
+            }
+            Ok(Err(e)) => return Err(self.query_failed(&e)),
+            Err(DriverPanic) => {
+                self.broken = true;
+                return Err(self.broken_answer("a malformed packet in the answer"));
+            }
+        };
         Ok(rows
             .into_iter()
             .map(|row| row.unwrap().into_iter().map(value_text).collect())
             .collect())
+    }
+
+    /// An answer that stopped or broke off (not a server error packet).
+    fn query_failed(&self, e: &mysql::Error) -> anyhow::Error {
+        use mysql_common::proto::codec::error::PacketCodecError;
+        use std::io::ErrorKind;
+        let timed_out = matches!(e,
+            mysql::Error::IoError(io) | mysql::Error::CodecError(PacketCodecError::Io(io))
+                if matches!(io.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut));
+        if timed_out {
+            return self.broken_answer(&format!(
+                "no data for {} (read timeout) in the middle of an answer",
+                humantime::format_duration(self.read_timeout)
+            ));
+        }
+        self.broken_answer(&sanitize(&super::errors::describe(e)))
+    }
+
+    fn broken_answer(&self, what: &str) -> anyhow::Error {
+        hinted(
+            format!("the answer from {} broke off: {what}", self.peer),
+            "these queries are small and answered at once by MySQL/MariaDB: check that the target \
+             is a real MySQL/MariaDB server (not a proxy or emulation) and that the network path \
+             does not drop or stall connections, then run again",
+        )
     }
 
     /// The server's id for this connection (from the handshake).
@@ -260,8 +325,45 @@ impl Session {
 
     /// Sends COM_PING and waits (at most the io timeout) for the answer.
     pub fn ping_classified(&mut self) -> Result<(), PingFailure> {
-        self.conn.ping().map_err(|e| classify_ping_error(&e))
+        if self.broken {
+            return Err(PingFailure::Other("malformed packet earlier".into()));
+        }
+        let conn = &mut self.conn;
+        match guarded(|| conn.ping()) {
+            Ok(r) => r.map_err(|e| classify_ping_error(&e)),
+            Err(DriverPanic) => {
+                self.broken = true;
+                Err(PingFailure::Other("malformed packet in the answer".into()))
+            }
+        }
     }
+}
+
+/// The driver panicked: see [`guarded`].
+struct DriverPanic;
+
+std::thread_local! {
+    static IN_DRIVER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs a driver call, turning a panic inside the driver into an error. The
+/// mysql crate indexes some packets without checking their length, so a server
+/// that sends an empty packet where an answer belongs makes it panic; its panic
+/// message is kept off the terminal (the caller reports a clean error).
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, DriverPanic> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !IN_DRIVER.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    IN_DRIVER.with(|d| d.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    IN_DRIVER.with(|d| d.set(false));
+    result.map_err(|_| DriverPanic)
 }
 
 fn classify_ping_error(e: &mysql::Error) -> PingFailure {
