@@ -193,7 +193,13 @@ fn attempt(
                 }
             }
             let opened = match guarded(|| Conn::new(builder)) {
-                Ok(Ok(conn)) => Ok(conn),
+                Ok(Ok(conn)) => {
+                    // The handshake's reads were bounded by what was left of the
+                    // connect timeout; answers get the io timeout from now on.
+                    use std::os::fd::AsRawFd;
+                    let _ = super::socket::set_read_timeout(conn.as_raw_fd(), io_timeout);
+                    Ok(conn)
+                }
                 Ok(Err(e)) => Err(Attempt::Driver(e)),
                 Err(DriverPanic) => Err(Attempt::Malformed),
             };

@@ -26,6 +26,18 @@ pub enum Peek {
     },
 }
 
+/// Sets the read timeout (SO_RCVTIMEO) of the driver's socket.
+#[expect(
+    unsafe_code,
+    reason = "borrowing the driver's socket fd to set a timeout"
+)]
+pub(super) fn set_read_timeout(fd: RawFd, timeout: std::time::Duration) -> io::Result<()> {
+    // SAFETY: `fd` belongs to a `Conn` that the caller holds for the whole
+    // call, so it stays open; only a socket option is changed.
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+    socket2::SockRef::from(&borrowed).set_read_timeout(Some(timeout))
+}
+
 /// Peeks at most 512 bytes, without blocking.
 #[expect(unsafe_code, reason = "borrowing the driver's socket fd to peek at it")]
 pub(super) fn peek_fd(fd: RawFd, tls: bool) -> Peek {
