@@ -9,6 +9,7 @@ mod faults;
 mod find;
 mod inspect;
 mod limits;
+mod lying_server;
 mod probe;
 mod proxy;
 mod recommend;

@@ -1,5 +1,6 @@
 //! Test helpers: a hermetic `poolcheck` command and the throwaway MariaDB.
 
+pub mod fake_mysql;
 pub mod python;
 pub mod relay;
 pub mod sandbox;
