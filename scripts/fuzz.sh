@@ -7,9 +7,9 @@
 #   FUZZ_SECONDS=300 bash scripts/fuzz.sh   5 minutes each
 #
 # FUZZ_SECONDS    time per target (default 60)
-# FUZZ_SANITIZER  cargo-fuzz sanitizer (default none: the crate has no unsafe
-#                 code, and without ASan a target runs about twice as fast;
-#                 panics, overflow checks, timeouts and OOMs are caught either way)
+# FUZZ_SANITIZER  cargo-fuzz sanitizer (default none: the crate denies unsafe
+#                 code, so ASan would add cost for little; panics, overflow
+#                 checks, timeouts and OOMs are caught either way)
 #
 # Seeds from fuzz/seeds/<target>/ are copied into the working corpus
 # fuzz/corpus/<target>/ (not committed). A crash, timeout or OOM leaves its
