@@ -130,12 +130,7 @@ fn start_proxy_with_nofile(
     let mut stderr = BufReader::new(stderr);
     let mut first = String::new();
     stderr.read_line(&mut first).unwrap();
-    let port = first
-        .split("listening on 127.0.0.1:")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {first:?}"));
+    let port = crate::proxy::listening_port(&first);
     // Drained all the time: the proxy logs every flow, and a full pipe
     // would block it.
     let log = Arc::new(Mutex::new(vec![first]));

@@ -24,13 +24,17 @@ pub fn start_proxy(args: &[&str]) -> (Reaped, u16, BufReader<std::process::Child
     let mut stderr = BufReader::new(stderr);
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
-    let port = line
-        .split("listening on 127.0.0.1:")
+    let port = listening_port(&line);
+    (child, port, stderr)
+}
+
+/// The port in the proxy's first stderr line ("listening on 127.0.0.1:PORT ...").
+pub fn listening_port(line: &str) -> u16 {
+    line.split("listening on 127.0.0.1:")
         .nth(1)
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {line:?}"));
-    (child, port, stderr)
+        .unwrap_or_else(|| panic!("no port in {line:?}"))
 }
 
 pub fn terminate(child: Reaped) -> (i32, String) {
