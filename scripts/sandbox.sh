@@ -6,13 +6,15 @@ set -euo pipefail
 
 mariadbd=$(command -v mariadbd || echo /usr/sbin/mariadbd)
 dir=$(mktemp -d "${TMPDIR:-/tmp}/poolcheck-demo-XXXXXX")
-mariadb-install-db --no-defaults --user="$(id -un)" --datadir="$dir/data" \
-  --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1
+# A private tmpdir: servers started at the same time never share temporary tables.
+mkdir "$dir/tmp"
+TMPDIR="$dir/tmp" mariadb-install-db --no-defaults --user="$(id -un)" --datadir="$dir/data" \
+  --tmpdir="$dir/tmp" --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1
 
 for _ in 1 2 3; do
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null \
     || echo $((20000 + RANDOM % 20000)))
-  "$mariadbd" --no-defaults --user="$(id -un)" --datadir="$dir/data" --socket="$dir/mysqld.sock" \
+  "$mariadbd" --no-defaults --user="$(id -un)" --datadir="$dir/data" --tmpdir="$dir/tmp" --socket="$dir/mysqld.sock" \
     --port="$port" --bind-address=127.0.0.1 --skip-name-resolve --skip-log-bin \
     --performance-schema=OFF --innodb-buffer-pool-size=16M \
     --log-error="$dir/error.log" --pid-file="$dir/server.pid" "$@" >/dev/null 2>&1 &

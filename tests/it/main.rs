@@ -13,6 +13,7 @@ mod lying_server;
 mod probe;
 mod proxy;
 mod recommend;
+mod rig;
 mod secrets;
 mod sqlalchemy_proof;
 mod tls;

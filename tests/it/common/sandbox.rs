@@ -61,6 +61,7 @@ impl Sandbox {
             .expect("temp dir")
             .keep();
         let data = dir.join("data");
+        let tmp = private_tmpdir(&dir);
         let status = Command::new(&install_db)
             .args([
                 "--no-defaults",
@@ -69,6 +70,11 @@ impl Sandbox {
                 "--skip-test-db",
             ])
             .arg(format!("--datadir={}", data.display()))
+            // Passed on to the bootstrap mariadbd: its temporary tables live
+            // here, not in the /tmp that other sandboxes starting at the same
+            // time share (where they were seen to vanish mid-bootstrap).
+            .arg(format!("--tmpdir={}", tmp.display()))
+            .env("TMPDIR", &tmp)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(dir.join("install.log")).unwrap())
             .status()
@@ -200,6 +206,14 @@ impl Sandbox {
     }
 }
 
+/// The sandbox's own temporary directory (created if missing), inside its
+/// temp dir, so no two servers share one.
+fn private_tmpdir(dir: &Path) -> PathBuf {
+    let tmp = dir.join("tmp");
+    std::fs::create_dir_all(&tmp).expect("sandbox tmp dir");
+    tmp
+}
+
 /// Runs mariadbd under a small shell that stops it (and deletes the directory)
 /// once this test process is gone, or after 90 minutes at the most.
 fn spawn_with_watchdog(
@@ -214,6 +228,7 @@ fn spawn_with_watchdog(
         "--no-defaults".to_string(),
         "--user=root".into(),
         format!("--datadir={}", data.display()),
+        format!("--tmpdir={}", private_tmpdir(dir).display()),
         format!("--socket={}", socket.display()),
         format!("--port={port}"),
         "--bind-address=127.0.0.1".into(),
