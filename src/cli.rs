@@ -223,9 +223,10 @@ pub struct ExplainArgs {
     #[arg(long, value_name = "URL")]
     pub target: Option<String>,
 
-    /// Connection limit for --target (e.g. 10s).
-    #[arg(long, value_name = "DURATION", default_value = "10s")]
-    pub connect_timeout: String,
+    /// Connection limit for --target (e.g. 10s) [default: 10s, or connect_timeout
+    /// from an option file].
+    #[arg(long, value_name = "DURATION")]
+    pub connect_timeout: Option<String>,
 
     #[command(flatten)]
     pub output: OutputArgs,
@@ -363,9 +364,10 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "PATH")]
     pub ssl_ca: Option<PathBuf>,
 
-    /// Limit for TCP connect plus the MySQL handshake and login (e.g. 10s, 2s, 500ms, or bare seconds).
-    #[arg(long, value_name = "DURATION", default_value = "10s")]
-    pub connect_timeout: String,
+    /// Limit for TCP connect plus the MySQL handshake and login (e.g. 10s, 2s,
+    /// 500ms, or bare seconds) [default: 10s, or connect_timeout from an option file].
+    #[arg(long, value_name = "DURATION")]
+    pub connect_timeout: Option<String>,
 
     /// Read only this option file (instead of /etc/my.cnf, /etc/mysql/my.cnf, ~/.my.cnf).
     #[arg(long, value_name = "PATH", conflicts_with = "no_defaults")]

@@ -1,11 +1,14 @@
-//! Turns the parsed command line into resolved values, once: the connection
-//! target, durations, output format, color, terminal and CI state. Nothing
+//! Turns the parsed command line into one resolved [`Config`], once, before
+//! anything runs: output format, color, terminal and CI state, the connection
+//! target, durations, and the inputs each subcommand reads (logs, saved
+//! reports). Defaults for flags that option files can also set are applied
+//! here and in `target/`, never by comparing a flag with its default. Nothing
 //! past this module sees clap types.
 
-use crate::cli::{ConnectArgs, FailOnArg, OutputArgs, SslModeArg};
+use crate::cli::{self, Cli, ColorArg, ConnectArgs, FailOnArg, FormatArg, OutputArgs, SslModeArg};
 use crate::error::hinted;
 use crate::finding::Severity;
-use crate::report::RenderOpts;
+use crate::report::{Format, RenderOpts};
 use crate::target::optfile::{self, Defaults};
 use crate::target::{self, ConnectFlags, ConnectSpec, Environment, PasswordArg, Secret, SslMode};
 use anyhow::Result;
@@ -49,8 +52,11 @@ impl Output {
     pub fn resolve(args: &OutputArgs, term: &Terminal) -> Output {
         Output {
             render: RenderOpts {
-                format: args.format,
-                color: crate::report::use_color(args.color, term.no_color, term.stdout_tty),
+                format: match args.format {
+                    FormatArg::Table => Format::Table,
+                    FormatArg::Json => Format::Json,
+                },
+                color: use_color(args.color, term.no_color, term.stdout_tty),
                 wrap: term.stdout_tty,
             },
             fail_on: match args.fail_on {
@@ -60,10 +66,123 @@ impl Output {
                 FailOnArg::Never => None,
             },
             quiet: args.quiet,
-            stderr_color: crate::report::use_color(args.color, term.no_color, term.stderr_tty),
-            progress: crate::report::show_progress(term.stderr_tty, term.is_ci, args.quiet),
+            stderr_color: use_color(args.color, term.no_color, term.stderr_tty),
+            progress: show_progress(term.stderr_tty, term.is_ci, args.quiet),
         }
     }
+}
+
+/// Whether a stream gets colors: `--color`, then NO_COLOR, then is-a-terminal.
+pub fn use_color(choice: ColorArg, no_color_env: bool, is_tty: bool) -> bool {
+    match choice {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => !no_color_env && is_tty,
+    }
+}
+
+/// Progress bars only where someone watches a terminal: stderr is a tty, not
+/// under CI (some CI logs pretend to be terminals), and not `--quiet`.
+pub fn show_progress(stderr_tty: bool, is_ci: bool, quiet: bool) -> bool {
+    stderr_tty && !is_ci && !quiet
+}
+
+/// Everything one run needs, resolved before it starts.
+#[derive(Debug)]
+pub struct Config {
+    pub output: Output,
+    pub command: Command,
+}
+
+/// One subcommand's resolved settings and inputs.
+#[derive(Debug)]
+pub enum Command {
+    Inspect(Target),
+    Probe {
+        target: Target,
+        probe: crate::probe::ProbeConfig,
+    },
+    Recommend(Box<RecommendConfig>),
+    /// `recommend --list-hosting`.
+    ListHosting,
+    Explain(ExplainConfig),
+    Proxy(ProxyConfig),
+}
+
+/// Where to connect, and the notes resolving it produced (for stderr; never
+/// containing secrets).
+#[derive(Debug)]
+pub struct Target {
+    pub spec: ConnectSpec,
+    pub notes: Vec<String>,
+}
+
+/// `recommend`: the rules' inputs, the facts read from saved reports, and
+/// whether to read a live server too.
+#[derive(Debug)]
+pub struct RecommendConfig {
+    pub inputs: crate::recommend::Inputs,
+    /// Facts from `--from` reports, already read.
+    pub gathered: crate::recommend::input::Gathered,
+    pub live: Option<Target>,
+    /// `--check` pairs in the framework's own key names.
+    pub check: Option<Vec<(String, String)>>,
+}
+
+/// `explain`: the text to explain, already read, and an optional server to
+/// confirm causes on.
+#[derive(Debug)]
+pub struct ExplainConfig {
+    pub text: String,
+    pub target: Option<Target>,
+}
+
+/// `proxy`: its configuration, and how many flows were asked for (the
+/// open-files limit may fit fewer).
+#[derive(Debug)]
+pub struct ProxyConfig {
+    pub proxy: crate::proxy::ProxyConfig,
+    pub max_flows_asked: usize,
+}
+
+impl cli::Command {
+    /// The output flags every subcommand has.
+    pub fn output_args(&self) -> &OutputArgs {
+        match self {
+            cli::Command::Inspect(a) => &a.output,
+            cli::Command::Probe(a) => &a.output,
+            cli::Command::Recommend(a) => &a.output,
+            cli::Command::Explain(a) => &a.output,
+            cli::Command::Proxy(a) => &a.output,
+        }
+    }
+}
+
+/// The output settings alone: these never fail, so an error in resolving the
+/// rest is still printed the way `--color` asked.
+pub fn resolve_output(cli: &Cli, term: &Terminal) -> Output {
+    Output::resolve(cli.command.output_args(), term)
+}
+
+/// Resolves the whole command line, reading the inputs it names (option and
+/// password files, saved reports, the log to explain).
+pub fn resolve(cli: &Cli, env: &Environment, term: &Terminal) -> Result<Config> {
+    let output = resolve_output(cli, term);
+    let command = match &cli.command {
+        cli::Command::Inspect(args) => Command::Inspect(resolve_target(&args.connect, env, term)?),
+        cli::Command::Probe(args) => {
+            let probe = resolve_probe(args)?;
+            let target = resolve_target(&args.connect, env, term)?;
+            Command::Probe { target, probe }
+        }
+        cli::Command::Recommend(args) if args.list_hosting => Command::ListHosting,
+        cli::Command::Recommend(args) => {
+            Command::Recommend(Box::new(resolve_recommend(args, env, term)?))
+        }
+        cli::Command::Explain(args) => Command::Explain(resolve_explain(args, env, term)?),
+        cli::Command::Proxy(args) => Command::Proxy(resolve_proxy(args)?),
+    };
+    Ok(Config { output, command })
 }
 
 /// The longest duration any flag takes (about 31,700 years), in bare seconds
@@ -102,12 +221,8 @@ pub fn parse_duration(text: &str, flag: &str) -> Result<Duration> {
 /// The option-file groups poolcheck reads, later ones winning.
 pub const OPTION_GROUPS: &[&str] = &["client", "client-server", "client-mariadb", "poolcheck"];
 
-/// Resolves where to connect. Notes (never containing secrets) are returned for stderr.
-pub fn resolve_target(
-    args: &ConnectArgs,
-    env: &Environment,
-    term: &Terminal,
-) -> Result<(ConnectSpec, Vec<String>)> {
+/// Resolves where to connect. Notes (never containing secrets) are kept for stderr.
+pub fn resolve_target(args: &ConnectArgs, env: &Environment, term: &Terminal) -> Result<Target> {
     let flags = ConnectFlags {
         target: args.target.clone(),
         host: args.host.clone(),
@@ -130,7 +245,11 @@ pub fn resolve_target(
             SslModeArg::VerifyIdentity => SslMode::VerifyIdentity,
         }),
         ssl_ca: args.ssl_ca.clone(),
-        connect_timeout: parse_duration(&args.connect_timeout, "--connect-timeout")?,
+        connect_timeout: args
+            .connect_timeout
+            .as_deref()
+            .map(|t| parse_duration(t, "--connect-timeout"))
+            .transpose()?,
     };
     let defaults = if args.no_defaults {
         Defaults::None
@@ -164,11 +283,14 @@ pub fn resolve_target(
     let resolved = target::resolve(&flags, env, &files, &mut prompt)?;
     let mut notes: Vec<String> = files.warnings().to_vec();
     notes.extend(resolved.notes);
-    Ok((resolved.spec, notes))
+    Ok(Target {
+        spec: resolved.spec,
+        notes,
+    })
 }
 
 /// Resolves `probe`'s own flags.
-pub fn resolve_probe(args: &crate::cli::ProbeArgs) -> Result<crate::probe::ProbeConfig> {
+pub fn resolve_probe(args: &cli::ProbeArgs) -> Result<crate::probe::ProbeConfig> {
     let mut idles = Vec::new();
     for text in &args.idle {
         idles.push(parse_duration(text, "--idle")?);
@@ -227,8 +349,46 @@ pub fn resolve_probe(args: &crate::cli::ProbeArgs) -> Result<crate::probe::Probe
     })
 }
 
-/// Resolves `recommend`'s own flags (facts are gathered separately).
-pub fn resolve_recommend(args: &crate::cli::RecommendArgs) -> Result<crate::recommend::Inputs> {
+/// Resolves `recommend`: its flags, the saved reports it reads, `--check`, and
+/// the live target when it should read one.
+fn resolve_recommend(
+    args: &cli::RecommendArgs,
+    env: &Environment,
+    term: &Terminal,
+) -> Result<RecommendConfig> {
+    let inputs = resolve_recommend_flags(args)?;
+    let mut gathered = crate::recommend::input::Gathered::default();
+    for path in &args.from {
+        crate::recommend::input::read_report(path, &mut gathered)?;
+    }
+    let check = match &args.check {
+        Some(text) => Some(crate::recommend::parse_check(text).map_err(|e| {
+            hinted(
+                format!("bad --check: {e}"),
+                format!(
+                    "write KEY=VALUE,... in {}'s own names: {}",
+                    inputs.framework.name(),
+                    crate::recommend::frameworks::check_keys(inputs.framework).join(", ")
+                ),
+            )
+        })?),
+        None => None,
+    };
+    let live = if recommend_wants_live(args, env) {
+        Some(resolve_target(&args.connect, env, term)?)
+    } else {
+        None
+    };
+    Ok(RecommendConfig {
+        inputs,
+        gathered,
+        live,
+        check,
+    })
+}
+
+/// `recommend`'s own flags (facts are gathered separately).
+pub fn resolve_recommend_flags(args: &cli::RecommendArgs) -> Result<crate::recommend::Inputs> {
     use crate::cli::FrameworkArg as F;
     use crate::recommend::{Framework, Topology, hosting};
     let hosting = match &args.hosting {
@@ -307,7 +467,7 @@ pub fn resolve_recommend(args: &crate::cli::RecommendArgs) -> Result<crate::reco
 
 /// Whether `recommend` should read a live server: a target on the command line;
 /// or a target in the environment when no report was given; or no other facts at all.
-pub fn recommend_wants_live(args: &crate::cli::RecommendArgs, env: &Environment) -> bool {
+pub fn recommend_wants_live(args: &cli::RecommendArgs, env: &Environment) -> bool {
     let c = &args.connect;
     let cli_target =
         c.target.is_some() || c.host.is_some() || c.socket.is_some() || c.port.is_some();
@@ -319,9 +479,154 @@ pub fn recommend_wants_live(args: &crate::cli::RecommendArgs, env: &Environment)
     cli_target || (args.from.is_empty() && env_target) || !offline_facts
 }
 
+/// Longest input `explain` reads (a bigger log is cut, with a note).
+const EXPLAIN_MAX_BYTES: u64 = 256 << 20;
+
+/// Resolves `explain`: reads the text (arguments, `--file`, or stdin) and the
+/// optional `--target`.
+fn resolve_explain(
+    args: &cli::ExplainArgs,
+    env: &Environment,
+    term: &Terminal,
+) -> Result<ExplainConfig> {
+    use std::io::Read;
+    let read_all = |reader: &mut dyn Read| -> Result<String> {
+        let mut bytes = Vec::new();
+        reader.take(EXPLAIN_MAX_BYTES).read_to_end(&mut bytes)?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    };
+    let text = match &args.file {
+        Some(p) if p.as_os_str() == "-" => read_all(&mut std::io::stdin().lock())?,
+        Some(p) => {
+            let mut file = std::fs::File::open(p).map_err(|e| {
+                anyhow::Error::new(e).context(crate::error::Hinted::new(
+                    format!("could not read the log file {}", p.display()),
+                    "check the path given to --file (or pipe the log into poolcheck explain)",
+                ))
+            })?;
+            read_all(&mut file)?
+        }
+        None if !args.text.is_empty() => args.text.join("\n"),
+        None if term.stdin_tty => {
+            return Err(hinted(
+                "nothing to explain",
+                "give the error text as an argument, --file app.log, or pipe a log in",
+            ));
+        }
+        None => read_all(&mut std::io::stdin().lock())?,
+    };
+    let target = match &args.target {
+        Some(url) => {
+            let connect = ConnectArgs {
+                target: Some(url.clone()),
+                connect_timeout: args.connect_timeout.clone(),
+                ..ConnectArgs::default()
+            };
+            Some(resolve_target(&connect, env, term)?)
+        }
+        None => None,
+    };
+    Ok(ExplainConfig { text, target })
+}
+
+/// Resolves and validates `proxy`'s flags.
+fn resolve_proxy(args: &cli::ProxyArgs) -> Result<ProxyConfig> {
+    let listen: std::net::SocketAddr = args.listen.parse().map_err(|_| {
+        hinted(
+            format!(
+                "--listen '{}' is not an IP:PORT address",
+                crate::db::sanitize(&args.listen)
+            ),
+            "e.g. --listen 127.0.0.1:3307 (port 0 picks a free port)",
+        )
+    })?;
+    if !args.upstream.contains(':') {
+        return Err(hinted(
+            "--upstream needs a port",
+            "write it as HOST:PORT, e.g. --upstream 127.0.0.1:3306",
+        ));
+    }
+    if args.max_flows == 0 {
+        return Err(hinted(
+            "--max-flows must be at least 1",
+            "e.g. --max-flows 1000",
+        ));
+    }
+    Ok(ProxyConfig {
+        proxy: crate::proxy::ProxyConfig {
+            listen,
+            upstream: args.upstream.clone(),
+            idle_cutoff: parse_duration(&args.idle_cutoff, "--idle-cutoff")?,
+            on_idle: match args.on_idle {
+                cli::OnIdleArg::Fin => crate::proxy::OnIdle::Fin,
+                cli::OnIdleArg::Rst => crate::proxy::OnIdle::Rst,
+                cli::OnIdleArg::Blackhole => crate::proxy::OnIdle::Blackhole,
+            },
+            inject_error: args.inject_error,
+            max_flows: args.max_flows,
+            connect_timeout: parse_duration(&args.connect_timeout, "--connect-timeout")?,
+        },
+        max_flows_asked: args.max_flows,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn color_decision() {
+        assert!(use_color(ColorArg::Auto, false, true));
+        assert!(!use_color(ColorArg::Auto, true, true));
+        assert!(!use_color(ColorArg::Auto, false, false));
+        assert!(use_color(ColorArg::Always, true, false));
+        assert!(!use_color(ColorArg::Never, false, true));
+    }
+
+    #[test]
+    fn progress_decision() {
+        assert!(show_progress(true, false, false));
+        assert!(!show_progress(false, false, false));
+        assert!(!show_progress(true, true, false));
+        assert!(!show_progress(true, false, true));
+    }
+
+    fn output_for(args: &[&str], term: Terminal) -> Output {
+        use clap::Parser;
+        let cli =
+            Cli::try_parse_from(std::iter::once("poolcheck").chain(args.iter().copied())).unwrap();
+        resolve_output(&cli, &term)
+    }
+
+    /// The error line's color follows `--color` like everything else: the
+    /// decision is made from the subcommand's flags before anything can fail.
+    #[test]
+    fn stderr_color_follows_the_color_flag() {
+        let tty = Terminal {
+            stdout_tty: true,
+            stderr_tty: true,
+            stdin_tty: true,
+            is_ci: false,
+            no_color: false,
+        };
+        let pipe = Terminal {
+            stdout_tty: false,
+            stderr_tty: false,
+            stdin_tty: false,
+            is_ci: false,
+            no_color: true,
+        };
+        for sub in ["inspect", "explain", "recommend"] {
+            assert!(!output_for(&[sub, "--color", "never"], tty).stderr_color);
+            assert!(output_for(&[sub, "--color", "always"], pipe).stderr_color);
+            assert!(output_for(&[sub], tty).stderr_color);
+            assert!(!output_for(&[sub], pipe).stderr_color);
+        }
+        let probe = ["probe", "--idle", "1s", "--color", "always"];
+        assert!(output_for(&probe, pipe).stderr_color);
+        let proxy = ["proxy", "--upstream", "h:1", "--color", "never"];
+        assert!(!output_for(&proxy, tty).stderr_color);
+    }
 
     #[test]
     fn durations() {

@@ -7,7 +7,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use poolcheck::cli::FormatArg;
+use poolcheck::report::Format;
 use poolcheck::report::{RenderOpts, render};
 
 fuzz_target!(|data: &[u8]| {
@@ -25,9 +25,9 @@ fuzz_target!(|data: &[u8]| {
         assert!(g.count >= 1);
     }
     for (format, color) in [
-        (FormatArg::Table, false),
-        (FormatArg::Table, true),
-        (FormatArg::Json, false),
+        (Format::Table, false),
+        (Format::Table, true),
+        (Format::Json, false),
     ] {
         let opts = RenderOpts {
             format,
@@ -36,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
         };
         let mut out = Vec::new();
         render(&report, &opts, &mut out).expect("rendering to memory does not fail");
-        if format == FormatArg::Json {
+        if format == Format::Json {
             serde_json::from_slice::<serde_json::Value>(&out).expect("valid JSON");
         }
     }

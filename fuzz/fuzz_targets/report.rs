@@ -8,7 +8,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use poolcheck::cli::FormatArg;
+use poolcheck::report::Format;
 use poolcheck::recommend::{self, Framework, Inputs, Topology, input::Gathered};
 use poolcheck::report::{Render, RenderOpts, render};
 
@@ -50,9 +50,9 @@ fuzz_target!(|data: &[u8]| {
 
 fn render_all(report: &impl Render) {
     for (format, color) in [
-        (FormatArg::Table, false),
-        (FormatArg::Table, true),
-        (FormatArg::Json, false),
+        (Format::Table, false),
+        (Format::Table, true),
+        (Format::Json, false),
     ] {
         let opts = RenderOpts {
             format,
@@ -61,7 +61,7 @@ fn render_all(report: &impl Render) {
         };
         let mut out = Vec::new();
         render(report, &opts, &mut out).expect("rendering to memory does not fail");
-        if format == FormatArg::Json {
+        if format == Format::Json {
             serde_json::from_slice::<serde_json::Value>(&out).expect("valid JSON");
         }
     }

@@ -11,7 +11,6 @@ pub use probe_table::render_probe_table;
 pub use progress::IdleProgress;
 pub use table::{render_findings, render_inspect_table};
 
-use crate::cli::FormatArg;
 use crate::inspect::InspectReport;
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
@@ -36,10 +35,19 @@ impl Tool {
     }
 }
 
+/// The shape of a result on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// For people: tables and short lines.
+    Table,
+    /// For programs: one JSON document.
+    Json,
+}
+
 /// How to render: decided once in config.rs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RenderOpts {
-    pub format: FormatArg,
+    pub format: Format,
     /// Color on stdout.
     pub color: bool,
     /// Wrap tables to the terminal's width (stdout is a terminal).
@@ -78,8 +86,8 @@ impl Render for crate::explain::ExplainReport {
 /// Renders a result in the chosen format.
 pub fn render(result: &impl Render, opts: &RenderOpts, out: &mut dyn Write) -> Result<()> {
     match opts.format {
-        FormatArg::Json => write_json(result, out),
-        FormatArg::Table => result.write_table(opts, out),
+        Format::Json => write_json(result, out),
+        Format::Table => result.write_table(opts, out),
     }
 }
 
@@ -165,21 +173,6 @@ pub fn emit_stdout(bytes: &[u8]) -> Result<()> {
     }
 }
 
-/// Whether stdout gets colors: `--color`, then NO_COLOR, then is-a-terminal.
-pub fn use_color(choice: crate::cli::ColorArg, no_color_env: bool, is_tty: bool) -> bool {
-    match choice {
-        crate::cli::ColorArg::Always => true,
-        crate::cli::ColorArg::Never => false,
-        crate::cli::ColorArg::Auto => !no_color_env && is_tty,
-    }
-}
-
-/// Progress bars only where someone watches a terminal: stderr is a tty, not
-/// under CI (some CI logs pretend to be terminals), and not `--quiet`.
-pub fn show_progress(stderr_tty: bool, is_ci: bool, quiet: bool) -> bool {
-    stderr_tty && !is_ci && !quiet
-}
-
 /// Prints a could-not-run error: `error:`, the causes, and a `hint:` line.
 /// All text is sanitized and scrubbed of known passwords.
 pub fn print_error(err: &anyhow::Error, color: bool, out: &mut dyn Write) {
@@ -233,25 +226,7 @@ pub fn note(quiet: bool, color: bool, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::ColorArg;
     use crate::error::hinted;
-
-    #[test]
-    fn color_decision() {
-        assert!(use_color(ColorArg::Auto, false, true));
-        assert!(!use_color(ColorArg::Auto, true, true));
-        assert!(!use_color(ColorArg::Auto, false, false));
-        assert!(use_color(ColorArg::Always, true, false));
-        assert!(!use_color(ColorArg::Never, false, true));
-    }
-
-    #[test]
-    fn progress_decision() {
-        assert!(show_progress(true, false, false));
-        assert!(!show_progress(false, false, false));
-        assert!(!show_progress(true, true, false));
-        assert!(!show_progress(true, false, true));
-    }
 
     #[test]
     fn error_grammar() {

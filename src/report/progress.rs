@@ -1,4 +1,4 @@
-//! The idle-phase progress bar (stderr). Hidden unless `show_progress` said yes.
+//! The idle-phase progress bar (stderr). Hidden unless `config::show_progress` said yes.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::time::Duration;

@@ -142,7 +142,8 @@ pub struct ConnectFlags {
     pub password: Option<PasswordArg>,
     pub ssl_mode: Option<SslMode>,
     pub ssl_ca: Option<PathBuf>,
-    pub connect_timeout: Duration,
+    /// `--connect-timeout`, when given: it beats an option file's value.
+    pub connect_timeout: Option<Duration>,
 }
 
 /// A snapshot of the environment variables poolcheck reads, taken once.
@@ -345,15 +346,18 @@ pub fn resolve(
             SslMode::Preferred
         }),
     };
-    let connect_timeout = match file("connect_timeout") {
-        Some(v) if flags.connect_timeout == DEFAULT_CONNECT_TIMEOUT => v
-            .parse::<u64>()
-            .ok()
-            .filter(|s| *s > 0)
-            .map(Duration::from_secs)
-            .unwrap_or(flags.connect_timeout),
-        _ => flags.connect_timeout,
-    };
+    // The flag when given, then an option file's connect_timeout (whole
+    // seconds, as the MySQL clients read it), then the default.
+    let connect_timeout = flags
+        .connect_timeout
+        .or_else(|| {
+            file("connect_timeout")?
+                .parse::<u64>()
+                .ok()
+                .filter(|s| *s > 0)
+                .map(Duration::from_secs)
+        })
+        .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
 
     Ok(Resolved {
         spec: ConnectSpec {
@@ -369,8 +373,7 @@ pub fn resolve(
     })
 }
 
-/// The `--connect-timeout` default, so an option file's `connect-timeout` can apply
-/// when the flag was not changed.
+/// The connect timeout when neither `--connect-timeout` nor an option file sets one.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn parse_port(text: &str, origin: &str) -> Result<u16> {

@@ -14,7 +14,7 @@ fn files(text: &str) -> OptionSet {
 
 fn flags() -> ConnectFlags {
     ConnectFlags {
-        connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+        connect_timeout: None,
         ..ConnectFlags::default()
     }
 }
@@ -387,18 +387,26 @@ fn display_url_masks_the_password() {
 }
 
 #[test]
-fn option_file_connect_timeout_applies_unless_flag_changed() {
+fn option_file_connect_timeout_applies_unless_the_flag_is_given() {
     let r = run(&flags(), &[], "[client]\nconnect-timeout=3\n");
     assert_eq!(r.spec.connect_timeout, Duration::from_secs(3));
-    let f = ConnectFlags {
-        connect_timeout: Duration::from_secs(7),
-        ..flags()
-    };
+    // Any value given on the command line wins, the default's value included:
+    // "was it given?" is an Option, never a comparison with the default.
+    for secs in [7, 10] {
+        let f = ConnectFlags {
+            connect_timeout: Some(Duration::from_secs(secs)),
+            ..flags()
+        };
+        assert_eq!(
+            run(&f, &[], "[client]\nconnect-timeout=3\n")
+                .spec
+                .connect_timeout,
+            Duration::from_secs(secs)
+        );
+    }
     assert_eq!(
-        run(&f, &[], "[client]\nconnect-timeout=3\n")
-            .spec
-            .connect_timeout,
-        Duration::from_secs(7)
+        run(&flags(), &[], "").spec.connect_timeout,
+        DEFAULT_CONNECT_TIMEOUT
     );
 }
 
