@@ -4,8 +4,11 @@
 
 mod connect;
 mod errors;
+pub mod server;
 mod socket;
+mod transport;
 
 pub use connect::{ConnectOptions, PingFailure, Session, TextRow, connect, connect_with};
 pub use errors::{sanitize, server_code};
 pub use socket::{Peek, parse_err_packet};
+pub use transport::transport_connect_time;

@@ -3,6 +3,7 @@
 
 use super::facts::*;
 use crate::db::Session;
+use crate::db::server::{detect_flavor, parse_count, status_map};
 use anyhow::{Context, Result};
 
 /// One row of variables. `@@session.wait_timeout` is what this non-interactive

@@ -1,9 +1,7 @@
 //! The facts `inspect` reports, and the pure parsing of the server's answers into them.
 
 use crate::finding::{Finding, Skipped, Summary};
-use anyhow::Result;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 /// The whole `inspect` result (also the `--format json` document).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -133,100 +131,6 @@ pub const VARIABLE_COLUMNS: &[&str] = &[
     "init_connect",
 ];
 
-/// Parses a server-reported number, refusing what no MySQL or MariaDB server
-/// reports (NULL, text, negative, out of the variable's documented range) with
-/// an error that names the variable and the value: nothing is computed from it.
-pub fn parse_count(name: &str, value: Option<&str>) -> Result<u64> {
-    let range = allowed_range(name);
-    let problem = match value {
-        None => "NULL (no value)".to_string(),
-        Some(raw) => {
-            let text = raw.trim();
-            match text.parse::<u64>() {
-                Ok(v) if range.contains(&v) => return Ok(v),
-                _ => {
-                    let shown: String = text
-                        .chars()
-                        .map(|c| if c.is_control() { '?' } else { c })
-                        .take(40)
-                        .collect();
-                    let numeric = text.strip_prefix('-').unwrap_or(text);
-                    if !numeric.is_empty() && numeric.bytes().all(|b| b.is_ascii_digit()) {
-                        format!(
-                            "'{shown}' (MySQL and MariaDB allow {} to {})",
-                            range.start(),
-                            range.end()
-                        )
-                    } else {
-                        format!("'{shown}' (not a whole number)")
-                    }
-                }
-            }
-        }
-    };
-    Err(crate::error::hinted(
-        format!("the server reported an impossible value for {name}: {problem}"),
-        "no MySQL or MariaDB server reports this: check that the target (--host/--port or the URL) \
-         is a real MySQL/MariaDB server and not a proxy or emulation that answers with made-up values",
-    ))
-}
-
-/// The values a server can report for a variable (any `@@global.` or
-/// `@@session.` prefix ignored), from the MySQL and MariaDB manuals; status
-/// counters and unknown names: 0 to 2^63-1 (the servers' counters are signed
-/// 64-bit; anything above cannot be a count and would overflow sums).
-pub fn allowed_range(name: &str) -> std::ops::RangeInclusive<u64> {
-    let base = name.trim_start_matches("@@");
-    let base = base
-        .strip_prefix("global.")
-        .or_else(|| base.strip_prefix("session."))
-        .unwrap_or(base);
-    match base.to_ascii_lowercase().as_str() {
-        "wait_timeout" | "interactive_timeout" | "net_read_timeout" | "net_write_timeout" => {
-            1..=31_536_000
-        }
-        "connect_timeout" => 2..=31_536_000,
-        "max_connections" => 1..=100_000,
-        "max_user_connections" => 0..=u64::from(u32::MAX),
-        "max_allowed_packet" => 1024..=1 << 30,
-        "thread_cache_size" => 0..=16_384,
-        _ => 0..=i64::MAX as u64,
-    }
-}
-
-/// Names the server product from `VERSION()` and `@@version_comment`.
-pub fn detect_flavor(version: &str, comment: &str) -> &'static str {
-    let v = version.to_ascii_lowercase();
-    let c = comment.to_ascii_lowercase();
-    if v.contains("mysql_aurora") || c.contains("aurora") {
-        "Amazon Aurora MySQL"
-    } else if v.contains("mariadb") || c.contains("mariadb") {
-        "MariaDB"
-    } else if c.contains("percona xtradb cluster") {
-        "Percona XtraDB Cluster"
-    } else if c.contains("percona") {
-        "Percona Server"
-    } else if v.contains("tidb") {
-        "TiDB"
-    } else if v.contains("vitess") {
-        "Vitess"
-    } else if v.ends_with("-google") || c.contains("google") {
-        "Google Cloud SQL for MySQL"
-    } else {
-        "MySQL"
-    }
-}
-
-/// `SHOW GLOBAL STATUS` rows into a map (a NULL value stays `None`).
-pub fn status_map(rows: &[Vec<Option<String>>]) -> HashMap<String, Option<String>> {
-    rows.iter()
-        .filter_map(|r| match (r.first(), r.get(1)) {
-            (Some(Some(k)), Some(v)) => Some((k.to_ascii_lowercase(), v.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
 /// Whether `SHOW GRANTS` lines give PROCESS on *.* (directly or via ALL PRIVILEGES).
 pub fn grants_include_process(grants: &[String]) -> bool {
     grants.iter().any(|g| {
@@ -261,83 +165,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn flavors() {
-        assert_eq!(
-            detect_flavor("10.11.19-MariaDB-0+deb12u1", "Debian 12"),
-            "MariaDB"
-        );
-        assert_eq!(
-            detect_flavor("8.0.36", "MySQL Community Server - GPL"),
-            "MySQL"
-        );
-        assert_eq!(
-            detect_flavor("8.0.35-27", "Percona Server (GPL), Release 27"),
-            "Percona Server"
-        );
-        assert_eq!(
-            detect_flavor("8.0.35-27.1", "Percona XtraDB Cluster (GPL), Release rel27"),
-            "Percona XtraDB Cluster"
-        );
-        assert_eq!(
-            detect_flavor("8.0.mysql_aurora.3.04.0", "Source distribution"),
-            "Amazon Aurora MySQL"
-        );
-        assert_eq!(detect_flavor("5.7.25-TiDB-v7.1.0", "TiDB Server"), "TiDB");
-        assert_eq!(
-            detect_flavor("8.0.31-google", "(Google)"),
-            "Google Cloud SQL for MySQL"
-        );
-        assert_eq!(detect_flavor("8.0.30-Vitess", "Version"), "Vitess");
-    }
-
-    #[test]
-    fn counts_refuse_nonsense() {
-        assert_eq!(parse_count("wait_timeout", Some("28800")).unwrap(), 28800);
-        for bad in [
-            "-5",
-            "abc",
-            "1e99",
-            "",
-            "99999999999999999999999",
-            "18446744073709551615",
-            "0",
-            "31536001",
-        ] {
-            let e = parse_count("@@global.wait_timeout", Some(bad)).unwrap_err();
-            assert!(
-                e.to_string()
-                    .contains("impossible value for @@global.wait_timeout"),
-                "{bad}: {e}"
-            );
-            assert!(crate::error::find_hint(&e).is_some(), "{bad}: no hint");
-        }
-        let e = parse_count("wait_timeout", Some("-1"))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("'-1' (MySQL and MariaDB allow 1 to 31536000)"),
-            "{e}"
-        );
-        let e = parse_count("wait_timeout", Some("abc"))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("'abc' (not a whole number)"), "{e}");
-        let e = parse_count("Uptime", None).unwrap_err().to_string();
-        assert!(e.contains("impossible value for Uptime: NULL"), "{e}");
-        // Counters may be large, but not beyond a signed 64-bit count.
-        assert!(parse_count("Uptime", Some("9223372036854775807")).is_ok());
-        assert!(parse_count("Uptime", Some("9223372036854775808")).is_err());
-        assert!(parse_count("max_allowed_packet", Some("1073741824")).is_ok());
-        assert!(parse_count("max_allowed_packet", Some("1073741825")).is_err());
-        assert!(parse_count("max_connections", Some("0")).is_err());
-        assert!(parse_count("max_user_connections", Some("0")).is_ok());
-        let e = parse_count("x", Some("\x1b[31mred"))
-            .unwrap_err()
-            .to_string();
-        assert!(!e.contains('\x1b'));
-    }
-
-    #[test]
     fn process_privilege_from_grants() {
         let g = |s: &str| vec![s.to_string()];
         assert!(grants_include_process(&g(
@@ -370,11 +197,5 @@ mod tests {
             grants_max_user_connections(&["GRANT USAGE ON *.* TO `a`@`%`".to_string()]),
             None
         );
-    }
-
-    #[test]
-    fn status_rows() {
-        let rows = vec![vec![Some("Uptime".to_string()), Some("42".to_string())]];
-        assert_eq!(status_map(&rows)["uptime"].as_deref(), Some("42"));
     }
 }

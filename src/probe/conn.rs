@@ -1,11 +1,12 @@
-//! Probe connections: open one, hold it idle, test it; plus the control-side
-//! queries (free capacity, whose threads are still on the server).
+//! Probe connections: open one, hold it idle, test it; and the probe's share
+//! of the server's free connections.
 
 use super::classify::{classify, needs_ping};
 use super::model::{ConnResult, Outcome};
+use crate::db::server::ServerRoom;
 use crate::db::{self, ConnectOptions, Session};
 use crate::target::ConnectSpec;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -40,7 +41,7 @@ impl ProbeConn {
         };
         let mut session = db::connect_with(spec, &options)?;
         let rows = session.query_text("SELECT @@session.wait_timeout")?;
-        let wait = crate::inspect::parse_count(
+        let wait = db::server::parse_count(
             "wait_timeout",
             rows.first()
                 .and_then(|r| r.first())
@@ -88,86 +89,6 @@ pub fn round3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
 }
 
-/// What the server says about room for probe connections.
-#[derive(Debug, Clone)]
-pub struct ServerRoom {
-    pub version: String,
-    pub flavor: String,
-    pub max_connections: u64,
-    pub threads_connected: u64,
-    /// The account's connection limit (0: none).
-    pub account_limit: u64,
-    pub account_threads: u64,
-    pub wait_timeout_global_s: u64,
-    /// The server's Uptime, read at `read_at`: a smaller one later means a restart.
-    pub uptime_s: u64,
-    /// The server's Connections counter (connects since it started).
-    pub connections: u64,
-    pub read_at: Instant,
-    /// The control connection negotiated TLS.
-    pub tls: bool,
-    pub connect_ms: f64,
-}
-
-/// Reads capacity with a short-lived control connection.
-pub fn server_room(spec: &ConnectSpec, io_timeout: Duration) -> Result<ServerRoom> {
-    let mut s = db::connect(spec, io_timeout)?;
-    let v = s
-        .query_text(
-            "SELECT VERSION(), @@version_comment, @@global.max_connections, @@session.max_user_connections, \
-             @@global.wait_timeout, \
-             (SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = SUBSTRING_INDEX(CURRENT_USER(), '@', 1))",
-        )
-        .context("could not read the server's connection limits")?;
-    let st = s
-        .query_text(STATUS_QUERY)
-        .context("could not read Threads_connected and Uptime")?;
-    let status = |name: &str| status_value(&st, name);
-    let row = v.first().ok_or_else(|| {
-        crate::error::hinted(
-            "the server answered the capacity query with no row",
-            "MySQL and MariaDB always answer it with one: check that the target (--host/--port \
-             or the URL) is a real MySQL/MariaDB server, not a proxy or emulation",
-        )
-    })?;
-    let col = |i: usize| row.get(i).and_then(|c| c.as_deref());
-    let version = col(0).unwrap_or_default().to_string();
-    let comment = col(1).unwrap_or_default().to_string();
-    Ok(ServerRoom {
-        tls: s.tls,
-        connect_ms: round3(s.connect_time.as_secs_f64() * 1000.0),
-        flavor: crate::inspect::detect_flavor(&version, &comment).to_string(),
-        version,
-        max_connections: crate::inspect::parse_count("max_connections", col(2))?,
-        account_limit: crate::inspect::parse_count("max_user_connections", col(3))?,
-        wait_timeout_global_s: crate::inspect::parse_count("wait_timeout", col(4))?,
-        account_threads: crate::inspect::parse_count("processlist count", col(5))?,
-        threads_connected: crate::inspect::parse_count(
-            "Threads_connected",
-            status("Threads_connected"),
-        )?,
-        uptime_s: crate::inspect::parse_count("Uptime", status("Uptime"))?,
-        connections: crate::inspect::parse_count("Connections", status("Connections"))?,
-        read_at: Instant::now(),
-    })
-}
-
-/// The value of one `SHOW STATUS` row (name, value), by name.
-pub fn status_value<'r>(rows: &'r [db::TextRow], name: &str) -> Option<&'r str> {
-    rows.iter()
-        .find(|r| {
-            r.first()
-                .and_then(|c| c.as_deref())
-                .is_some_and(|n| n.eq_ignore_ascii_case(name))
-        })
-        .and_then(|r| r.get(1))
-        .and_then(|c| c.as_deref())
-}
-
-/// The counters a probe watches while it runs.
-pub const STATUS_QUERY: &str =
-    "SHOW GLOBAL STATUS WHERE Variable_name IN ('Threads_connected', 'Uptime', 'Connections')";
-
 /// The probe's share of `free` connections: half, and never the last 5.
 pub fn share(free: u64) -> u64 {
     free.saturating_sub(5).min(free / 2)
@@ -176,7 +97,10 @@ pub fn share(free: u64) -> u64 {
 /// How many probe connections may be opened: at most half of what is free,
 /// always leaving at least 5 free, and likewise for the account's own limit.
 pub fn probe_budget(room: &ServerRoom) -> usize {
-    let mut budget = share(room.max_connections.saturating_sub(room.threads_connected));
+    let mut budget = share(
+        room.max_connections
+            .saturating_sub(room.status.threads_connected),
+    );
     if room.account_limit > 0 {
         budget = budget.min(
             share(room.account_limit.saturating_sub(room.account_threads)).max(
@@ -206,19 +130,22 @@ pub fn wait_until(deadline: Instant, stop: &AtomicBool, mut tick: impl FnMut()) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::server::StatusSample;
 
     fn room(max: u64, used: u64, limit: u64, mine: u64) -> ServerRoom {
         ServerRoom {
             version: String::new(),
             flavor: String::new(),
             max_connections: max,
-            threads_connected: used,
             account_limit: limit,
             account_threads: mine,
             wait_timeout_global_s: 28800,
-            uptime_s: 100,
-            connections: 100,
-            read_at: Instant::now(),
+            status: StatusSample {
+                uptime_s: 100,
+                threads_connected: used,
+                connections: 100,
+                read_at: Instant::now(),
+            },
             tls: false,
             connect_ms: 0.0,
         }

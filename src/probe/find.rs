@@ -7,9 +7,9 @@
 use super::Progress;
 use super::conn::{ProbeConn, ProbeConnOptions, round3};
 use super::model::{ConnResult, Outcome, Search};
+use super::observe::Observation;
 use super::planner::{Action, ConnId, Planner, PlannerConfig, Verdict as Seen};
 use super::rungs::human;
-use super::verdict::DeathCheck;
 use super::watch::{Crowding, ServerWatch};
 use crate::target::ConnectSpec;
 use anyhow::{Result, bail};
@@ -17,23 +17,6 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-pub struct FindRun {
-    pub tests: Vec<ConnResult>,
-    pub deaths: Vec<DeathCheck>,
-    pub zombies: Vec<u32>,
-    pub session_wait_timeout_s: Option<u64>,
-    pub search: Search,
-    /// The planner's own interval: it also knows the quiet peek just before
-    /// an announced death, which no ping result records.
-    pub estimate: super::planner::Estimate,
-    /// The search ended on a death the path announced.
-    pub announced: bool,
-    /// Other clients filled the server: the search stopped opening connections
-    /// and ended early.
-    pub backed_off: Option<Crowding>,
-    pub interrupted: bool,
-}
 
 /// Opens that fail in a row before the search gives up.
 const MAX_OPEN_FAILURES: usize = 3;
@@ -62,7 +45,7 @@ pub fn run_find(
     config: PlannerConfig,
     stop: &AtomicBool,
     progress: &Progress<'_>,
-) -> Result<FindRun> {
+) -> Result<Observation> {
     config
         .validate()
         .map_err(|e| crate::error::hinted(e.to_string(), "see `poolcheck probe --help`"))?;
@@ -80,25 +63,19 @@ pub fn run_find(
     let (tx, rx) = mpsc::channel::<Answer>();
     let mut in_flight = 0usize;
     let mut early: Option<Answer> = None;
-    let mut run = FindRun {
-        tests: Vec::new(),
-        deaths: Vec::new(),
-        zombies: Vec::new(),
-        session_wait_timeout_s: None,
-        search: Search {
-            max_s: config.max.as_secs_f64(),
-            resolution_s: config.resolution.as_secs_f64(),
-            max_connections: config.max_connections,
-            connections_opened: 0,
-            test_count: 0,
-            most_open_at_once: 0,
-            wall_s: 0.0,
-        },
-        estimate: planner.estimate(),
-        announced: false,
-        backed_off: None,
-        interrupted: false,
+    let mut run = Observation::default();
+    let mut search = Search {
+        max_s: config.max.as_secs_f64(),
+        resolution_s: config.resolution.as_secs_f64(),
+        max_connections: config.max_connections,
+        connections_opened: 0,
+        test_count: 0,
+        most_open_at_once: 0,
+        wall_s: 0.0,
     };
+    // The search ended on a death the path announced: its interval is the
+    // planner's estimate only otherwise.
+    let mut announced_end: Option<super::planner::Estimate> = None;
     let mut open_failures = 0;
 
     'search: loop {
@@ -184,11 +161,10 @@ pub fn run_find(
         if let Some((quiet, died)) = announced_estimate {
             let goal = config.resolution.max(quiet.mul_f64(0.02));
             if died.saturating_sub(quiet) <= goal {
-                run.estimate = super::planner::Estimate {
+                announced_end = Some(super::planner::Estimate {
                     lo: quiet,
                     hi: Some(died),
-                };
-                run.announced = true;
+                });
                 break;
             }
         }
@@ -255,7 +231,7 @@ pub fn run_find(
                         let at = since(conn.last_activity);
                         planner.opened(id, at);
                         held.insert(id, Held { conn, quiet_at: at });
-                        run.search.connections_opened += 1;
+                        search.connections_opened += 1;
                     }
                     Err(e) if crate::signal::is_interrupted(&e) => {
                         run.interrupted = true;
@@ -287,7 +263,7 @@ pub fn run_find(
             }
         }
         let open_now = held.len() + in_flight;
-        run.search.most_open_at_once = run.search.most_open_at_once.max(open_now);
+        search.most_open_at_once = search.most_open_at_once.max(open_now);
         if open_now > config.max_connections {
             bail!("internal error: the cutoff search held more than --max-connections");
         }
@@ -313,16 +289,17 @@ pub fn run_find(
             .min(POLL);
         early = rx.recv_timeout(until).ok();
     }
-    if watch.restart.is_some() {
+    run.estimate = Some(if watch.restart.is_some() {
         // Survivals before the restart still hold; deaths around it do not.
-        run.estimate = super::planner::Estimate {
+        super::planner::Estimate {
             lo: planner.estimate().lo,
             hi: None,
-        };
-    } else if !run.announced {
-        run.estimate = planner.estimate();
-    }
-    run.search.wall_s = round3(started.elapsed().as_secs_f64());
-    run.search.test_count = run.tests.len();
+        }
+    } else {
+        announced_end.unwrap_or_else(|| planner.estimate())
+    });
+    search.wall_s = round3(started.elapsed().as_secs_f64());
+    search.test_count = run.tests.len();
+    run.search = Some(search);
     Ok(run)
 }

@@ -5,9 +5,7 @@ use super::conn::round3;
 use super::model::Reconnects;
 use super::stats::spread;
 use crate::db;
-use crate::target::{ConnectSpec, Endpoint};
-use std::net::{TcpStream, ToSocketAddrs};
-use std::os::unix::net::UnixStream;
+use crate::target::ConnectSpec;
 use std::time::{Duration, Instant};
 
 /// `count` sequential samples. Each sample: a bare TCP (or socket) connect on a
@@ -85,20 +83,5 @@ fn remember(errors: &mut Vec<String>, e: String) {
 }
 
 fn bare_connect_ms(spec: &ConnectSpec) -> Option<f64> {
-    let started = Instant::now();
-    match &spec.endpoint {
-        Endpoint::Tcp { host, port } => {
-            let addr = (host.as_str(), *port).to_socket_addrs().ok()?.next()?;
-            let stream = TcpStream::connect_timeout(&addr, spec.connect_timeout).ok()?;
-            let ms = started.elapsed().as_secs_f64() * 1000.0;
-            drop(stream);
-            Some(round3(ms))
-        }
-        Endpoint::Socket(path) => {
-            let stream = UnixStream::connect(path).ok()?;
-            let ms = started.elapsed().as_secs_f64() * 1000.0;
-            drop(stream);
-            Some(round3(ms))
-        }
-    }
+    db::transport_connect_time(spec).map(|d| round3(d.as_secs_f64() * 1000.0))
 }

@@ -4,21 +4,13 @@
 use super::Progress;
 use super::conn::{ProbeConn, ProbeConnOptions, wait_until};
 use super::model::{ConnResult, Rung};
-use super::verdict::DeathCheck;
+use super::observe::Observation;
 use super::watch::ServerWatch;
 use crate::target::ConnectSpec;
 use anyhow::Result;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-pub struct RungsRun {
-    pub rungs: Vec<Rung>,
-    pub deaths: Vec<DeathCheck>,
-    pub zombies: Vec<u32>,
-    pub session_wait_timeout_s: Option<u64>,
-    pub interrupted: bool,
-}
 
 pub fn run_rungs(
     spec: &ConnectSpec,
@@ -28,17 +20,11 @@ pub fn run_rungs(
     per_rung: usize,
     stop: &AtomicBool,
     progress: &Progress<'_>,
-) -> Result<RungsRun> {
+) -> Result<Observation> {
     let started = Instant::now();
     let mut order: Vec<usize> = (0..idles.len()).collect();
     order.sort_by_key(|&i| idles[i]);
-    let mut run = RungsRun {
-        rungs: Vec::new(),
-        deaths: Vec::new(),
-        zombies: Vec::new(),
-        session_wait_timeout_s: None,
-        interrupted: false,
-    };
+    let mut run = Observation::default();
 
     // Open everything first; an early error drops (closes) whatever was opened.
     let mut pools: Vec<Vec<ProbeConn>> = Vec::with_capacity(idles.len());

@@ -1,7 +1,140 @@
-//! Pure: the cutoff interval, who cut the connections, and the findings.
+//! Pure: the cutoff interval, who cut the connections, and every probe
+//! finding, from what a run observed.
 
 use super::model::{ConnResult, Cutoff, Outcome, Reconnects, Verdict};
+use super::observe::Observation;
 use crate::finding::{Finding, Severity};
+
+/// What the observations mean.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judgement {
+    pub cutoff: Cutoff,
+    pub verdict: Verdict,
+    pub verdict_reason: String,
+    /// Connections that died at an idle age others survived (a KILL, an
+    /// idle-killer); the restart's casualties are not among them.
+    pub kills: Vec<u32>,
+    /// The wait_timeout the probe connections had.
+    pub session_wait_timeout_s: u64,
+}
+
+/// Every test result of the run, rungs first.
+fn all_results(obs: &Observation) -> Vec<&ConnResult> {
+    obs.rungs
+        .iter()
+        .flat_map(|r| r.connections.iter())
+        .chain(obs.tests.iter())
+        .collect()
+}
+
+/// The cutoff, who made it, and why; `wait_timeout_global_s` stands in when
+/// no probe connection reported its session value.
+pub fn judge(obs: &Observation, wait_timeout_global_s: u64) -> Judgement {
+    let all = all_results(obs);
+    let mut killed = killed(&all, &obs.rungs);
+    // The restart's casualties are left out of the cutoff like a KILL's.
+    let restart_ids: &[u32] = obs.restart.as_ref().map_or(&[], |r| &r.connection_ids);
+    killed.retain(|id| !restart_ids.contains(id));
+    let kills = killed.clone();
+    killed.extend_from_slice(restart_ids);
+    let mut cutoff = cutoff_from(&all, &killed);
+    if let Some(e) = obs.estimate {
+        // The planner may know a tighter lower bound (a quiet peek just before
+        // an announced death); keep it only where it agrees with the results.
+        let lo = e.lo.as_secs_f64();
+        if cutoff.hi_s.is_none_or(|hi| lo < hi) && lo > cutoff.lo_s {
+            cutoff.lo_s = super::conn::round3(lo);
+        }
+    }
+    let session_wait = obs.session_wait_timeout_s.unwrap_or(wait_timeout_global_s);
+    let (verdict, mut verdict_reason) = decide(&obs.deaths, &killed, &cutoff, session_wait);
+    if let Some(r) = &obs.restart
+        && obs.deaths.is_empty()
+    {
+        verdict_reason = format!(
+            "the server restarted during the probe (Uptime {} s when noticed): its {} connection(s) \
+             died with it, which says nothing about an idle limit",
+            r.uptime_after_s,
+            r.connection_ids.len()
+        );
+    }
+    Judgement {
+        cutoff,
+        verdict,
+        verdict_reason,
+        kills,
+        session_wait_timeout_s: session_wait,
+    }
+}
+
+/// Every finding of a probe run.
+pub fn findings(obs: &Observation, j: &Judgement) -> Vec<Finding> {
+    let classes: Vec<Outcome> = all_results(obs).iter().map(|r| r.outcome.clone()).collect();
+    let mut out = path_findings(
+        &j.cutoff,
+        j.verdict,
+        &classes,
+        &obs.zombies,
+        j.session_wait_timeout_s,
+        obs.reconnects.as_ref(),
+    );
+    if let Some(r) = &obs.restart {
+        out.push(
+            Finding::new(
+                "server-restarted",
+                Severity::Warn,
+                format!(
+                    "the server restarted while the probe ran (noticed {:.0} s in; Uptime was {} s, then {} s): \
+                     the {} probe connection(s) that died with it are left out of the cutoff; run the probe again \
+                     for a full measurement",
+                    r.noticed_after_s,
+                    r.uptime_before_s,
+                    r.uptime_after_s,
+                    r.connection_ids.len()
+                ),
+            )
+            .with("uptime_after_s", r.uptime_after_s)
+            .with("connection_ids", r.connection_ids.clone()),
+        );
+    }
+    if let Some(c) = obs.backed_off {
+        out.push(
+            Finding::new(
+                "probe-backed-off",
+                Severity::Warn,
+                format!(
+                    "other clients brought the server to {} of {} connections during the probe: poolcheck \
+                     stopped opening connections so as not to take the last free ones{}; the results are partial",
+                    c.threads_connected,
+                    c.max_connections,
+                    if obs.search.is_some() {
+                        " and ended the search early"
+                    } else {
+                        " and skipped the reconnect timing"
+                    }
+                ),
+            )
+            .with("threads_connected", c.threads_connected)
+            .with("max_connections", c.max_connections),
+        );
+    }
+    if !j.kills.is_empty() {
+        out.push(
+            Finding::new(
+                "connection-killed",
+                Severity::Warn,
+                format!(
+                    "{} probe connection(s) died at an idle age that others survived: something closed \
+                     them that is no idle limit (a KILL, an idle-connection killer such as pt-kill, a \
+                     restart); pools see the same as a sudden 2006/2013",
+                    j.kills.len()
+                ),
+            )
+            .with("connection_ids", j.kills.clone()),
+        );
+    }
+    out
+}
 
 /// The tightest interval the observations support: above every idle age that
 /// survived, at most the shortest idle age that died later than that. A death
@@ -145,7 +278,9 @@ pub fn decide(
 /// Below this, a cutoff breaks most pools' defaults and even many tuned ones.
 const SHORT_CUTOFF_S: f64 = 600.0;
 
-pub fn findings(
+/// The findings about the path itself: the cutoff, how connections died, the
+/// reconnects.
+fn path_findings(
     cutoff: &Cutoff,
     verdict: Verdict,
     classes: &[Outcome],
@@ -421,7 +556,7 @@ mod tests {
             lo_s: 2.9,
             hi_s: Some(3.0),
         };
-        let got = ids(findings(
+        let got = ids(path_findings(
             &cut,
             Verdict::Middlebox,
             &[Outcome::Blackholed],
@@ -449,7 +584,7 @@ mod tests {
             code: Some(4031),
             message: String::new(),
         };
-        let got = ids(findings(&cut, Verdict::Server, &[e], &[], 350, None));
+        let got = ids(path_findings(&cut, Verdict::Server, &[e], &[], 350, None));
         assert_eq!(
             got,
             vec![
@@ -470,7 +605,7 @@ mod tests {
             errors: vec![],
         };
         assert_eq!(
-            ids(findings(
+            ids(path_findings(
                 &none,
                 Verdict::None,
                 &[Outcome::Alive],

@@ -4,9 +4,10 @@
 //! and whether other clients have filled it up so far that the probe must not
 //! take more.
 
-use super::conn::{ServerRoom, round3, share};
+use super::conn::{round3, share};
 use super::model::{ConnResult, Restart};
 use super::verdict::DeathCheck;
+use crate::db::server::{self, ServerRoom};
 use crate::db::{self, Session};
 use crate::target::ConnectSpec;
 use anyhow::{Context, Result};
@@ -48,10 +49,10 @@ impl<'a> ServerWatch<'a> {
         ServerWatch {
             spec,
             io_timeout,
-            started: room.read_at,
-            uptime_s: room.uptime_s,
-            connections: room.connections,
-            read_at: room.read_at,
+            started: room.status.read_at,
+            uptime_s: room.status.uptime_s,
+            connections: room.status.connections,
+            read_at: room.status.read_at,
             max_connections: room.max_connections,
             restart: None,
         }
@@ -93,14 +94,13 @@ impl<'a> ServerWatch<'a> {
 
     /// Reads Uptime, Connections and Threads_connected, and notes a restart.
     fn status(&mut self, s: &mut Session) -> Result<Crowding> {
-        let rows = s
-            .query_text(super::conn::STATUS_QUERY)
-            .context("could not read the server's Uptime")?;
-        let get = |name: &str| super::conn::status_value(&rows, name);
-        let uptime = crate::inspect::parse_count("Uptime", get("Uptime"))?;
-        let threads = crate::inspect::parse_count("Threads_connected", get("Threads_connected"))?;
-        let connections = crate::inspect::parse_count("Connections", get("Connections"))?;
-        let now = Instant::now();
+        let sample = server::read_status(s)?;
+        let (uptime, threads, connections) = (
+            sample.uptime_s,
+            sample.threads_connected,
+            sample.connections,
+        );
+        let now = sample.read_at;
         let expected = self.uptime_s + now.duration_since(self.read_at).as_secs();
         // Uptime that fell well behind the clock is a restart; so is Uptime a
         // little behind while the count of connections ever made went back.

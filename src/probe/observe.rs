@@ -1,0 +1,125 @@
+//! One probe run's observations, whichever mode made them, and the I/O that
+//! makes them: check the room, run the rungs or the search, then time
+//! reconnects while the server has room.
+
+use super::conn::probe_budget;
+use super::model::{ConnResult, Reconnects, Restart, Rung, Search};
+use super::planner::{Estimate, PlannerConfig};
+use super::verdict::DeathCheck;
+use super::watch::{Crowding, ServerWatch};
+use super::{ProbeConfig, ProbeMode, Progress, find, reconnect, rungs};
+use crate::db::{self, server::ServerRoom};
+use crate::error::hinted;
+use crate::target::ConnectSpec;
+use anyhow::Result;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// Everything a run saw, in either mode; [`super::verdict`] turns it into the
+/// cutoff, the verdict and the findings.
+#[derive(Debug, Default)]
+pub struct Observation {
+    /// `--idle`: each rung's connections.
+    pub rungs: Vec<Rung>,
+    /// `--find`: every test, in order.
+    pub tests: Vec<ConnResult>,
+    /// `--find`: the search's own figures (present iff the mode was `--find`).
+    pub search: Option<Search>,
+    /// `--find`: the planner's interval; it also knows the quiet peek just
+    /// before an announced death, which no test result records.
+    pub estimate: Option<Estimate>,
+    /// Dead connections, as the control connection found them afterwards.
+    pub deaths: Vec<DeathCheck>,
+    /// Dead connections whose threads the server still held.
+    pub zombies: Vec<u32>,
+    /// What the probe connections got for `wait_timeout`.
+    pub session_wait_timeout_s: Option<u64>,
+    /// Other clients filled the server: the probe stopped opening connections.
+    pub backed_off: Option<Crowding>,
+    pub reconnects: Option<Reconnects>,
+    /// The server restarted while the probe ran.
+    pub restart: Option<Restart>,
+    /// Ctrl-C or SIGTERM: a partial run.
+    pub interrupted: bool,
+}
+
+/// Reads the server's room, refuses a probe that would take more than its
+/// share, then runs the mode and the reconnect timing.
+pub fn observe(
+    spec: &ConnectSpec,
+    cfg: &ProbeConfig,
+    stop: &AtomicBool,
+    progress: &Progress<'_>,
+) -> Result<(ServerRoom, Observation)> {
+    let io = cfg.conn.io_timeout;
+    let room = db::server::read_room(&mut db::connect(spec, io)?)?;
+    check_budget(cfg, &room)?;
+    let mut watch = ServerWatch::new(spec, io, &room);
+    let mut obs = match &cfg.mode {
+        ProbeMode::Rungs(idles) => rungs::run_rungs(
+            spec,
+            &cfg.conn,
+            &mut watch,
+            idles,
+            cfg.connections,
+            stop,
+            progress,
+        )?,
+        ProbeMode::Find {
+            max,
+            resolution,
+            max_connections,
+        } => {
+            let planner = PlannerConfig {
+                max: *max,
+                resolution: *resolution,
+                max_connections: *max_connections,
+            };
+            find::run_find(spec, &cfg.conn, &mut watch, planner, stop, progress)?
+        }
+    };
+    if !obs.interrupted && obs.backed_off.is_none() && cfg.reconnects > 0 {
+        // Reconnects take a connection each: only while the server has room.
+        match watch.may_open(0, 1, stop) {
+            Ok(Ok(())) => {
+                progress(Duration::ZERO, "timing reconnects");
+                obs.reconnects = Some(reconnect::time_reconnects(spec, io, cfg.reconnects, stop));
+            }
+            Ok(Err(crowding)) => obs.backed_off = Some(crowding),
+            Err(e) if crate::signal::is_interrupted(&e) || stop.load(Ordering::SeqCst) => {}
+            Err(e) => return Err(e),
+        }
+        obs.interrupted = stop.load(Ordering::SeqCst);
+    }
+    obs.restart = watch.restart.take();
+    Ok((room, obs))
+}
+
+/// The probe's connections plus one control connection must fit its share.
+fn check_budget(cfg: &ProbeConfig, room: &ServerRoom) -> Result<()> {
+    let budget = probe_budget(room);
+    let needed = match &cfg.mode {
+        ProbeMode::Rungs(idles) => idles.len() * cfg.connections + 1,
+        ProbeMode::Find {
+            max_connections, ..
+        } => max_connections + 1,
+    };
+    if needed <= budget {
+        return Ok(());
+    }
+    Err(hinted(
+        format!(
+            "the probe needs {needed} connections but only {budget} may be used safely \
+             ({} of max_connections {} in use{})",
+            room.status.threads_connected,
+            room.max_connections,
+            if room.account_limit > 0 {
+                format!(", account limit {}", room.account_limit)
+            } else {
+                String::new()
+            }
+        ),
+        "use fewer --connections or --idle rungs, or a lower --max-connections with --find \
+         (poolcheck takes at most half of the free connections)",
+    ))
+}
