@@ -15,6 +15,7 @@ pub mod probe;
 pub mod proxy;
 pub mod recommend;
 pub mod report;
+pub mod schema;
 pub mod signal;
 pub mod target;
 

@@ -2,9 +2,9 @@
 //! confirmed, ruled out, or still only possible, with the number that decides.
 
 use super::advice::{self, KnownLimit};
-use super::group::idle_min;
 use super::model::{ExplainReport, Group, ServerCheck, Verdict};
 use super::patterns::{Kind, Topic, kind, kind_index, limit_matches, match_limit};
+use super::recognize::idle_min;
 use super::text::{bytes, duration, int};
 use crate::inspect::ServerFacts;
 use serde_json::Value;

@@ -4,7 +4,7 @@
 use super::advice;
 use super::model::{Group, Timing};
 use super::patterns::{KINDS, Topic, layer_name, match_limit};
-use super::recognize::{Numbers, Occurrence, Scan};
+use super::recognize::{Numbers, Occurrence, Scan, idle_min};
 use super::text::{duration, num};
 use crate::finding::Finding;
 use serde_json::Value;
@@ -263,13 +263,6 @@ impl Acc {
             timing,
         }
     }
-}
-
-/// The idle time a group's numbers show: the shortest, which bounds the limit.
-pub(super) fn idle_min(n: &Numbers) -> Option<f64> {
-    n.get("idle_s_min")
-        .or_else(|| n.get("idle_s"))
-        .and_then(Value::as_f64)
 }
 
 /// The timing, and the count sentence when it shows idle kills.

@@ -26,16 +26,13 @@ pub use model::*;
 pub fn explain(text: &str) -> ExplainReport {
     let scan = recognize::scan(text);
     let matches = group::groups(&scan);
+    let findings = group::findings(&matches);
     ExplainReport {
-        schema_version: SCHEMA_VERSION,
-        tool: crate::report::Tool {
-            name: "poolcheck".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-        },
-        command: "explain".into(),
+        header: crate::schema::Header::new("explain"),
         lines_read: scan.lines_read,
-        findings: group::findings(&matches),
-        summary: group::summary(scan.lines_read, &matches, scan.unrecognised),
+        summary: crate::finding::Summary::of(&findings),
+        findings,
+        summary_text: group::summary(scan.lines_read, &matches, scan.unrecognised),
         unrecognised_lines: scan.unrecognised,
         matches,
         server: None,

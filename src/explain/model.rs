@@ -3,15 +3,11 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Version of the explain JSON document. Bumped only on incompatible changes.
-pub const SCHEMA_VERSION: u32 = 1;
-
 /// The whole `explain` result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExplainReport {
-    pub schema_version: u32,
-    pub tool: crate::report::Tool,
-    pub command: String,
+    #[serde(flatten)]
+    pub header: crate::schema::Header,
     pub lines_read: usize,
     /// One per recognised problem kind (+ layer + distinguishing numbers), in
     /// order of first appearance.
@@ -21,8 +17,10 @@ pub struct ExplainReport {
     pub unrecognised_lines: usize,
     /// One per group, for the same `--fail-on` handling as the other commands.
     pub findings: Vec<crate::finding::Finding>,
+    /// Findings per severity, as in every report.
+    pub summary: crate::finding::Summary,
     /// One plain sentence: what was recognised, or that nothing was.
-    pub summary: String,
+    pub summary_text: String,
     /// Filled by [`confirm`](super::confirm) when a live server was inspected.
     pub server: Option<ServerCheck>,
 }

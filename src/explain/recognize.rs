@@ -38,6 +38,13 @@ const SQL_BLOCK_MAX_LINES: usize = 500;
 
 pub(super) type Numbers = BTreeMap<String, Value>;
 
+/// The idle time a group's numbers show: the shortest, which bounds the limit.
+pub(super) fn idle_min(n: &Numbers) -> Option<f64> {
+    n.get("idle_s_min")
+        .or_else(|| n.get("idle_s"))
+        .and_then(Value::as_f64)
+}
+
 /// Named captures that are numbers; every other capture is a string (a test
 /// checks each capture in the table is in one of the two lists).
 pub(super) const NUMERIC_KEYS: &[&str] = &[

@@ -956,7 +956,11 @@ mod seeds {
         // "500 errors after a day" is prose: nothing recognised, nothing invented.
         let r = explain(&data("seed-004.txt"));
         assert!(r.matches.is_empty() && r.findings.is_empty());
-        assert!(r.summary.starts_with("Nothing recognised"), "{}", r.summary);
+        assert!(
+            r.summary_text.starts_with("Nothing recognised"),
+            "{}",
+            r.summary_text
+        );
         // Line 1 ("500 errors") and line 30 (`def shutdown_session(exception=None):`).
         assert_eq!(r.unrecognised_lines, 2);
     }
@@ -1080,10 +1084,10 @@ mod grouping {
         );
         assert_eq!(r.findings.len(), 2);
         assert!(
-            r.summary
+            r.summary_text
                 .starts_with("Recognised 3 errors in 3 lines: server-gone-away x2 (mysql)"),
             "{}",
-            r.summary
+            r.summary_text
         );
     }
 
@@ -1248,7 +1252,11 @@ mod robustness {
         let r = explain(text);
         assert!(r.matches.is_empty(), "{:#?}", r.matches);
         assert!(r.findings.is_empty());
-        assert!(r.summary.starts_with("Nothing recognised"), "{}", r.summary);
+        assert!(
+            r.summary_text.starts_with("Nothing recognised"),
+            "{}",
+            r.summary_text
+        );
         r
     }
 
@@ -1271,9 +1279,9 @@ mod robustness {
         let r = nothing("ERROR payment gateway timeout\nKeyError: 'user_id'\n");
         assert_eq!(r.unrecognised_lines, 2);
         assert!(
-            r.summary.contains("2 lines looked like errors"),
+            r.summary_text.contains("2 lines looked like errors"),
             "{}",
-            r.summary
+            r.summary_text
         );
     }
 
@@ -1366,7 +1374,11 @@ mod robustness {
         let back: ExplainReport = serde_json::from_str(&json).unwrap();
         assert_eq!(back, r);
         assert_eq!(
-            (r.schema_version, r.command.as_str(), r.tool.name.as_str()),
+            (
+                r.header.schema_version,
+                r.header.command.as_str(),
+                r.header.tool.name.as_str()
+            ),
             (1, "explain", "poolcheck")
         );
     }

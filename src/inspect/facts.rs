@@ -6,9 +6,8 @@ use serde::{Deserialize, Serialize};
 /// The whole `inspect` result (also the `--format json` document).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InspectReport {
-    pub schema_version: u32,
-    pub tool: crate::report::Tool,
-    pub command: String,
+    #[serde(flatten)]
+    pub header: crate::schema::Header,
     pub target: TargetInfo,
     #[serde(flatten)]
     pub facts: ServerFacts,

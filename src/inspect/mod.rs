@@ -24,9 +24,7 @@ impl InspectReport {
     pub fn build(target: TargetInfo, facts: ServerFacts) -> InspectReport {
         let (findings, skipped) = evaluate(&facts);
         InspectReport {
-            schema_version: crate::report::SCHEMA_VERSION,
-            tool: crate::report::Tool::current(),
-            command: "inspect".into(),
+            header: crate::schema::Header::new("inspect"),
             target,
             summary: Summary::of(&findings),
             facts,

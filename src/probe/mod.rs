@@ -61,9 +61,7 @@ pub fn probe(
     let judged = verdict::judge(&obs, room.wait_timeout_global_s);
     let findings = verdict::findings(&obs, &judged);
     Ok(ProbeReport {
-        schema_version: crate::report::SCHEMA_VERSION,
-        tool: crate::report::Tool::current(),
-        command: "probe".into(),
+        header: crate::schema::Header::new("probe"),
         target: TargetInfo {
             tls: room.tls,
             connect_ms: room.connect_ms,

@@ -136,9 +136,8 @@ pub struct Search {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProbeReport {
-    pub schema_version: u32,
-    pub tool: crate::report::Tool,
-    pub command: String,
+    #[serde(flatten)]
+    pub header: crate::schema::Header,
     pub target: crate::inspect::TargetInfo,
     pub server_version: String,
     pub server_flavor: String,

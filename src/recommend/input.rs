@@ -72,12 +72,12 @@ pub fn parse_report(text: &str, shown: &str, into: &mut Gathered) -> Result<()> 
     let value: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| hinted(format!("{shown} is not JSON ({e})"), FROM_HINT))?;
     let version = value.get("schema_version").and_then(|v| v.as_u64());
-    if version != Some(u64::from(crate::report::SCHEMA_VERSION)) {
+    if version != Some(u64::from(crate::schema::SCHEMA_VERSION)) {
         return Err(hinted(
             format!(
                 "{shown} has schema_version {}; this poolcheck reads {}",
                 version.map_or("none".to_string(), |v| v.to_string()),
-                crate::report::SCHEMA_VERSION
+                crate::schema::SCHEMA_VERSION
             ),
             FROM_HINT,
         ));

@@ -24,9 +24,8 @@ pub struct CheckResult {
 /// The whole `recommend` result (also its `--format json` document).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecommendReport {
-    pub schema_version: u32,
-    pub tool: crate::report::Tool,
-    pub command: String,
+    #[serde(flatten)]
+    pub header: crate::schema::Header,
     pub framework: Framework,
     /// Where the facts came from (live server, saved reports, flags).
     pub sources: Vec<String>,
@@ -71,9 +70,7 @@ pub fn build_report(
         findings.extend(c.findings.iter().cloned());
     }
     Ok(RecommendReport {
-        schema_version: crate::report::SCHEMA_VERSION,
-        tool: crate::report::Tool::current(),
-        command: "recommend".into(),
+        header: crate::schema::Header::new("recommend"),
         framework: inputs.framework,
         sources,
         topology: inputs.topology,

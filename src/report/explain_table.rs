@@ -18,7 +18,7 @@ pub fn render_explain_table(
             t.to_string()
         }
     };
-    writeln!(out, "{}", sanitize(&r.summary))?;
+    writeln!(out, "{}", sanitize(&r.summary_text))?;
     for (i, g) in r.matches.iter().enumerate() {
         let severity = r
             .findings

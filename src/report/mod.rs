@@ -11,29 +11,12 @@ pub use probe_table::render_probe_table;
 pub use progress::IdleProgress;
 pub use table::{render_findings, render_inspect_table};
 
+use crate::finding::{Finding, Skipped};
 use crate::inspect::InspectReport;
+use crate::schema::Header;
 use anyhow::Result;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::io::Write;
-
-/// Version of every `--format json` document. Bumped only on incompatible changes.
-pub const SCHEMA_VERSION: u32 = 1;
-
-/// Identifies the producer of a JSON document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Tool {
-    pub name: String,
-    pub version: String,
-}
-
-impl Tool {
-    pub fn current() -> Tool {
-        Tool {
-            name: "poolcheck".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-        }
-    }
-}
 
 /// The shape of a result on stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,37 +37,74 @@ pub struct RenderOpts {
     pub wrap: bool,
 }
 
-/// A result that can be written as a table or as JSON.
-pub trait Render: Serialize {
+/// One subcommand's result, as every output format sees it: the header, the
+/// findings and the checks that were skipped (all that a format such as JSON
+/// or a CI report needs), plus the subcommand's own table for people. A new
+/// output format is one new file in `report/` that reads these.
+pub trait Report: Serialize {
+    fn header(&self) -> &Header;
+    fn findings(&self) -> &[Finding] {
+        &[]
+    }
+    fn skipped(&self) -> &[Skipped] {
+        &[]
+    }
     fn write_table(&self, opts: &RenderOpts, out: &mut dyn Write) -> Result<()>;
 }
 
-impl Render for InspectReport {
+impl Report for InspectReport {
+    fn header(&self) -> &Header {
+        &self.header
+    }
+    fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+    fn skipped(&self) -> &[Skipped] {
+        &self.skipped
+    }
     fn write_table(&self, opts: &RenderOpts, out: &mut dyn Write) -> Result<()> {
         render_inspect_table(self, opts, out)
     }
 }
 
-impl Render for crate::probe::ProbeReport {
+impl Report for crate::probe::ProbeReport {
+    fn header(&self) -> &Header {
+        &self.header
+    }
+    fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
     fn write_table(&self, opts: &RenderOpts, out: &mut dyn Write) -> Result<()> {
         render_probe_table(self, opts, out)
     }
 }
 
-impl Render for crate::recommend::RecommendReport {
+impl Report for crate::recommend::RecommendReport {
+    fn header(&self) -> &Header {
+        &self.header
+    }
+    fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
     fn write_table(&self, opts: &RenderOpts, out: &mut dyn Write) -> Result<()> {
         recommend_table::render_recommend_table(self, opts, out)
     }
 }
 
-impl Render for crate::explain::ExplainReport {
+impl Report for crate::explain::ExplainReport {
+    fn header(&self) -> &Header {
+        &self.header
+    }
+    fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
     fn write_table(&self, opts: &RenderOpts, out: &mut dyn Write) -> Result<()> {
         explain_table::render_explain_table(self, opts, out)
     }
 }
 
 /// Renders a result in the chosen format.
-pub fn render(result: &impl Render, opts: &RenderOpts, out: &mut dyn Write) -> Result<()> {
+pub fn render(result: &impl Report, opts: &RenderOpts, out: &mut dyn Write) -> Result<()> {
     match opts.format {
         Format::Json => write_json(result, out),
         Format::Table => result.write_table(opts, out),
@@ -93,7 +113,7 @@ pub fn render(result: &impl Render, opts: &RenderOpts, out: &mut dyn Write) -> R
 
 /// Renders a whole result first, then writes it to stdout in one piece, so an
 /// error while rendering never leaves half a document behind.
-pub fn emit(result: &impl Render, opts: &RenderOpts) -> Result<()> {
+pub fn emit(result: &impl Report, opts: &RenderOpts) -> Result<()> {
     let mut buf = Vec::new();
     render(result, opts, &mut buf)?;
     emit_stdout(&buf)
@@ -102,24 +122,24 @@ pub fn emit(result: &impl Render, opts: &RenderOpts) -> Result<()> {
 /// `recommend --list-hosting`.
 #[derive(Serialize)]
 pub struct HostingList {
-    pub schema_version: u32,
-    pub tool: Tool,
-    pub command: &'static str,
+    #[serde(flatten)]
+    pub header: Header,
     pub presets: &'static [crate::recommend::hosting::Preset],
 }
 
 impl HostingList {
     pub fn all() -> HostingList {
         HostingList {
-            schema_version: SCHEMA_VERSION,
-            tool: Tool::current(),
-            command: "recommend --list-hosting",
+            header: Header::new("recommend --list-hosting"),
             presets: crate::recommend::hosting::PRESETS,
         }
     }
 }
 
-impl Render for HostingList {
+impl Report for HostingList {
+    fn header(&self) -> &Header {
+        &self.header
+    }
     fn write_table(&self, opts: &RenderOpts, out: &mut dyn Write) -> Result<()> {
         recommend_table::render_hosting_table(self.presets, opts, out)
     }
@@ -128,24 +148,24 @@ impl Render for HostingList {
 /// The proxy's closing summary.
 #[derive(Serialize)]
 pub struct ProxySummary {
-    pub schema_version: u32,
-    pub tool: Tool,
-    pub command: &'static str,
+    #[serde(flatten)]
+    pub header: Header,
     pub stats: crate::proxy::ProxyStats,
 }
 
 impl ProxySummary {
     pub fn new(stats: crate::proxy::ProxyStats) -> ProxySummary {
         ProxySummary {
-            schema_version: SCHEMA_VERSION,
-            tool: Tool::current(),
-            command: "proxy",
+            header: Header::new("proxy"),
             stats,
         }
     }
 }
 
-impl Render for ProxySummary {
+impl Report for ProxySummary {
+    fn header(&self) -> &Header {
+        &self.header
+    }
     fn write_table(&self, _opts: &RenderOpts, out: &mut dyn Write) -> Result<()> {
         let s = &self.stats;
         writeln!(

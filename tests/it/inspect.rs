@@ -24,7 +24,7 @@ fn ids(report: &InspectReport) -> Vec<&str> {
 fn reports_the_exact_values_the_server_was_started_with() {
     let sb = Sandbox::shared();
     let (r, rep) = inspect_json(&[&sb.root_url()]);
-    assert_eq!(rep.schema_version, 1);
+    assert_eq!(rep.header.schema_version, 1);
     assert_eq!(rep.facts.timeouts.wait_timeout_global_s, WAIT_TIMEOUT_S);
     assert_eq!(rep.facts.timeouts.wait_timeout_session_s, WAIT_TIMEOUT_S);
     assert_eq!(rep.facts.capacity.max_connections, MAX_CONNECTIONS);
