@@ -7,6 +7,9 @@ mod progress;
 mod recommend_table;
 mod table;
 
+#[cfg(test)]
+mod render_tests;
+
 pub use probe_table::render_probe_table;
 pub use progress::IdleProgress;
 pub use table::{render_findings, render_inspect_table};

@@ -17,6 +17,18 @@ fn inspect_help() {
     insta::assert_snapshot!("inspect_help", r.stdout);
 }
 
+/// Every subcommand's `--help`, snapshotted: doc comments on clap fields are
+/// user documentation, and a change to them shows in review.
+#[test]
+fn every_subcommand_help() {
+    for sub in ["probe", "recommend", "explain", "proxy"] {
+        let r = run(poolcheck().args([sub, "--help"]));
+        assert_eq!(r.code, 0, "{sub}: {}", r.stderr);
+        assert!(r.stdout.contains("Exit codes:") || sub == "proxy", "{sub}");
+        insta::assert_snapshot!(format!("{sub}_help"), r.stdout);
+    }
+}
+
 #[test]
 fn short_h_is_help_not_host() {
     let r = run(poolcheck().args(["inspect", "-h"]));

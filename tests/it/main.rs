@@ -4,6 +4,7 @@
 mod bad_input;
 mod cli;
 mod common;
+mod docs;
 mod explain;
 mod faults;
 mod find;
