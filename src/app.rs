@@ -116,14 +116,7 @@ fn run_recommend(rc: RecommendConfig, out: &Output) -> Result<ExitStatus> {
     inputs.server = gathered.server;
     inputs.measured = gathered.measured;
     let report = recommend::build_report(&inputs, gathered.sources, check).map_err(|e| {
-        hinted(
-            format!("bad --check: {e}"),
-            format!(
-                "{} takes: {}",
-                inputs.framework.name(),
-                recommend::frameworks::check_keys(inputs.framework).join(", ")
-            ),
-        )
+        recommend::bad_check(inputs.framework, recommend::CheckProblem::Setting, &e)
     })?;
     report::emit(&report, &out.render)?;
     Ok(finding::status_for(&report.findings, out.fail_on))

@@ -1,6 +1,7 @@
 //! Command-line types (clap derive). Nothing here is used past `config.rs`.
 
 use crate::exit::EXIT_CODES_HELP;
+use crate::recommend::Framework;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -129,8 +130,8 @@ Exit codes:
 #[derive(Debug, Args)]
 pub struct RecommendArgs {
     /// Framework whose configuration to print.
-    #[arg(long, value_enum, default_value_t = FrameworkArg::Sqlalchemy)]
-    pub framework: FrameworkArg,
+    #[arg(long, value_parser = framework_parser(), default_value = "sqlalchemy")]
+    pub framework: Framework,
 
     /// A saved `inspect` or `probe` JSON report (`-` for stdin); repeatable.
     #[arg(long, value_name = "FILE")]
@@ -184,17 +185,14 @@ pub struct RecommendArgs {
     pub output: OutputArgs,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FrameworkArg {
-    Sqlalchemy,
-    FlaskSqlalchemy,
-    Django,
-    Go,
-    Hikaricp,
-    Rails,
-    NodeMysql2,
-    Sqlx,
-    Generic,
+/// `--framework` values: every framework's name and aliases, from the registry.
+fn framework_parser() -> impl clap::builder::TypedValueParser<Value = Framework> {
+    let values = Framework::ALL.map(|f| {
+        clap::builder::PossibleValue::new(f.name()).aliases(f.spec().aliases.iter().copied())
+    });
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(values)
+        .map(|name| Framework::from_name(&name).expect("a registered framework name"))
 }
 
 const EXPLAIN_AFTER_HELP: &str = concat!(

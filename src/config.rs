@@ -363,13 +363,10 @@ fn resolve_recommend(
     }
     let check = match &args.check {
         Some(text) => Some(crate::recommend::parse_check(text).map_err(|e| {
-            hinted(
-                format!("bad --check: {e}"),
-                format!(
-                    "write KEY=VALUE,... in {}'s own names: {}",
-                    inputs.framework.name(),
-                    crate::recommend::frameworks::check_keys(inputs.framework).join(", ")
-                ),
+            crate::recommend::bad_check(
+                inputs.framework,
+                crate::recommend::CheckProblem::Syntax,
+                &e,
             )
         })?),
         None => None,
@@ -389,8 +386,7 @@ fn resolve_recommend(
 
 /// `recommend`'s own flags (facts are gathered separately).
 pub fn resolve_recommend_flags(args: &cli::RecommendArgs) -> Result<crate::recommend::Inputs> {
-    use crate::cli::FrameworkArg as F;
-    use crate::recommend::{Framework, Topology, hosting};
+    use crate::recommend::{Topology, hosting};
     let hosting = match &args.hosting {
         Some(name) => Some(hosting::find(name).ok_or_else(|| {
             hinted(
@@ -439,17 +435,7 @@ pub fn resolve_recommend_flags(args: &cli::RecommendArgs) -> Result<crate::recom
     };
     let request = parse_duration(&args.request_timeout, "--request-timeout")?;
     Ok(crate::recommend::Inputs {
-        framework: match args.framework {
-            F::Sqlalchemy => Framework::Sqlalchemy,
-            F::FlaskSqlalchemy => Framework::FlaskSqlalchemy,
-            F::Django => Framework::Django,
-            F::Go => Framework::Go,
-            F::Hikaricp => Framework::Hikaricp,
-            F::Rails => Framework::Rails,
-            F::NodeMysql2 => Framework::NodeMysql2,
-            F::Sqlx => Framework::Sqlx,
-            F::Generic => Framework::Generic,
-        },
+        framework: args.framework,
         server: Default::default(),
         measured: None,
         declared_limit_s: declared,

@@ -6,6 +6,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod drivers;
 pub mod error;
 pub mod exit;
 pub mod explain;

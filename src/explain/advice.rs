@@ -1,9 +1,10 @@
 //! Turns a group's kind, layer and numbers into its cause, checks and fix.
 
-use super::frameworks::{LAYER_NOTES, TOPIC_CHECKS, family, for_topic, generic};
+use super::frameworks::{LAYER_NOTES, TOPIC_CHECKS, TOPIC_FIXES, family, for_topic};
 use super::patterns::{ASSUMED_LIMIT_S, KINDS, Kind, Topic, match_limit};
 use super::recognize::{Numbers, idle_min};
 use super::text::{self, duration, int, render, sentence};
+use crate::drivers;
 use serde_json::Value;
 
 /// An idle time shorter than this is no idle timeout worth deriving a limit from.
@@ -263,14 +264,24 @@ fn context(layer: &str, numbers: &Numbers, known: Option<&KnownLimit>) -> Number
         "60s,300s,600s".to_string()
     };
     put("probe_idle", Value::from(probe));
-    put("framework", Value::from(fam.framework));
-    put("lifetime", Value::from(fam.lifetime));
-    let pool_check = render(fam.pool_check, numbers).unwrap_or_else(|| fam.pool_check.into());
-    put("idle_check", Value::from(fam.idle_check));
+    put("framework", Value::from(fam.framework.name()));
+    put("lifetime", Value::from(fam.advice.lifetime));
+    let pool_check = fam.advice.pool_check;
+    let pool_check = render(pool_check, numbers).unwrap_or_else(|| pool_check.into());
+    put("idle_check", Value::from(fam.advice.idle_check));
     put("pool_check", Value::from(pool_check));
     let hint = packet_hint(numbers);
     put("packet_hint", Value::from(format!("{}M", hint >> 20)));
     put("packet_hint_bytes", Value::from(hint));
+    for (key, driver) in [
+        ("pymysql_packet", &drivers::PYMYSQL),
+        ("go_packet", &drivers::GO_SQL_DRIVER),
+    ] {
+        put(
+            key,
+            Value::from(text::bytes(driver.max_allowed_packet_bytes)),
+        );
+    }
     ctx
 }
 
@@ -296,7 +307,7 @@ fn checks(topic: Topic, layer: &str, numbers: &Numbers, known: Option<&KnownLimi
     let fam = family(layer);
     for_topic(TOPIC_CHECKS, topic)
         .iter()
-        .chain(for_topic(fam.checks, topic))
+        .chain(fam.checks(topic))
         .filter_map(|t| render(t, &ctx))
         .collect()
 }
@@ -310,14 +321,12 @@ fn fixes(
 ) -> Vec<String> {
     let ctx = context(layer, numbers, known);
     let fam = family(layer);
-    let own = for_topic(fam.fix, topic);
-    let generic_lines = for_topic(generic().fix, topic);
-    let lines: Vec<&str> = if std::ptr::eq(fam, generic()) {
-        generic_lines.to_vec()
-    } else if topic.server_side() {
-        generic_lines.iter().chain(own).copied().collect()
+    let own = fam.fix(topic);
+    let neutral = for_topic(TOPIC_FIXES, topic);
+    let lines: Vec<&str> = if topic.server_side() {
+        neutral.iter().chain(own).copied().collect()
     } else if own.is_empty() {
-        generic_lines.to_vec()
+        neutral.to_vec()
     } else {
         own.to_vec()
     };

@@ -3,6 +3,7 @@
 //! limits that numbers are matched against. Order in each table is priority.
 
 use crate::finding::Severity;
+use crate::recommend::hosting::{self, Preset};
 use regex::{Regex, RegexSet};
 use std::sync::LazyLock;
 
@@ -108,6 +109,25 @@ pub(super) struct Limit {
     /// different wait_timeout then points elsewhere.
     pub server_side: bool,
     pub conclusion: &'static str,
+}
+
+impl Limit {
+    /// A hosting preset's limit: its number and name come from the preset
+    /// (`poolcheck recommend --hosting`), so the two cannot disagree.
+    const fn preset(
+        preset: &'static Preset,
+        name: &'static str,
+        server_side: bool,
+        conclusion: &'static str,
+    ) -> Limit {
+        Limit {
+            seconds: preset.limit_s as f64,
+            name,
+            hosting: Some(preset.name),
+            server_side,
+            conclusion,
+        }
+    }
 }
 
 use Const::{Int, Str};
@@ -898,41 +918,36 @@ pub(super) static LAYERS: &[(&str, &str)] = &[
 pub(super) const DEFAULT_LAYER: &str = "mysql";
 
 pub(super) static LIMITS: &[Limit] = &[
-    Limit {
-        seconds: 90.0,
-        name: "ClearDB's 90 s wait_timeout",
-        hosting: Some("cleardb"),
-        server_side: true,
-        conclusion: "consistent with ClearDB (Heroku add-on), whose servers close connections idle 90 s",
-    },
-    Limit {
-        seconds: 240.0,
-        name: "4 min",
-        hosting: Some("azure-lb"),
-        server_side: false,
-        conclusion: "consistent with an Azure Load Balancer (4 min idle timeout), which drops idle flows silently unless TCP reset is enabled",
-    },
-    Limit {
-        seconds: 300.0,
-        name: "300 s",
-        hosting: Some("pythonanywhere"),
-        server_side: false,
-        conclusion: "consistent with a 5-minute idle limit: PythonAnywhere closes MySQL connections idle 300 s, and many proxies and middleboxes cut at 5 minutes",
-    },
-    Limit {
-        seconds: 350.0,
-        name: "350 s",
-        hosting: Some("aws-nlb"),
-        server_side: false,
-        conclusion: "consistent with an AWS NLB or NAT gateway (350 s idle timeout), which answers later packets with a TCP reset: the connection died in the network, not on the server",
-    },
-    Limit {
-        seconds: 1200.0,
-        name: "1200 s",
-        hosting: Some("gcp-cloud-nat"),
-        server_side: false,
-        conclusion: "consistent with GCP Cloud NAT (1200 s TCP established idle timeout)",
-    },
+    Limit::preset(
+        &hosting::CLEARDB,
+        "ClearDB's 90 s wait_timeout",
+        true,
+        "consistent with ClearDB (Heroku add-on), whose servers close connections idle 90 s",
+    ),
+    Limit::preset(
+        &hosting::AZURE_LB,
+        "4 min",
+        false,
+        "consistent with an Azure Load Balancer (4 min idle timeout), which drops idle flows silently unless TCP reset is enabled",
+    ),
+    Limit::preset(
+        &hosting::PYTHONANYWHERE,
+        "300 s",
+        false,
+        "consistent with a 5-minute idle limit: PythonAnywhere closes MySQL connections idle 300 s, and many proxies and middleboxes cut at 5 minutes",
+    ),
+    Limit::preset(
+        &hosting::AWS_NLB,
+        "350 s",
+        false,
+        "consistent with an AWS NLB or NAT gateway (350 s idle timeout), which answers later packets with a TCP reset: the connection died in the network, not on the server",
+    ),
+    Limit::preset(
+        &hosting::GCP_CLOUD_NAT,
+        "1200 s",
+        false,
+        "consistent with GCP Cloud NAT (1200 s TCP established idle timeout)",
+    ),
     Limit {
         seconds: 1800.0,
         name: "1800 s",

@@ -1460,6 +1460,74 @@ mod tables {
     }
 
     #[test]
+    fn limits_agree_with_the_hosting_presets() {
+        // Every preset's idle limit is one explain recognises, and names a
+        // preset with that limit.
+        for p in crate::recommend::hosting::PRESETS {
+            let l = super::super::patterns::match_limit(p.limit_s as f64)
+                .unwrap_or_else(|| panic!("no explain limit for the {} preset", p.name));
+            assert_eq!(l.seconds, p.limit_s as f64, "{}", p.name);
+            let named = l.hosting.and_then(crate::recommend::hosting::find);
+            assert_eq!(named.map(|n| n.limit_s), Some(p.limit_s), "{}", p.name);
+        }
+        // Every limit that names a preset has that preset's number.
+        for l in LIMITS {
+            if let Some(h) = l.hosting {
+                let p = crate::recommend::hosting::find(h).expect(h);
+                assert_eq!(p.limit_s as f64, l.seconds, "{h}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_framework_has_advice() {
+        use crate::recommend::Framework;
+        for fw in Framework::ALL {
+            let a = &fw.spec().advice;
+            for (what, text) in [
+                ("lifetime", a.lifetime),
+                ("idle_check", a.idle_check),
+                ("pool_check", a.pool_check),
+            ] {
+                assert!(!text.trim().is_empty(), "{}: no {what}", fw.name());
+            }
+            // Only the generic framework leaves every fix to the neutral one.
+            assert_eq!(
+                a.idle_fix.is_empty(),
+                fw == Framework::Generic,
+                "{}: idle fix",
+                fw.name()
+            );
+            for layer in a.layers {
+                assert!(
+                    LAYERS.iter().any(|(name, _)| name == layer),
+                    "{}: layer {layer} is not one explain recognises",
+                    fw.name()
+                );
+                assert_eq!(super::super::frameworks::family(layer).framework, fw);
+            }
+        }
+        // The layers that show a framework lead to its advice.
+        for (layer, fw) in [
+            ("sqlalchemy", Framework::Sqlalchemy),
+            ("django", Framework::Django),
+            ("go-sql-driver", Framework::Go),
+            ("connector-j", Framework::Hikaricp),
+            ("rails", Framework::Rails),
+            ("node-mysql2", Framework::NodeMysql2),
+            ("sqlx", Framework::Sqlx),
+            ("pymysql", Framework::Generic),
+            ("mysql", Framework::Generic),
+        ] {
+            assert_eq!(
+                super::super::frameworks::family(layer).framework,
+                fw,
+                "{layer}"
+            );
+        }
+    }
+
+    #[test]
     fn catalogue_lists_every_kind() {
         let c = catalogue();
         for k in KINDS {

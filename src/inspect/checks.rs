@@ -10,7 +10,7 @@ const WAIT_TIMEOUT_CRIT_S: u64 = 60;
 /// maxLifetime is 30 min, Flask-SQLAlchemy 3 recycles at 2 h, SQLAlchemy and Go never).
 const WAIT_TIMEOUT_WARN_S: u64 = 1800;
 /// The client-side max_allowed_packet that PyMySQL, mysqlclient and Connector/J default to.
-const DRIVER_PACKET_DEFAULT: u64 = 16 << 20;
+const DRIVER_PACKET_DEFAULT: u64 = crate::drivers::COMMON_MAX_ALLOWED_PACKET_BYTES;
 /// A share of max_connections that leaves too little headroom for a burst.
 const CAPACITY_WARN_PCT: f64 = 85.0;
 /// Aborted_clients per hour that points at a systematic cause (idle kills, apps

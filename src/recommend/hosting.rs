@@ -12,57 +12,72 @@ pub struct Preset {
     pub source: &'static str,
 }
 
+/// Every preset, in `--list-hosting` order.
 pub const PRESETS: &[Preset] = &[
-    Preset {
-        name: "pythonanywhere",
-        limit_s: 300,
-        silent: false,
-        behaviour: "closes connections idle for 5 minutes (2006 on next use); its help pages recommend pool_recycle=280",
-        source: "https://help.pythonanywhere.com/pages/ManagingDatabaseConnections/",
-    },
-    Preset {
-        name: "aws-nlb",
-        limit_s: 350,
-        silent: false,
-        behaviour: "Network Load Balancer TCP idle timeout 350 s (configurable 60-6000 s); data sent after it gets a TCP RST",
-        source: "https://docs.aws.amazon.com/elasticloadbalancing/latest/network/update-idle-timeout.html",
-    },
-    Preset {
-        name: "aws-nat-gateway",
-        limit_s: 350,
-        silent: false,
-        behaviour: "NAT gateway times out connections idle 350 s; it answers further packets with RST (no FIN)",
-        source: "https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html",
-    },
-    Preset {
-        name: "aws-network-firewall",
-        limit_s: 350,
-        silent: true,
-        behaviour: "stateful firewall TCP idle timeout 350 s (60-6000 s); later data packets are dropped",
-        source: "https://docs.aws.amazon.com/network-firewall/latest/APIReference/API_FlowTimeouts.html",
-    },
-    Preset {
-        name: "azure-lb",
-        limit_s: 240,
-        silent: true,
-        behaviour: "Load Balancer idle timeout 4 min (4-100 min); flows are dropped silently unless 'TCP reset on idle' is enabled",
-        source: "https://learn.microsoft.com/azure/load-balancer/load-balancer-tcp-reset",
-    },
-    Preset {
-        name: "gcp-cloud-nat",
-        limit_s: 1200,
-        silent: true,
-        behaviour: "Cloud NAT TCP established idle timeout 1200 s by default; whether it resets is not documented, so treated as silent",
-        source: "https://cloud.google.com/nat/docs/public-nat#specs-timeouts",
-    },
-    Preset {
-        name: "cleardb",
-        limit_s: 90,
-        silent: false,
-        behaviour: "ClearDB (Heroku add-on) servers run wait_timeout 90 s; close idle pooled connections at 75-80 s",
-        source: "https://knowledge.broadcom.com/external/article/294969",
-    },
+    PYTHONANYWHERE,
+    AWS_NLB,
+    AWS_NAT_GATEWAY,
+    AWS_NETWORK_FIREWALL,
+    AZURE_LB,
+    GCP_CLOUD_NAT,
+    CLEARDB,
 ];
+
+pub const PYTHONANYWHERE: Preset = Preset {
+    name: "pythonanywhere",
+    limit_s: 300,
+    silent: false,
+    behaviour: "closes connections idle for 5 minutes (2006 on next use); its help pages recommend pool_recycle=280",
+    source: "https://help.pythonanywhere.com/pages/ManagingDatabaseConnections/",
+};
+
+pub const AWS_NLB: Preset = Preset {
+    name: "aws-nlb",
+    limit_s: 350,
+    silent: false,
+    behaviour: "Network Load Balancer TCP idle timeout 350 s (configurable 60-6000 s); data sent after it gets a TCP RST",
+    source: "https://docs.aws.amazon.com/elasticloadbalancing/latest/network/update-idle-timeout.html",
+};
+
+pub const AWS_NAT_GATEWAY: Preset = Preset {
+    name: "aws-nat-gateway",
+    limit_s: 350,
+    silent: false,
+    behaviour: "NAT gateway times out connections idle 350 s; it answers further packets with RST (no FIN)",
+    source: "https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html",
+};
+
+pub const AWS_NETWORK_FIREWALL: Preset = Preset {
+    name: "aws-network-firewall",
+    limit_s: 350,
+    silent: true,
+    behaviour: "stateful firewall TCP idle timeout 350 s (60-6000 s); later data packets are dropped",
+    source: "https://docs.aws.amazon.com/network-firewall/latest/APIReference/API_FlowTimeouts.html",
+};
+
+pub const AZURE_LB: Preset = Preset {
+    name: "azure-lb",
+    limit_s: 240,
+    silent: true,
+    behaviour: "Load Balancer idle timeout 4 min (4-100 min); flows are dropped silently unless 'TCP reset on idle' is enabled",
+    source: "https://learn.microsoft.com/azure/load-balancer/load-balancer-tcp-reset",
+};
+
+pub const GCP_CLOUD_NAT: Preset = Preset {
+    name: "gcp-cloud-nat",
+    limit_s: 1200,
+    silent: true,
+    behaviour: "Cloud NAT TCP established idle timeout 1200 s by default; whether it resets is not documented, so treated as silent",
+    source: "https://cloud.google.com/nat/docs/public-nat#specs-timeouts",
+};
+
+pub const CLEARDB: Preset = Preset {
+    name: "cleardb",
+    limit_s: 90,
+    silent: false,
+    behaviour: "ClearDB (Heroku add-on) servers run wait_timeout 90 s; close idle pooled connections at 75-80 s",
+    source: "https://knowledge.broadcom.com/external/article/294969",
+};
 
 pub fn find(name: &str) -> Option<&'static Preset> {
     let wanted = name.trim().to_ascii_lowercase().replace('_', "-");

@@ -8,7 +8,9 @@ pub mod input;
 pub mod model;
 pub mod rules;
 
+pub use frameworks::{Framework, FrameworkConfig, Setting};
 pub use model::*;
+pub use rules::Inputs;
 
 use crate::finding::{Finding, Summary};
 use serde::{Deserialize, Serialize};
@@ -55,7 +57,7 @@ pub fn build_report(
                 &current,
                 &recommendation,
                 inputs,
-                &rules::check_names(inputs.framework),
+                &inputs.framework.spec().check_names,
             );
             Some(CheckResult {
                 given,
@@ -100,6 +102,26 @@ pub fn parse_check(text: &str) -> Result<Vec<(String, String)>, String> {
         return Err("--check names no settings".into());
     }
     Ok(out)
+}
+
+/// What was wrong with `--check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckProblem {
+    /// Not `KEY=VALUE,...` ([`parse_check`]).
+    Syntax,
+    /// A key or value the framework does not take ([`build_report`]).
+    Setting,
+}
+
+/// The `bad --check` error, with a hint listing the framework's keys.
+pub fn bad_check(framework: Framework, problem: CheckProblem, message: &str) -> anyhow::Error {
+    let name = framework.name();
+    let keys = framework.spec().check_keys.join(", ");
+    let hint = match problem {
+        CheckProblem::Syntax => format!("write KEY=VALUE,... in {name}'s own names: {keys}"),
+        CheckProblem::Setting => format!("{name} takes: {keys}"),
+    };
+    crate::error::hinted(format!("bad --check: {message}"), hint)
 }
 
 #[cfg(test)]

@@ -1,51 +1,9 @@
-//! The recommendation as data: inputs the rules read, and what they conclude.
-//! Renderers (one per framework) turn a [`Recommendation`] into configuration.
+//! The recommendation as data, framework-neutral: the facts the rules read,
+//! and what they conclude. Renderers (one per framework, `frameworks/`) turn a
+//! [`Recommendation`] into configuration.
 
 use crate::finding::Finding;
 use serde::{Deserialize, Serialize};
-
-/// Which framework's configuration to emit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Framework {
-    Sqlalchemy,
-    FlaskSqlalchemy,
-    Django,
-    Go,
-    Hikaricp,
-    Rails,
-    NodeMysql2,
-    Sqlx,
-    Generic,
-}
-
-impl Framework {
-    pub const ALL: [Framework; 9] = [
-        Framework::Sqlalchemy,
-        Framework::FlaskSqlalchemy,
-        Framework::Django,
-        Framework::Go,
-        Framework::Hikaricp,
-        Framework::Rails,
-        Framework::NodeMysql2,
-        Framework::Sqlx,
-        Framework::Generic,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Framework::Sqlalchemy => "sqlalchemy",
-            Framework::FlaskSqlalchemy => "flask-sqlalchemy",
-            Framework::Django => "django",
-            Framework::Go => "go",
-            Framework::Hikaricp => "hikaricp",
-            Framework::Rails => "rails",
-            Framework::NodeMysql2 => "node-mysql2",
-            Framework::Sqlx => "sqlx",
-            Framework::Generic => "generic",
-        }
-    }
-}
 
 /// Where the effective idle limit came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,20 +66,6 @@ pub struct Topology {
     pub threads: u64,
     /// Connections to leave free for admins, cron jobs, other apps.
     pub reserve: u64,
-}
-
-/// Everything the rules read.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Inputs {
-    pub framework: Framework,
-    pub server: ServerSide,
-    pub measured: Option<Measured>,
-    pub declared_limit_s: Option<f64>,
-    pub hosting: Option<&'static super::hosting::Preset>,
-    pub topology: Topology,
-    pub max_blob_bytes: Option<u64>,
-    /// How long a request may take before the app gives up on it.
-    pub request_timeout_s: u64,
 }
 
 /// Pool sizing: either numbers that fit the connection budget, or why not.
@@ -204,22 +148,4 @@ pub struct Current {
     pub read_timeout_s: Option<f64>,
     /// Connections per process at most (pool_size + overflow); None = unbounded.
     pub max_per_process: Option<u64>,
-}
-
-/// A framework's configuration, ready to paste, and the same as data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FrameworkConfig {
-    pub framework: Framework,
-    /// Code-fence language of the snippet ("python", "go", "yaml", ...).
-    pub language: String,
-    pub snippet: String,
-    pub settings: Vec<Setting>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Setting {
-    /// The framework's own name for it (e.g. "pool_recycle", "maxLifetime").
-    pub key: String,
-    pub value: serde_json::Value,
-    pub reason: String,
 }

@@ -1,28 +1,35 @@
 //! The recommendation rules: pure functions from [`Inputs`] to a
 //! [`Recommendation`], and from the app's current settings to findings.
 
+use super::frameworks::{CheckKeys, Framework};
 use super::model::*;
 use crate::finding::{Finding, Severity};
 
+/// Everything the rules read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inputs {
+    pub framework: Framework,
+    pub server: ServerSide,
+    pub measured: Option<Measured>,
+    pub declared_limit_s: Option<f64>,
+    pub hosting: Option<&'static super::hosting::Preset>,
+    pub topology: Topology,
+    pub max_blob_bytes: Option<u64>,
+    /// How long a request may take before the app gives up on it.
+    pub request_timeout_s: u64,
+}
+
 /// MySQL's and MariaDB's default wait_timeout, assumed when nothing else is known.
 pub const DEFAULT_WAIT_TIMEOUT_S: u64 = 28800;
+
+/// The driver connect timeout recommended everywhere.
+pub const CONNECT_TIMEOUT_S: u64 = 10;
 
 /// Recycle below the limit by at least 10 s and 10%: pools check age only at
 /// checkout, clocks drift, and a request may be mid-flight at the boundary.
 pub fn recycle_for(limit_s: f64) -> u64 {
     let margin = (limit_s * 0.10).max(10.0);
     ((limit_s - margin).floor() as i64).max(1) as u64
-}
-
-/// Client-side max_allowed_packet of the framework's usual driver, where documented.
-pub fn driver_packet_default(framework: Framework) -> Option<(u64, &'static str)> {
-    match framework {
-        Framework::Sqlalchemy | Framework::FlaskSqlalchemy | Framework::Django => {
-            Some((16 << 20, "PyMySQL"))
-        }
-        Framework::Go => Some((64 << 20, "go-sql-driver/mysql")),
-        _ => None,
-    }
 }
 
 fn reason(setting: &str, text: String) -> Reason {
@@ -36,11 +43,8 @@ fn reason(setting: &str, text: String) -> Reason {
 pub fn candidates(inputs: &Inputs, notes: &mut Vec<String>) -> Vec<LimitCandidate> {
     let mut out = Vec::new();
     if let Some(wait) = inputs.server.session_wait_timeout_s {
-        if inputs.framework == Framework::Rails {
-            notes.push(format!(
-                "Rails' MySQL adapter sets SESSION wait_timeout = 2147483 on every connection, so the server's {wait} s \
-                 wait_timeout does not apply to it (unless database.yml sets its own top-level wait_timeout:)"
-            ));
+        if let Some(own) = inputs.framework.spec().own_wait_timeout {
+            notes.push(own(wait));
         } else {
             out.push(LimitCandidate {
                 source: LimitSource::SessionWaitTimeout,
@@ -171,7 +175,7 @@ pub fn recommend(inputs: &Inputs) -> Recommendation {
     ));
     reasons.push(reason(
         "connect_timeout",
-        "10 s: fail fast when the server is unreachable".into(),
+        format!("{CONNECT_TIMEOUT_S} s: fail fast when the server is unreachable"),
     ));
     let checkout_timeout_s = (request - (request / 10).max(1)).max(1);
     reasons.push(reason(
@@ -279,9 +283,13 @@ pub fn recommend(inputs: &Inputs) -> Recommendation {
                 .with("max_blob_bytes", blob),
             );
         }
-        if let Some((default, driver)) =
-            driver_packet_default(inputs.framework).filter(|(d, _)| packet < *d)
+        if let Some(driver) = inputs
+            .framework
+            .spec()
+            .driver
+            .filter(|d| packet < d.max_allowed_packet_bytes)
         {
+            let (default, driver) = (driver.max_allowed_packet_bytes, driver.name);
             findings.push(
                 Finding::new(
                     "max-allowed-packet-below-driver-default",
@@ -297,7 +305,7 @@ pub fn recommend(inputs: &Inputs) -> Recommendation {
         }
     }
 
-    notes.extend(framework_notes(inputs.framework));
+    notes.extend(inputs.framework.spec().notes.iter().map(|n| n.to_string()));
     Recommendation {
         limit,
         candidates,
@@ -307,35 +315,12 @@ pub fn recommend(inputs: &Inputs) -> Recommendation {
         read_timeout_s: request,
         write_timeout_s: request,
         keepalive_idle_s,
-        connect_timeout_s: 10,
+        connect_timeout_s: CONNECT_TIMEOUT_S,
         pool,
         checkout_timeout_s,
         reasons,
         notes,
         findings,
-    }
-}
-
-fn framework_notes(fw: Framework) -> Vec<String> {
-    let python = [
-        "create the engine once per process; with gunicorn --preload or uWSGI, dispose of it in each worker after fork (engine.dispose(close=False)) so workers never share sockets".to_string(),
-        "use one session per request and remove it at teardown (scoped_session.remove()); never keep a session open across idle periods".to_string(),
-    ];
-    match fw {
-        Framework::Sqlalchemy => python.to_vec(),
-        Framework::FlaskSqlalchemy => {
-            let mut v = vec![
-                "Flask-SQLAlchemy 3 sets pool_recycle=7200 by itself for MySQL; set it explicitly below the limit".to_string(),
-                "Flask-SQLAlchemy removes the session at app-context teardown; do not keep sessions in globals".to_string(),
-            ];
-            v.push(python[0].clone());
-            v
-        }
-        Framework::Django => vec![
-            "Django keeps one connection per thread and has no pool: the budget must hold processes x threads".into(),
-            "with ASGI, keep persistent connections off (CONN_MAX_AGE = 0)".into(),
-        ],
-        _ => Vec::new(),
     }
 }
 
@@ -430,14 +415,6 @@ pub fn check(
     out
 }
 
-/// The framework's names for the settings `check` talks about, for messages.
-#[derive(Debug, Clone)]
-pub struct CheckKeys {
-    pub recycle: &'static str,
-    pub pre_ping: &'static str,
-    pub read_timeout: &'static str,
-}
-
 /// A few words naming where a limit came from, for one-line messages.
 pub fn short_label(c: &LimitCandidate) -> String {
     match c.source {
@@ -447,27 +424,6 @@ pub fn short_label(c: &LimitCandidate) -> String {
         LimitSource::Hosting => {
             format!("{} preset", c.detail.split(' ').next().unwrap_or("hosting"))
         }
-    }
-}
-
-/// The framework's own names for recycle, pre-ping and read timeout.
-pub fn check_names(fw: Framework) -> CheckKeys {
-    let (recycle, pre_ping, read_timeout) = match fw {
-        Framework::Sqlalchemy | Framework::FlaskSqlalchemy => {
-            ("pool_recycle", "pool_pre_ping", "read_timeout")
-        }
-        Framework::Django => ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "read_timeout"),
-        Framework::Go => ("ConnMaxLifetime", "checkConnLiveness", "readTimeout"),
-        Framework::Hikaricp => ("maxLifetime", "connection validation", "socketTimeout"),
-        Framework::Rails => ("idle_timeout", "pool keepalive", "read_timeout"),
-        Framework::NodeMysql2 => ("idleTimeout", "connection check", "query timeout"),
-        Framework::Sqlx => ("max_lifetime", "test_before_acquire", "read timeout"),
-        Framework::Generic => ("max_lifetime_s", "pre_ping", "read_timeout_s"),
-    };
-    CheckKeys {
-        recycle,
-        pre_ping,
-        read_timeout,
     }
 }
 

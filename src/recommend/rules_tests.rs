@@ -359,7 +359,7 @@ fn check_flags_each_unsafe_value() {
     i.hosting = hosting::find("pythonanywhere");
     i.server = server(28800, 151, 0);
     let r = recommend(&i);
-    let keys = check_names(Framework::Sqlalchemy);
+    let keys = Framework::Sqlalchemy.spec().check_names.clone();
     // pool_recycle=3600 on a 300 s path (SQLAlchemy's default: no pre-ping).
     let f = check(&current(Some(3600.0), false, None, Some(15)), &r, &i, &keys);
     assert_eq!(ids(&f), vec!["recycle-at-or-above-limit", "pre-ping-off"]);
@@ -391,7 +391,7 @@ fn check_read_timeout_only_matters_on_silent_paths() {
     let mut i = inputs();
     i.hosting = hosting::find("azure-lb");
     let r = recommend(&i);
-    let keys = check_names(Framework::Sqlalchemy);
+    let keys = Framework::Sqlalchemy.spec().check_names.clone();
     let f = check(&current(Some(200.0), true, None, Some(4)), &r, &i, &keys);
     assert_eq!(ids(&f), vec!["read-timeout-missing-silent-drop"]);
     assert!(
@@ -420,7 +420,7 @@ fn check_pool_totals_against_the_budget() {
     i.server = server(28800, 40, 5); // budget 25
     i.topology.processes = 2;
     let r = recommend(&i);
-    let keys = check_names(Framework::Sqlalchemy);
+    let keys = Framework::Sqlalchemy.spec().check_names.clone();
     let f = check(&current(Some(100.0), true, None, Some(15)), &r, &i, &keys);
     assert_eq!(ids(&f), vec!["pool-total-exceeds-budget"]);
     assert!(check(&current(Some(100.0), true, None, Some(12)), &r, &i, &keys).is_empty());

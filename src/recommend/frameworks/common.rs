@@ -1,9 +1,8 @@
 //! Pieces every renderer shares: the snippet builder, the header (limit,
 //! topology, pool budget), and the one-line reasons with their fallbacks.
 
-use crate::recommend::model::{
-    Framework, FrameworkConfig, PoolPlan, Recommendation, Setting, Topology,
-};
+use super::{Framework, FrameworkConfig, Setting};
+use crate::recommend::model::{PoolPlan, Recommendation, Topology};
 use serde_json::Value;
 
 /// Builds a snippet line by line and records each setting next to the line
@@ -19,11 +18,12 @@ pub(super) struct Out {
 }
 
 impl Out {
-    pub(super) fn new(framework: Framework, language: &'static str, mark: &'static str) -> Out {
+    pub(super) fn new(framework: Framework) -> Out {
+        let spec = framework.spec();
         Out {
             framework,
-            language,
-            mark,
+            language: spec.language,
+            mark: spec.comment,
             lines: Vec::new(),
             settings: Vec::new(),
         }

@@ -5,9 +5,11 @@
 use super::common::{Note, Out, and, does_not_fit_lines, footer, header, reason};
 use super::parse::{self, Bare};
 use super::sqlalchemy::keepalive_note;
-use crate::recommend::model::{
-    Current, Framework, FrameworkConfig, PoolPlan, Recommendation, Topology,
-};
+use crate::recommend::model::{Current, PoolPlan, Recommendation, Topology};
+use super::{Advice, CheckKeys, Framework, FrameworkConfig, Spec};
+#[cfg(test)]
+use super::tests::Samples;
+use crate::drivers;
 
 /// Settings keys, then the `OPTIONS` keys mysqlclient takes.
 pub(super) const KEYS: &[&str] = &[
@@ -19,6 +21,10 @@ pub(super) const KEYS: &[&str] = &[
 ];
 
 const PREFIXES: &[&str] = &["OPTIONS."];
+
+/// The rules' notes for Django.
+const NO_POOL_NOTE: &str = "Django keeps one connection per thread and has no pool: the budget must hold processes x threads";
+const ASGI_NOTE: &str = "with ASGI, keep persistent connections off (CONN_MAX_AGE = 0)";
 
 /// Django opens one connection per thread per process: that is the number
 /// to hold against the budget, whatever pool numbers the plan chose.
@@ -47,7 +53,7 @@ fn connection_lines(rec: &Recommendation, t: &Topology) -> Vec<String> {
 }
 
 pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
-    let mut out = Out::new(Framework::Django, "python", "#");
+    let mut out = Out::new(Framework::Django);
     header(&mut out, rec, connection_lines(rec, topology));
     out.code("DATABASES = {");
     out.code("    \"default\": {");
@@ -142,3 +148,56 @@ pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
         max_per_process: None,
     })
 }
+
+/// What `poolcheck explain` tells django users.
+pub(super) const ADVICE: Advice = Advice {
+    layers: &["django"],
+    lifetime: "CONN_MAX_AGE",
+    idle_check: "CONN_MAX_AGE=<current>,CONN_HEALTH_CHECKS=<current>",
+    pool_check: "CONN_MAX_AGE=<current>",
+    idle_fix: &[
+                    "DATABASES[\"default\"][\"CONN_MAX_AGE\"] = ${recycle} (below ${limit_desc}; 0, a new connection per request, is also safe)",
+                    "DATABASES[\"default\"][\"CONN_HEALTH_CHECKS\"] = True (Django 4.1+): a reused connection is checked before the request uses it",
+                    "DATABASES[\"default\"][\"OPTIONS\"] = {\"read_timeout\": 30, \"write_timeout\": 30} (mysqlclient)",
+                    "outside requests (management commands, Celery tasks, your own threads) call django.db.close_old_connections() before each unit of work: Django recycles connections only when a request starts or ends",
+                ],
+    pool_fix: &[],
+    capacity_fix: &[
+                    "Django has no pool for MySQL: every thread of every process keeps its own connection, so instances x processes x threads must fit max_connections; fewer threads, or CONN_MAX_AGE = 0",
+                ],
+    packet_fix: &[],
+    pool_checks: &[],
+};
+
+pub(super) const SPEC: Spec = Spec {
+    name: "django",
+    aliases: &[],
+    language: "python",
+    comment: "#",
+    check_keys: KEYS,
+    check_units: "seconds; CONN_MAX_AGE=None means forever, 0 closes per request",
+    check_names: CheckKeys {
+        recycle: "CONN_MAX_AGE",
+        pre_ping: "CONN_HEALTH_CHECKS",
+        read_timeout: "read_timeout",
+    },
+    notes: &[NO_POOL_NOTE, ASGI_NOTE],
+    driver: Some(&drivers::PYMYSQL),
+    own_wait_timeout: None,
+    render,
+    read_check: current,
+    advice: ADVICE,
+    #[cfg(test)]
+    samples: Samples {
+        expected_300: &[
+            "\"CONN_MAX_AGE\": 270,",
+            "\"CONN_HEALTH_CHECKS\": True,",
+            "\"connect_timeout\": 10,",
+            "\"read_timeout\": 30,",
+            "\"write_timeout\": 30,",
+            "Django has no pool",
+            "2 instances x 4 processes x 8 threads = 64 connections, within the budget of 141",
+        ],
+        pool_code: &[],
+    },
+};

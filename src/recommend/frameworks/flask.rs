@@ -5,7 +5,11 @@
 use super::common::{Note, Out, footer, header, pool_lines};
 use super::parse;
 use super::sqlalchemy::{self, Defaults, engine_options, keepalive_note};
-use crate::recommend::model::{Current, Framework, FrameworkConfig, Recommendation, Topology};
+use crate::recommend::model::{Current, Recommendation, Topology};
+use super::{Advice, CheckKeys, Framework, FrameworkConfig, Spec};
+#[cfg(test)]
+use super::tests::Samples;
+use crate::drivers;
 
 /// The engine-option keys first (they win when both are given, as in
 /// Flask-SQLAlchemy 2.4+), then the pre-2.4 config keys (removed in 3.0).
@@ -24,6 +28,11 @@ pub(super) const KEYS: &[&str] = &[
     "SQLALCHEMY_POOL_TIMEOUT",
 ];
 
+/// The rules' notes for Flask-SQLAlchemy, before SQLAlchemy's fork note.
+const RECYCLE_NOTE: &str = "Flask-SQLAlchemy 3 sets pool_recycle=7200 by itself for MySQL; set it explicitly below the limit";
+const TEARDOWN_NOTE: &str =
+    "Flask-SQLAlchemy removes the session at app-context teardown; do not keep sessions in globals";
+
 /// Pre-3.0 config key for an engine option.
 fn old_key(key: &str) -> Option<&'static str> {
     match key {
@@ -36,7 +45,7 @@ fn old_key(key: &str) -> Option<&'static str> {
 }
 
 pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
-    let mut out = Out::new(Framework::FlaskSqlalchemy, "python", "#");
+    let mut out = Out::new(Framework::FlaskSqlalchemy);
     header(&mut out, rec, pool_lines(rec, topology));
     out.comment(
         "",
@@ -98,3 +107,46 @@ pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
     };
     sqlalchemy::current_with(&get, defaults)
 }
+
+pub(super) const SPEC: Spec = Spec {
+    name: "flask-sqlalchemy",
+    aliases: &[],
+    language: "python",
+    comment: "#",
+    check_keys: KEYS,
+    check_units: "seconds; SQLAlchemy keys or SQLALCHEMY_* config keys; pool_recycle=-1 means never",
+    check_names: CheckKeys {
+        recycle: "pool_recycle",
+        pre_ping: "pool_pre_ping",
+        read_timeout: "read_timeout",
+    },
+    notes: &[RECYCLE_NOTE, TEARDOWN_NOTE, sqlalchemy::FORK_NOTE],
+    driver: Some(&drivers::PYMYSQL),
+    own_wait_timeout: None,
+    render,
+    read_check: current,
+    advice: // No log layer names Flask-SQLAlchemy (its errors come through
+    // SQLAlchemy's), and SQLAlchemy's advice covers its config keys.
+    Advice {
+        layers: &[],
+        ..sqlalchemy::ADVICE
+    },
+    #[cfg(test)]
+    samples: Samples {
+        expected_300: &[
+            "SQLALCHEMY_ENGINE_OPTIONS = {",
+            "\"pool_recycle\": 270,",
+            "\"pool_pre_ping\": True,",
+            "\"pool_size\": 8,",
+            "\"max_overflow\": 4,",
+            "\"read_timeout\": 30,",
+            "# SQLALCHEMY_POOL_RECYCLE = 270",
+            "# SQLALCHEMY_POOL_SIZE = 8",
+        ],
+        pool_code: &[
+            "\"pool_size\":",
+            "\"max_overflow\":",
+            "SQLALCHEMY_POOL_SIZE =",
+        ],
+    },
+};

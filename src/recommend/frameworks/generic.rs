@@ -6,7 +6,10 @@ use super::common::{
     timeout_reason,
 };
 use super::parse::{self, Bare};
-use crate::recommend::model::{Current, Framework, FrameworkConfig, Recommendation, Topology};
+use crate::recommend::model::{Current, Recommendation, Topology};
+use super::{Advice, CheckKeys, Framework, FrameworkConfig, Spec};
+#[cfg(test)]
+use super::tests::Samples;
 
 pub(super) const KEYS: &[&str] = &[
     "max_lifetime_s",
@@ -22,7 +25,7 @@ pub(super) const KEYS: &[&str] = &[
 ];
 
 pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
-    let mut out = Out::new(Framework::Generic, "ini", "#");
+    let mut out = Out::new(Framework::Generic);
     header(&mut out, rec, pool_lines(rec, topology));
     out.comment(
         "",
@@ -147,3 +150,51 @@ pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
         max_per_process,
     })
 }
+
+/// What `poolcheck explain` tells generic users.
+pub(super) const ADVICE: Advice = Advice {
+    layers: &[],
+    lifetime: "pool's max lifetime",
+    idle_check: "max_lifetime_s=<current>,idle_timeout_s=<current>,pre_ping=<current>",
+    pool_check: "pool_size=${pool_size|<current>},max_overflow=${max_overflow|<current>},checkout_timeout_s=<current>",
+    idle_fix: &[],
+    pool_fix: &[],
+    capacity_fix: &[],
+    packet_fix: &[],
+    pool_checks: &[],
+};
+
+pub(super) const SPEC: Spec = Spec {
+    name: "generic",
+    aliases: &[],
+    language: "ini",
+    comment: "#",
+    check_keys: KEYS,
+    check_units: "seconds; 0 or none means never or no timeout",
+    check_names: CheckKeys {
+        recycle: "max_lifetime_s",
+        pre_ping: "pre_ping",
+        read_timeout: "read_timeout_s",
+    },
+    notes: &[],
+    driver: None,
+    own_wait_timeout: None,
+    render,
+    read_check: current,
+    advice: ADVICE,
+    #[cfg(test)]
+    samples: Samples {
+        expected_300: &[
+            "max_lifetime_s = 270\n",
+            "idle_timeout_s = 270\n",
+            "pre_ping = true\n",
+            "read_timeout_s = 30\n",
+            "write_timeout_s = 30\n",
+            "tcp_keepalive_idle_s = 60\n",
+            "pool_size = 8\n",
+            "max_overflow = 4\n",
+            "checkout_timeout_s = 10\n",
+        ],
+        pool_code: &["pool_size =", "max_overflow ="],
+    },
+};

@@ -7,7 +7,11 @@ use super::common::{
     timeout_reason, total_reason, untagged,
 };
 use super::parse::{self, Bare};
-use crate::recommend::model::{Current, Framework, FrameworkConfig, Recommendation, Topology};
+use crate::recommend::model::{Current, Recommendation, Topology};
+use super::{Advice, CheckKeys, Framework, FrameworkConfig, Spec};
+#[cfg(test)]
+use super::tests::Samples;
+use crate::drivers;
 
 /// The `db.Set...` names without `Set`, then DSN parameters.
 pub(super) const KEYS: &[&str] = &[
@@ -29,7 +33,7 @@ fn dsn_secs(s: u64) -> String {
 }
 
 pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
-    let mut out = Out::new(Framework::Go, "go", "//");
+    let mut out = Out::new(Framework::Go);
     header(&mut out, rec, pool_lines(rec, topology));
     // The DSN parameters share one line: their reasons go above it.
     let dsn = [
@@ -175,3 +179,56 @@ pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
         max_per_process: (open > 0).then_some(open.unsigned_abs()),
     })
 }
+
+/// What `poolcheck explain` tells go users.
+pub(super) const ADVICE: Advice = Advice {
+    layers: &["go-sql-driver"],
+    lifetime: "SetConnMaxLifetime",
+    idle_check: "ConnMaxLifetime=<current>,ConnMaxIdleTime=<current>",
+    pool_check: "MaxOpenConns=<current>,MaxIdleConns=<current>",
+    idle_fix: &[
+                    "db.SetConnMaxLifetime(${recycle} * time.Second): below ${limit_desc}; the driver's README calls SetConnMaxLifetime required",
+                    "db.SetConnMaxIdleTime(${recycle} * time.Second) (Go 1.15+): idle connections are closed before the limit can",
+                    "DSN readTimeout=30s&writeTimeout=30s: a connection dropped silently fails instead of hanging",
+                ],
+    pool_fix: &[],
+    capacity_fix: &[
+                    "db.SetMaxOpenConns(<n>) in every process so the sum over processes and instances fits max_connections, and db.SetMaxIdleConns(<n>) no higher",
+                ],
+    packet_fix: &[
+                    "DSN maxAllowedPacket=${packet_hint_bytes} (the driver's own limit, ${go_packet} by default; maxAllowedPacket=0 reads the server's value at each connect)",
+                ],
+    pool_checks: &[],
+};
+
+pub(super) const SPEC: Spec = Spec {
+    name: "go",
+    aliases: &[],
+    language: "go",
+    comment: "//",
+    check_keys: KEYS,
+    check_units: "Go durations (3m, 180s, 1h); 0 means none or never",
+    check_names: CheckKeys {
+        recycle: "ConnMaxLifetime",
+        pre_ping: "checkConnLiveness",
+        read_timeout: "readTimeout",
+    },
+    notes: &[],
+    driver: Some(&drivers::GO_SQL_DRIVER),
+    own_wait_timeout: None,
+    render,
+    read_check: current,
+    advice: ADVICE,
+    #[cfg(test)]
+    samples: Samples {
+        expected_300: &[
+            "timeout=10s&readTimeout=30s&writeTimeout=30s",
+            "db.SetConnMaxLifetime(270 * time.Second)",
+            "db.SetConnMaxIdleTime(270 * time.Second)",
+            "db.SetMaxOpenConns(12)",
+            "db.SetMaxIdleConns(8)",
+            "checkConnLiveness",
+        ],
+        pool_code: &["SetMaxOpenConns(", "SetMaxIdleConns("],
+    },
+};

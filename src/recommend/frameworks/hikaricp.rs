@@ -7,7 +7,10 @@ use super::common::{
     timeout_reason, total_reason, untagged,
 };
 use super::parse::{self, Bare};
-use crate::recommend::model::{Current, Framework, FrameworkConfig, Recommendation, Topology};
+use crate::recommend::model::{Current, Recommendation, Topology};
+use super::{Advice, CheckKeys, Framework, FrameworkConfig, Spec};
+#[cfg(test)]
+use super::tests::Samples;
 
 /// HikariCP property names, then Connector/J URL properties.
 pub(super) const KEYS: &[&str] = &[
@@ -44,7 +47,7 @@ const HOUSEKEEPING_MS: u64 = 30_000;
 const MIN_CONNECTION_TIMEOUT_MS: u64 = 250;
 
 pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
-    let mut out = Out::new(Framework::Hikaricp, "properties", "#");
+    let mut out = Out::new(Framework::Hikaricp);
     header(&mut out, rec, pool_lines(rec, topology));
     out.comment(
         "",
@@ -252,3 +255,65 @@ pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
         max_per_process: Some(max),
     })
 }
+
+/// What `poolcheck explain` tells hikaricp users.
+pub(super) const ADVICE: Advice = Advice {
+    layers: &["hikaricp", "connector-j", "java"],
+    lifetime: "maxLifetime",
+    idle_check: "maxLifetime=<current>,keepaliveTime=<current>",
+    pool_check: "maximumPoolSize=${pool_total|<current>},connectionTimeout=${timeout_ms|<current>}",
+    idle_fix: &[
+                    "HikariCP maxLifetime=${recycle_ms} (ms; below ${limit_desc}, as HikariCP's docs ask; its minimum is 30000)",
+                    "keepaliveTime=${keepalive_ms} (HikariCP 4.0.1+, below maxLifetime): idle connections are pinged, so middleboxes see traffic and dead ones are found before a request gets them",
+                    "JDBC URL socketTimeout=30000 (Connector/J, ms): a read on a connection dropped silently fails in 30 s",
+                    "do not rely on Connector/J's autoReconnect=true (its docs advise against it): let the pool validate and replace connections",
+                    "other pools, the same in their terms: Tomcat JDBC maxAge=${recycle_ms} with testOnBorrow=true; DBCP2 maxConnLifetimeMillis=${recycle_ms} with testOnBorrow=true; c3p0 maxIdleTime=${recycle} with testConnectionOnCheckout=true",
+                ],
+    pool_fix: &[
+                    "leakDetectionThreshold=60000: HikariCP logs where a connection was taken that was held longer than 60 s",
+                    "maximumPoolSize small and bounded (HikariCP's sizing guide starts at cores x 2 + effective spindles), and bound the threads that need a connection$[ (total=${pool_total}, waiting=${pool_waiting} here)]$",
+                    "connectionTimeout below the request timeout$[ (it waited ${timeout_ms} ms here)]$",
+                ],
+    capacity_fix: &[
+                    "maximumPoolSize per instance so instances x maximumPoolSize fits max_connections; a lower minimumIdle keeps fewer connections open while idle",
+                ],
+    packet_fix: &[
+                    "Connector/J reads max_allowed_packet from the server when it connects: after raising it, renew the pool's connections (restart, or HikariPoolMXBean.softEvictConnections())",
+                ],
+    pool_checks: &[
+                "leakDetectionThreshold=60000 logs the stack trace of code that holds a connection longer than 60 s",
+            ],
+};
+
+pub(super) const SPEC: Spec = Spec {
+    name: "hikaricp",
+    aliases: &[],
+    language: "properties",
+    comment: "#",
+    check_keys: KEYS,
+    check_units: "milliseconds; 0 means none or never",
+    check_names: CheckKeys {
+        recycle: "maxLifetime",
+        pre_ping: "connection validation",
+        read_timeout: "socketTimeout",
+    },
+    notes: &[],
+    driver: None,
+    own_wait_timeout: None,
+    render,
+    read_check: current,
+    advice: ADVICE,
+    #[cfg(test)]
+    samples: Samples {
+        expected_300: &[
+            "connectTimeout=10000&socketTimeout=30000&tcpKeepAlive=true",
+            "\nmaxLifetime=270000\n",
+            "\nkeepaliveTime=60000\n",
+            "\nidleTimeout=240000\n",
+            "\nmaximumPoolSize=12\n",
+            "\nminimumIdle=8\n",
+            "\nconnectionTimeout=10000\n",
+        ],
+        pool_code: &["maximumPoolSize=", "minimumIdle="],
+    },
+};

@@ -1,47 +1,198 @@
-//! Per-framework output of `poolcheck recommend`: each framework's own
-//! configuration for a [`Recommendation`], and `--check KEY=VALUE` parsing in
-//! that framework's own key names. One module per framework; this one only
-//! dispatches.
+//! The framework registry. Each framework is one module here that declares a
+//! [`Spec`]: its names, its snippet (the renderer), its `--check` keys and
+//! their reader, what the rules and `poolcheck explain` need to know about it.
+//! The CLI's `--framework` values, the rules, explain's advice and the tests
+//! all read the spec, so a new framework is one new module plus one line in
+//! the `registry!` list below.
 
 mod common;
-mod django;
-mod flask;
-mod generic;
-mod go;
-mod hikaricp;
-mod node;
 mod parse;
-mod rails;
-mod sqlalchemy;
-mod sqlx;
 
 #[cfg(test)]
 mod tests;
 
-use crate::recommend::model::{Current, Framework, FrameworkConfig, Recommendation, Topology};
+use crate::drivers::Driver;
+use crate::recommend::model::{Current, Recommendation, Topology};
+use serde::{Deserialize, Serialize};
+
+/// Declares the framework modules, the [`Framework`] enum (one variant per
+/// line, in the order help, docs and tests list them) and the dispatch from a
+/// variant to its module's `SPEC`.
+macro_rules! registry {
+    ($($variant:ident => $module:ident,)+) => {
+        $(mod $module;)+
+
+        /// Which framework's configuration to emit.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Framework {
+            $($variant,)+
+        }
+
+        impl Framework {
+            /// Every framework, in registry order.
+            pub const ALL: [Framework; [$(stringify!($variant)),+].len()] =
+                [$(Framework::$variant),+];
+
+            /// Everything poolcheck knows about this framework.
+            pub fn spec(self) -> &'static Spec {
+                match self {
+                    $(Framework::$variant => &$module::SPEC,)+
+                }
+            }
+        }
+    };
+}
+
+registry! {
+    Sqlalchemy => sqlalchemy,
+    FlaskSqlalchemy => flask,
+    Django => django,
+    Go => go,
+    Hikaricp => hikaricp,
+    Rails => rails,
+    NodeMysql2 => node,
+    Sqlx => sqlx,
+    Generic => generic,
+}
+
+/// Reads `--check` pairs in the framework's own names.
+pub type CheckReader = fn(&[(String, String)]) -> Result<Current, String>;
+
+/// One framework, declared once.
+pub struct Spec {
+    /// The `--framework` value, the JSON value and the name in messages.
+    pub name: &'static str,
+    /// Other spellings `--framework` accepts.
+    pub aliases: &'static [&'static str],
+    /// Code-fence language of the snippet, and its line-comment marker (only
+    /// line comments are used: a newline is the one thing that ends them).
+    pub language: &'static str,
+    pub comment: &'static str,
+    /// Accepted `--check` keys, canonical spelling (matching ignores case,
+    /// `_`, `-` and the framework's usual prefixes).
+    pub check_keys: &'static [&'static str],
+    /// One line on the units `--check` values take, for docs and hints.
+    pub check_units: &'static str,
+    /// The framework's names for the settings `--check` findings talk about.
+    pub check_names: CheckKeys,
+    /// Rationale lines the rules add to every recommendation for it (fork
+    /// safety, session scope...).
+    pub notes: &'static [&'static str],
+    /// The framework's usual driver, when its client-side max_allowed_packet
+    /// is documented (the rules compare the server's with it).
+    pub driver: Option<&'static Driver>,
+    /// For a framework that sets its own session wait_timeout on every
+    /// connection: the note saying the server's (given, in seconds) does not
+    /// bind, which then is no idle-limit candidate.
+    pub own_wait_timeout: Option<fn(u64) -> String>,
+    /// The framework's configuration for a recommendation (see [`render`]).
+    pub render: fn(&Recommendation, &Topology) -> FrameworkConfig,
+    /// `--check` pairs -> [`Current`] (see [`current_from_check`]).
+    pub read_check: CheckReader,
+    /// What `poolcheck explain` tells this framework's users.
+    pub advice: Advice,
+    /// What the cross-framework tests expect of the snippet.
+    #[cfg(test)]
+    pub samples: tests::Samples,
+}
+
+/// The framework's own names for recycle, pre-ping and read timeout, for
+/// messages.
+#[derive(Debug, Clone)]
+pub struct CheckKeys {
+    pub recycle: &'static str,
+    pub pre_ping: &'static str,
+    pub read_timeout: &'static str,
+}
+
+/// `poolcheck explain`'s advice for one framework. The lines are explain's
+/// templates (`${key}`, `${key|fallback}`, optional `$[ ... ]$`; the keys are
+/// listed in src/explain/frameworks.rs). A topic without lines of its own
+/// gets explain's framework-neutral advice.
+#[derive(Debug, Clone, Copy)]
+pub struct Advice {
+    /// explain's layer names (the outermost driver or framework a log shows)
+    /// whose errors this advice answers.
+    pub layers: &'static [&'static str],
+    /// The setting that bounds how long a pooled connection lives.
+    pub lifetime: &'static str,
+    /// `--check` arguments for the idle limit and for pool sizing.
+    pub idle_check: &'static str,
+    pub pool_check: &'static str,
+    /// Fixes for connections an idle limit closed, a pool with no free
+    /// connection, a server refusing connections, a packet too large.
+    pub idle_fix: &'static [&'static str],
+    pub pool_fix: &'static [&'static str],
+    pub capacity_fix: &'static [&'static str],
+    pub packet_fix: &'static [&'static str],
+    /// Checks for a pool with no free connection, on top of the topic's own.
+    pub pool_checks: &'static [&'static str],
+}
+
+impl Framework {
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
+
+    /// The framework a `--framework` value (name or alias) means.
+    pub fn from_name(text: &str) -> Option<Framework> {
+        Framework::ALL
+            .into_iter()
+            .find(|f| f.name() == text || f.spec().aliases.contains(&text))
+    }
+}
+
+impl Serialize for Framework {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Framework {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Framework::from_name(&text).ok_or_else(|| {
+            let names: Vec<&str> = Framework::ALL.iter().map(|f| f.name()).collect();
+            serde::de::Error::custom(format!(
+                "unknown framework '{}', expected one of {}",
+                text.chars().take(40).collect::<String>(),
+                names.join(", ")
+            ))
+        })
+    }
+}
+
+/// A framework's configuration, ready to paste, and the same as data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameworkConfig {
+    pub framework: Framework,
+    /// Code-fence language of the snippet ("python", "go", "yaml", ...).
+    pub language: String,
+    pub snippet: String,
+    pub settings: Vec<Setting>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Setting {
+    /// The framework's own name for it (e.g. "pool_recycle", "maxLifetime").
+    pub key: String,
+    pub value: serde_json::Value,
+    pub reason: String,
+}
 
 /// The framework's own configuration for `rec`, ready to paste, each number
 /// with a one-line reason (as a comment in the snippet and in
 /// `settings[].reason`). Pool sizes are left out when the connection budget
 /// cannot hold the topology; the snippet then lists the options instead.
 pub fn render(framework: Framework, rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
-    match framework {
-        Framework::Sqlalchemy => sqlalchemy::render(rec, topology),
-        Framework::FlaskSqlalchemy => flask::render(rec, topology),
-        Framework::Django => django::render(rec, topology),
-        Framework::Go => go::render(rec, topology),
-        Framework::Hikaricp => hikaricp::render(rec, topology),
-        Framework::Rails => rails::render(rec, topology),
-        Framework::NodeMysql2 => node::render(rec, topology),
-        Framework::Sqlx => sqlx::render(rec, topology),
-        Framework::Generic => generic::render(rec, topology),
-    }
+    (framework.spec().render)(rec, topology)
 }
 
 /// `--check` pairs in the framework's own key names -> framework-neutral
 /// [`Current`]. Keys not given take the framework's default (e.g.
 /// SQLAlchemy: pool_recycle=-1 i.e. never, pool_pre_ping=False, pool_size=5,
-/// max_overflow=10). Keys match ignoring case, `_` and `-`.
+/// max_overflow=10). Keys match ignoring case, `_` and `-`. Each module's
+/// `check_units` says which units and "never" spellings it reads.
 ///
 /// Err(message) on an unknown key (the message lists the accepted keys), a
 /// key given twice, or a bad value (the message names the key and echoes at
@@ -50,71 +201,5 @@ pub fn current_from_check(
     framework: Framework,
     pairs: &[(String, String)],
 ) -> Result<Current, String> {
-    match framework {
-        Framework::Sqlalchemy => sqlalchemy::current(pairs),
-        Framework::FlaskSqlalchemy => flask::current(pairs),
-        Framework::Django => django::current(pairs),
-        Framework::Go => go::current(pairs),
-        Framework::Hikaricp => hikaricp::current(pairs),
-        Framework::Rails => rails::current(pairs),
-        Framework::NodeMysql2 => node::current(pairs),
-        Framework::Sqlx => sqlx::current(pairs),
-        Framework::Generic => generic::current(pairs),
-    }
-}
-
-/// Accepted `--check` keys per framework. Units and "never" spellings:
-///
-/// - sqlalchemy: `create_engine` arguments and `connect_args` keys; seconds;
-///   pool_recycle -1 or None = never; read/write timeouts None or 0 = none;
-///   pool_size 0 = no limit, max_overflow -1 = no limit.
-/// - flask-sqlalchemy: the sqlalchemy keys plus the pre-3.0
-///   `SQLALCHEMY_POOL_RECYCLE`, `SQLALCHEMY_POOL_SIZE`,
-///   `SQLALCHEMY_MAX_OVERFLOW`, `SQLALCHEMY_POOL_TIMEOUT` (the engine-option
-///   keys win when both are given).
-/// - django: CONN_MAX_AGE in seconds (None = forever, 0 = per request),
-///   CONN_HEALTH_CHECKS, and the mysqlclient OPTIONS timeouts in seconds.
-/// - go: `db.Set...` names without `Set` and DSN parameters; Go durations
-///   (`3m`, `180s`, `1h`; a bare number other than 0 is rejected), 0 = none;
-///   MaxOpenConns 0 = unlimited; checkConnLiveness true/false.
-/// - hikaricp: HikariCP and Connector/J properties in milliseconds (or a
-///   duration such as `4m30s`); Spring `spring.datasource.hikari.` prefixes
-///   and kebab-case accepted.
-/// - rails: database.yml keys in seconds; pool or max_connections;
-///   idle_timeout 0 = never; max_age/read_timeout none/nil = none.
-/// - node-mysql2: createPool options; milliseconds.
-/// - sqlx: `MySqlPoolOptions` method names; seconds (or `10m`), None = never.
-/// - generic: seconds; 0 or none = never / no timeout.
-pub fn check_keys(framework: Framework) -> &'static [&'static str] {
-    match framework {
-        Framework::Sqlalchemy => sqlalchemy::KEYS,
-        Framework::FlaskSqlalchemy => flask::KEYS,
-        Framework::Django => django::KEYS,
-        Framework::Go => go::KEYS,
-        Framework::Hikaricp => hikaricp::KEYS,
-        Framework::Rails => rails::KEYS,
-        Framework::NodeMysql2 => node::KEYS,
-        Framework::Sqlx => sqlx::KEYS,
-        Framework::Generic => generic::KEYS,
-    }
-}
-
-/// One line on the units `--check` values take for `framework`, for `--help`
-/// and error hints.
-pub fn check_units(framework: Framework) -> &'static str {
-    match framework {
-        Framework::Sqlalchemy => {
-            "seconds; pool_recycle=-1 or None means never; read/write timeouts None means none"
-        }
-        Framework::FlaskSqlalchemy => {
-            "seconds; SQLAlchemy keys or SQLALCHEMY_* config keys; pool_recycle=-1 means never"
-        }
-        Framework::Django => "seconds; CONN_MAX_AGE=None means forever, 0 closes per request",
-        Framework::Go => "Go durations (3m, 180s, 1h); 0 means none or never",
-        Framework::Hikaricp => "milliseconds; 0 means none or never",
-        Framework::Rails => "seconds; idle_timeout=0 means never",
-        Framework::NodeMysql2 => "milliseconds",
-        Framework::Sqlx => "seconds (or 10m, 1h); None means never",
-        Framework::Generic => "seconds; 0 or none means never or no timeout",
-    }
+    (framework.spec().read_check)(pairs)
 }

@@ -7,7 +7,10 @@ use super::common::{
     total_reason, untagged,
 };
 use super::parse::{self, Bare};
-use crate::recommend::model::{Current, Framework, FrameworkConfig, Recommendation, Topology};
+use crate::recommend::model::{Current, Recommendation, Topology};
+use super::{Advice, CheckKeys, Framework, FrameworkConfig, Spec};
+#[cfg(test)]
+use super::tests::Samples;
 
 pub(super) const KEYS: &[&str] = &[
     "connectionLimit",
@@ -22,7 +25,7 @@ const DEFAULT_LIMIT: u64 = 10;
 const DEFAULT_IDLE_MS: f64 = 60_000.0;
 
 pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
-    let mut out = Out::new(Framework::NodeMysql2, "javascript", "//");
+    let mut out = Out::new(Framework::NodeMysql2);
     header(&mut out, rec, pool_lines(rec, topology));
     out.code("const mysql = require('mysql2/promise');");
     out.blank();
@@ -163,3 +166,57 @@ pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
         max_per_process: (limit > 0).then_some(limit),
     })
 }
+
+/// What `poolcheck explain` tells node-mysql2 users.
+pub(super) const ADVICE: Advice = Advice {
+    layers: &["node-mysql2"],
+    lifetime: "idleTimeout",
+    idle_check: "idleTimeout=<current>,maxIdle=<current>,connectionLimit=<current>",
+    pool_check: "connectionLimit=<current>",
+    idle_fix: &[
+                    "mysql.createPool({ connectionLimit: 10, maxIdle: 5, idleTimeout: ${recycle_ms}, enableKeepAlive: true, keepAliveInitialDelay: ${tcp_keepalive_ms} }): mysql2 closes idle connections only when maxIdle is below connectionLimit, and idleTimeout (ms) must be below ${limit_desc}",
+                    "retry a query once when it fails with PROTOCOL_CONNECTION_LOST or ECONNRESET on a pooled connection: the pool has already dropped that connection",
+                ],
+    pool_fix: &[
+                    "release every connection taken with pool.getConnection() (connection.release() in a finally block), or use pool.query() / pool.execute(), which release it themselves",
+                    "connectionLimit (default 10) for the real concurrency; queueLimit (default 0: unbounded) only bounds how many wait",
+                ],
+    capacity_fix: &[
+                    "connectionLimit per process so processes x instances x connectionLimit fits max_connections",
+                ],
+    packet_fix: &[],
+    pool_checks: &["count pool 'acquire' and 'release' events: an acquire without a release is a leak"],
+};
+
+pub(super) const SPEC: Spec = Spec {
+    name: "node-mysql2",
+    aliases: &[],
+    language: "javascript",
+    comment: "//",
+    check_keys: KEYS,
+    check_units: "milliseconds",
+    check_names: CheckKeys {
+        recycle: "idleTimeout",
+        pre_ping: "connection check",
+        read_timeout: "query timeout",
+    },
+    notes: &[],
+    driver: None,
+    own_wait_timeout: None,
+    render,
+    read_check: current,
+    advice: ADVICE,
+    #[cfg(test)]
+    samples: Samples {
+        expected_300: &[
+            "connectionLimit: 12,",
+            "maxIdle: 8,",
+            "idleTimeout: 270000,",
+            "enableKeepAlive: true,",
+            "keepAliveInitialDelay: 60000,",
+            "connectTimeout: 10000,",
+            "No read timeout",
+        ],
+        pool_code: &["connectionLimit:", "maxIdle:"],
+    },
+};

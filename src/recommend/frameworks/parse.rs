@@ -1,7 +1,7 @@
 //! `--check KEY=VALUE` parsing shared by the framework modules: key lookup in
 //! each framework's own names, and value parsers that name the key on error.
 
-use crate::recommend::model::Framework;
+use super::Framework;
 
 /// Values are echoed back in errors; never more than this many characters,
 /// because a value may be a pasted secret or a whole config file.

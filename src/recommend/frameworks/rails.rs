@@ -7,9 +7,10 @@ use super::common::{
 };
 use super::parse::{self, Bare};
 use super::sqlalchemy::keepalive_note;
-use crate::recommend::model::{
-    Current, Framework, FrameworkConfig, LimitSource, Recommendation, Topology,
-};
+use crate::recommend::model::{Current, LimitSource, Recommendation, Topology};
+use super::{Advice, CheckKeys, Framework, FrameworkConfig, Spec};
+#[cfg(test)]
+use super::tests::Samples;
 
 pub(super) const KEYS: &[&str] = &[
     "pool",
@@ -23,6 +24,15 @@ pub(super) const KEYS: &[&str] = &[
     "write_timeout",
     "wait_timeout",
 ];
+
+/// Rails' MySQL adapter sets its own session wait_timeout, so the server's is
+/// no limit for it.
+fn own_wait_timeout(wait: u64) -> String {
+    format!(
+        "Rails' MySQL adapter sets SESSION wait_timeout = 2147483 on every connection, so the server's {wait} s \
+         wait_timeout does not apply to it (unless database.yml sets its own top-level wait_timeout:)"
+    )
+}
 
 /// Older Rails reaped every 60 s; newer ones at most every 20 s.
 const MAX_REAPING_S: u64 = 20;
@@ -40,7 +50,7 @@ fn reaping_frequency(rec: &Recommendation) -> u64 {
 }
 
 pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
-    let mut out = Out::new(Framework::Rails, "yaml", "#");
+    let mut out = Out::new(Framework::Rails);
     header(&mut out, rec, pool_lines(rec, topology));
     out.comment("", "config/database.yml");
     out.code("production:");
@@ -189,3 +199,64 @@ pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
         max_per_process: Some(pool),
     })
 }
+
+/// What `poolcheck explain` tells rails users.
+pub(super) const ADVICE: Advice = Advice {
+    layers: &["rails"],
+    lifetime: "idle_timeout",
+    idle_check: "idle_timeout=<current>,reaping_frequency=<current>",
+    pool_check: "pool=<current>,checkout_timeout=${timeout_s|<current>}",
+    idle_fix: &[
+                    "config/database.yml: idle_timeout: ${recycle} (seconds idle before the reaper closes a connection; below ${limit_desc}; default 300)",
+                    "reaping_frequency: 20 (the reaper closes idle connections only when it runs)",
+                    "max_age: ${recycle} (Rails 8.1+: retire connections older than this too)",
+                    "read_timeout: 30 and write_timeout: 30 (mysql2 gem): a connection dropped silently fails in 30 s",
+                ],
+    pool_fix: &[
+                    "pool (max_connections in Rails 8.1+) at least the threads of one process that use Active Record: Puma's RAILS_MAX_THREADS, Sidekiq's concurrency",
+                    "threads the app starts itself must give their connection back: wrap their work in ActiveRecord::Base.connection_pool.with_connection { ... }",
+                    "checkout_timeout below the request timeout$[ (now ${timeout_s} s)]$",
+                ],
+    capacity_fix: &[
+                    "pool x processes (Puma workers, Sidekiq processes) x instances must fit max_connections",
+                ],
+    packet_fix: &[],
+    pool_checks: &[
+                "ActiveRecord::Base.connection_pool.stat while it happens: size, busy, idle and waiting",
+            ],
+};
+
+pub(super) const SPEC: Spec = Spec {
+    name: "rails",
+    aliases: &[],
+    language: "yaml",
+    comment: "#",
+    check_keys: KEYS,
+    check_units: "seconds; idle_timeout=0 means never",
+    check_names: CheckKeys {
+        recycle: "idle_timeout",
+        pre_ping: "pool keepalive",
+        read_timeout: "read_timeout",
+    },
+    notes: &[],
+    driver: None,
+    own_wait_timeout: Some(own_wait_timeout),
+    render,
+    read_check: current,
+    advice: ADVICE,
+    #[cfg(test)]
+    samples: Samples {
+        expected_300: &[
+            "  pool: 12\n",
+            "  checkout_timeout: 10\n",
+            "  idle_timeout: 270\n",
+            "  reaping_frequency: 20\n",
+            "  max_age: 270\n",
+            "  connect_timeout: 10\n",
+            "  read_timeout: 30\n",
+            "  write_timeout: 30\n",
+            "2147483",
+        ],
+        pool_code: &["pool:"],
+    },
+};

@@ -7,7 +7,11 @@ use super::common::{
     timeout_reason,
 };
 use super::parse::{self, Bare, Given};
-use crate::recommend::model::{Current, Framework, FrameworkConfig, Recommendation, Topology};
+use crate::recommend::model::{Current, Recommendation, Topology};
+use super::{Advice, CheckKeys, Framework, FrameworkConfig, Spec};
+#[cfg(test)]
+use super::tests::Samples;
+use crate::drivers;
 use serde_json::Value;
 
 /// `create_engine` keyword arguments, then the `connect_args` keys (the
@@ -22,6 +26,10 @@ pub(super) const KEYS: &[&str] = &[
     "read_timeout",
     "write_timeout",
 ];
+
+/// The rules' notes for SQLAlchemy (Flask-SQLAlchemy shares the first).
+pub(super) const FORK_NOTE: &str = "create the engine once per process; with gunicorn --preload or uWSGI, dispose of it in each worker after fork (engine.dispose(close=False)) so workers never share sockets";
+const SESSION_NOTE: &str = "use one session per request and remove it at teardown (scoped_session.remove()); never keep a session open across idle periods";
 
 /// Users paste `connect_args.read_timeout` as often as `read_timeout`.
 pub(super) const PREFIXES: &[&str] = &["connect_args."];
@@ -198,7 +206,7 @@ pub(super) fn write_engine_options(out: &mut Out, rec: &Recommendation, as_dict:
 }
 
 pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
-    let mut out = Out::new(Framework::Sqlalchemy, "python", "#");
+    let mut out = Out::new(Framework::Sqlalchemy);
     header(&mut out, rec, pool_lines(rec, topology));
     out.code("from sqlalchemy import create_engine");
     out.blank();
@@ -305,3 +313,69 @@ pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
 pub(super) fn lookup<'a>(given: &Given<'a>, key: &'static str) -> Option<(&'static str, &'a str)> {
     given.get(key).map(|v| (key, v))
 }
+
+/// What `poolcheck explain` tells sqlalchemy users.
+pub(super) const ADVICE: Advice = Advice {
+    layers: &["sqlalchemy"],
+    lifetime: "pool_recycle",
+    idle_check: "pool_recycle=<current>,pool_pre_ping=<current>",
+    pool_check: "pool_size=${pool_size|<current>},max_overflow=${max_overflow|<current>},pool_timeout=${timeout_s|<current>}",
+    idle_fix: &[
+                    "create_engine(url, pool_recycle=${recycle}, pool_pre_ping=True): connections are replaced before ${limit_desc}, and one that died anyway is replaced at checkout instead of failing the request",
+                    "Flask-SQLAlchemy: app.config[\"SQLALCHEMY_ENGINE_OPTIONS\"] = {\"pool_recycle\": ${recycle}, \"pool_pre_ping\": True} (3.x otherwise sets pool_recycle=7200 for MySQL)",
+                    "connect_args={\"read_timeout\": 30, \"write_timeout\": 30} (PyMySQL, mysqlclient): a connection dropped silently fails in 30 s instead of hanging",
+                    "close the Session after every request or job (scoped_session.remove() at teardown; Flask-SQLAlchemy does it per request): a Session held across idle periods keeps its connection checked out, out of reach of pool_recycle and pre-ping",
+                ],
+    pool_fix: &[
+                    "return connections: one Session per request or job, closed at its end (with Session() as session: ..., or scoped_session.remove() at teardown); a forgotten Session holds its connection until garbage collection",
+                    "size per process: pool_size + max_overflow at least the threads (or greenlets) of one process that use the database$[ (now ${pool_size} + ${max_overflow})]$, and the sum over all processes within max_connections",
+                    "pool_timeout below the request timeout$[ (now ${timeout_s} s)]$, so a saturated pool fails requests fast instead of queueing them",
+                    "keep slow work (HTTP calls, file I/O) outside the session's transaction so connections come back quickly",
+                ],
+    capacity_fix: &[
+                    "create_engine(url, pool_size=<n>, max_overflow=<m>): lower them per process so instances x processes x (pool_size + max_overflow) fits max_connections",
+                ],
+    packet_fix: &[
+                    "PyMySQL's own client limit is ${pymysql_packet}: connect_args={\"max_allowed_packet\": ${packet_hint_bytes}}",
+                ],
+    pool_checks: &[
+                "create_engine(..., echo_pool=\"debug\") logs every checkout and checkin: a checkout without a checkin is a Session or Connection never closed",
+            ],
+};
+
+pub(super) const SPEC: Spec = Spec {
+    name: "sqlalchemy",
+    aliases: &[],
+    language: "python",
+    comment: "#",
+    check_keys: KEYS,
+    check_units: "seconds; pool_recycle=-1 or None means never; read/write timeouts None means none",
+    check_names: CheckKeys {
+        recycle: "pool_recycle",
+        pre_ping: "pool_pre_ping",
+        read_timeout: "read_timeout",
+    },
+    notes: &[FORK_NOTE, SESSION_NOTE],
+    driver: Some(&drivers::PYMYSQL),
+    own_wait_timeout: None,
+    render,
+    read_check: current,
+    advice: ADVICE,
+    #[cfg(test)]
+    samples: Samples {
+        expected_300: &[
+            "pool_recycle=270,",
+            "pool_pre_ping=True,",
+            "pool_size=8,",
+            "max_overflow=4,",
+            "pool_timeout=10,",
+            "\"connect_timeout\": 10,",
+            "\"read_timeout\": 30,",
+            "\"write_timeout\": 30,",
+            "2 x 4 x (8 + 4) = 96 connections, within the budget of 141",
+            "net.ipv4.tcp_keepalive_time=60",
+            "dispose(close=False)",
+        ],
+        pool_code: &["pool_size=", "max_overflow="],
+    },
+};

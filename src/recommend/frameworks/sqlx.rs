@@ -6,7 +6,10 @@ use super::common::{
     untagged,
 };
 use super::parse::{self, Bare};
-use crate::recommend::model::{Current, Framework, FrameworkConfig, Recommendation, Topology};
+use crate::recommend::model::{Current, Recommendation, Topology};
+use super::{Advice, CheckKeys, Framework, FrameworkConfig, Spec};
+#[cfg(test)]
+use super::tests::Samples;
 
 pub(super) const KEYS: &[&str] = &[
     "max_connections",
@@ -20,7 +23,7 @@ pub(super) const KEYS: &[&str] = &[
 const PREFIXES: &[&str] = &["."];
 
 pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
-    let mut out = Out::new(Framework::Sqlx, "rust", "//");
+    let mut out = Out::new(Framework::Sqlx);
     header(&mut out, rec, pool_lines(rec, topology));
     out.code("use sqlx::mysql::MySqlPoolOptions;");
     out.code("use std::time::Duration;");
@@ -164,3 +167,57 @@ pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
         max_per_process: Some(max),
     })
 }
+
+/// What `poolcheck explain` tells sqlx users.
+pub(super) const ADVICE: Advice = Advice {
+    layers: &["sqlx"],
+    lifetime: "max_lifetime",
+    idle_check: "max_lifetime=<current>,idle_timeout=<current>",
+    pool_check: "max_connections=<current>,acquire_timeout=<current>",
+    idle_fix: &[
+                    "MySqlPoolOptions::new().max_lifetime(Duration::from_secs(${recycle})).idle_timeout(Duration::from_secs(${recycle})).test_before_acquire(true): below ${limit_desc}",
+                    "wrap queries in tokio::time::timeout(Duration::from_secs(30), ...): sqlx's MySQL driver has no read timeout",
+                ],
+    pool_fix: &[
+                    "max_connections at least the tasks that hold a connection at once; do not keep a PoolConnection or Transaction across slow awaits",
+                    "PoolTimedOut also means connecting failed for the whole acquire_timeout: check the database is reachable (poolcheck inspect)",
+                ],
+    capacity_fix: &["max_connections per process so the sum fits the server's max_connections"],
+    packet_fix: &[],
+    pool_checks: &[
+                "pool.size() and pool.num_idle() while it happens: all busy means load or held connections",
+            ],
+};
+
+pub(super) const SPEC: Spec = Spec {
+    name: "sqlx",
+    aliases: &[],
+    language: "rust",
+    comment: "//",
+    check_keys: KEYS,
+    check_units: "seconds (or 10m, 1h); None means never",
+    check_names: CheckKeys {
+        recycle: "max_lifetime",
+        pre_ping: "test_before_acquire",
+        read_timeout: "read timeout",
+    },
+    notes: &[],
+    driver: None,
+    own_wait_timeout: None,
+    render,
+    read_check: current,
+    advice: ADVICE,
+    #[cfg(test)]
+    samples: Samples {
+        expected_300: &[
+            ".max_connections(12)",
+            ".min_connections(0)",
+            ".max_lifetime(Duration::from_secs(270))",
+            ".idle_timeout(Duration::from_secs(270))",
+            ".acquire_timeout(Duration::from_secs(10))",
+            ".test_before_acquire(true)",
+            "tokio::time::timeout(Duration::from_secs(30)",
+        ],
+        pool_code: &[".max_connections("],
+    },
+};

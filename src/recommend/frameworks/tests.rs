@@ -2,10 +2,27 @@
 //! `settings` round-trip through `--check`, defaults, errors, and the
 //! generated sections of docs/recommend.md.
 
-use super::{check_keys, check_units, current_from_check, render};
+use super::{Framework, current_from_check, render};
 use crate::recommend::model::{
-    Current, Framework, LimitCandidate, LimitSource, PoolPlan, Reason, Recommendation, Topology,
+    Current, LimitCandidate, LimitSource, PoolPlan, Reason, Recommendation, Topology,
 };
+
+/// What the tests below expect of one framework's snippet (each module's
+/// `SPEC.samples`).
+pub struct Samples {
+    /// Substrings the snippet must contain for the 300 s recommendation.
+    pub expected_300: &'static [&'static str],
+    /// The code (not comment) that would set a pool size.
+    pub pool_code: &'static [&'static str],
+}
+
+fn check_keys(fw: Framework) -> &'static [&'static str] {
+    fw.spec().check_keys
+}
+
+fn check_units(fw: Framework) -> &'static str {
+    fw.spec().check_units
+}
 
 fn topology() -> Topology {
     Topology {
@@ -131,118 +148,12 @@ fn settings_as_pairs(framework: Framework, rec: &Recommendation) -> Vec<(String,
         .collect()
 }
 
-/// Substrings each snippet must contain for the 300 s recommendation.
 fn expected_300(framework: Framework) -> &'static [&'static str] {
-    match framework {
-        Framework::Sqlalchemy => &[
-            "pool_recycle=270,",
-            "pool_pre_ping=True,",
-            "pool_size=8,",
-            "max_overflow=4,",
-            "pool_timeout=10,",
-            "\"connect_timeout\": 10,",
-            "\"read_timeout\": 30,",
-            "\"write_timeout\": 30,",
-            "2 x 4 x (8 + 4) = 96 connections, within the budget of 141",
-            "net.ipv4.tcp_keepalive_time=60",
-            "dispose(close=False)",
-        ],
-        Framework::FlaskSqlalchemy => &[
-            "SQLALCHEMY_ENGINE_OPTIONS = {",
-            "\"pool_recycle\": 270,",
-            "\"pool_pre_ping\": True,",
-            "\"pool_size\": 8,",
-            "\"max_overflow\": 4,",
-            "\"read_timeout\": 30,",
-            "# SQLALCHEMY_POOL_RECYCLE = 270",
-            "# SQLALCHEMY_POOL_SIZE = 8",
-        ],
-        Framework::Django => &[
-            "\"CONN_MAX_AGE\": 270,",
-            "\"CONN_HEALTH_CHECKS\": True,",
-            "\"connect_timeout\": 10,",
-            "\"read_timeout\": 30,",
-            "\"write_timeout\": 30,",
-            "Django has no pool",
-            "2 instances x 4 processes x 8 threads = 64 connections, within the budget of 141",
-        ],
-        Framework::Go => &[
-            "timeout=10s&readTimeout=30s&writeTimeout=30s",
-            "db.SetConnMaxLifetime(270 * time.Second)",
-            "db.SetConnMaxIdleTime(270 * time.Second)",
-            "db.SetMaxOpenConns(12)",
-            "db.SetMaxIdleConns(8)",
-            "checkConnLiveness",
-        ],
-        Framework::Hikaricp => &[
-            "connectTimeout=10000&socketTimeout=30000&tcpKeepAlive=true",
-            "\nmaxLifetime=270000\n",
-            "\nkeepaliveTime=60000\n",
-            "\nidleTimeout=240000\n",
-            "\nmaximumPoolSize=12\n",
-            "\nminimumIdle=8\n",
-            "\nconnectionTimeout=10000\n",
-        ],
-        Framework::Rails => &[
-            "  pool: 12\n",
-            "  checkout_timeout: 10\n",
-            "  idle_timeout: 270\n",
-            "  reaping_frequency: 20\n",
-            "  max_age: 270\n",
-            "  connect_timeout: 10\n",
-            "  read_timeout: 30\n",
-            "  write_timeout: 30\n",
-            "2147483",
-        ],
-        Framework::NodeMysql2 => &[
-            "connectionLimit: 12,",
-            "maxIdle: 8,",
-            "idleTimeout: 270000,",
-            "enableKeepAlive: true,",
-            "keepAliveInitialDelay: 60000,",
-            "connectTimeout: 10000,",
-            "No read timeout",
-        ],
-        Framework::Sqlx => &[
-            ".max_connections(12)",
-            ".min_connections(0)",
-            ".max_lifetime(Duration::from_secs(270))",
-            ".idle_timeout(Duration::from_secs(270))",
-            ".acquire_timeout(Duration::from_secs(10))",
-            ".test_before_acquire(true)",
-            "tokio::time::timeout(Duration::from_secs(30)",
-        ],
-        Framework::Generic => &[
-            "max_lifetime_s = 270\n",
-            "idle_timeout_s = 270\n",
-            "pre_ping = true\n",
-            "read_timeout_s = 30\n",
-            "write_timeout_s = 30\n",
-            "tcp_keepalive_idle_s = 60\n",
-            "pool_size = 8\n",
-            "max_overflow = 4\n",
-            "checkout_timeout_s = 10\n",
-        ],
-    }
+    framework.spec().samples.expected_300
 }
 
-/// The code (not comment) that would set a pool size, per framework.
 fn pool_code(framework: Framework) -> &'static [&'static str] {
-    match framework {
-        Framework::Sqlalchemy => &["pool_size=", "max_overflow="],
-        Framework::FlaskSqlalchemy => &[
-            "\"pool_size\":",
-            "\"max_overflow\":",
-            "SQLALCHEMY_POOL_SIZE =",
-        ],
-        Framework::Django => &[],
-        Framework::Go => &["SetMaxOpenConns(", "SetMaxIdleConns("],
-        Framework::Hikaricp => &["maximumPoolSize=", "minimumIdle="],
-        Framework::Rails => &["pool:"],
-        Framework::NodeMysql2 => &["connectionLimit:", "maxIdle:"],
-        Framework::Sqlx => &[".max_connections("],
-        Framework::Generic => &["pool_size =", "max_overflow ="],
-    }
+    framework.spec().samples.pool_code
 }
 
 const POOL_SETTINGS: &[&str] = &[
