@@ -200,7 +200,7 @@ pub fn parse_duration(text: &str, flag: &str) -> Result<Duration> {
         Ok(_) => None,
         Err(_) => humantime::parse_duration(t).ok(),
     };
-    let shown: String = t.chars().filter(|c| !c.is_control()).take(40).collect();
+    let shown = crate::error::shown(t, 40);
     match parsed {
         Some(d) if d >= MAX_DURATION => Err(hinted(
             format!("{flag} '{shown}' is too long"),
@@ -390,13 +390,7 @@ pub fn resolve_recommend_flags(args: &cli::RecommendArgs) -> Result<crate::recom
     let hosting = match &args.hosting {
         Some(name) => Some(hosting::find(name).ok_or_else(|| {
             hinted(
-                format!(
-                    "unknown --hosting '{}'",
-                    name.chars()
-                        .filter(|c| !c.is_control())
-                        .take(40)
-                        .collect::<String>()
-                ),
+                format!("unknown --hosting '{}'", crate::error::shown(name, 40)),
                 format!("known presets: {} (or give --idle-limit)", hosting::names()),
             )
         })?),
@@ -423,10 +417,7 @@ pub fn resolve_recommend_flags(args: &cli::RecommendArgs) -> Result<crate::recom
             hinted(
                 format!(
                     "invalid size '{}' for --max-blob",
-                    t.chars()
-                        .filter(|c| !c.is_control())
-                        .take(40)
-                        .collect::<String>()
+                    crate::error::shown(t, 40)
                 ),
                 "use bytes or a unit: 8M, 64MiB, 1G",
             )

@@ -89,7 +89,7 @@ pub fn parse_check(text: &str) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let Some((k, v)) = part.split_once('=') else {
-            let shown: String = part.chars().take(40).collect();
+            let shown = crate::error::shown(part, 40);
             return Err(format!("'{shown}' is not KEY=VALUE"));
         };
         let key = k.trim();

@@ -377,7 +377,7 @@ pub fn resolve(
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn parse_port(text: &str, origin: &str) -> Result<u16> {
-    let shown: String = text.chars().filter(|c| !c.is_control()).take(20).collect();
+    let shown = crate::error::shown(text, 20);
     match text.trim().parse::<u32>() {
         Ok(p) if (1..=65535).contains(&p) => Ok(p as u16),
         Ok(_) => Err(hinted(
