@@ -8,7 +8,7 @@ use super::SslMode;
 use super::secret::Secret;
 use crate::error::hinted;
 use anyhow::Result;
-use percent_encoding::percent_decode_str;
+use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
 use std::path::PathBuf;
 
 /// What a URL said. Every field is optional: missing parts fall back to the
@@ -60,27 +60,24 @@ pub fn parse_url(input: &str) -> Result<UrlParts> {
         ));
     }
     let (scheme_part, rest) = input.split_once("://").unwrap_or((input, ""));
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let (userinfo, hostport) = match authority.rsplit_once('@') {
-        Some((u, h)) => (Some(u), h),
-        None => (None, authority),
-    };
-    // `mysql2://user@/db?socket=...` has no host: the url crate refuses an
-    // empty host after user info, so parse it with a placeholder.
+    let (userinfo, after_at) = split_userinfo(rest);
+    let authority_end = after_at.find(['/', '?', '#']).unwrap_or(after_at.len());
+    let hostport = &after_at[..authority_end];
+    // The url crate cuts the authority at the first `/`, `?` or `#`, so a
+    // password holding one of them is handed over percent-encoded. `mysql2://
+    // user@/db?socket=...` has no host, which the url crate refuses after user
+    // info: it gets a placeholder.
     let hostless = hostport.is_empty();
-    let normalized;
-    let to_parse = if hostless && userinfo.is_some() {
-        normalized = format!(
-            "{scheme_part}://{}@localhost{}",
-            userinfo.unwrap_or(""),
-            &rest[authority_end..]
-        );
-        normalized.as_str()
-    } else {
-        input
+    let to_parse = match userinfo {
+        Some(u) => format!(
+            "{scheme_part}://{}@{}{}",
+            utf8_percent_encode(u, USERINFO_RAW),
+            if hostless { "localhost" } else { hostport },
+            &after_at[authority_end..]
+        ),
+        None => input.to_string(),
     };
-    let parsed = url::Url::parse(to_parse).map_err(|e| {
+    let parsed = url::Url::parse(&to_parse).map_err(|e| {
         hinted(
             format!("malformed connection URL: {}", describe_url_error(e)),
             HINT,
@@ -126,7 +123,13 @@ pub fn parse_url(input: &str) -> Result<UrlParts> {
                 })?);
             }
             _ => {
-                let name: String = key.chars().filter(|c| !c.is_control()).take(40).collect();
+                // Names only, and only plain ones: anything else may be a
+                // piece of a password that was not written the way we read it.
+                let name = if is_plain_name(&key, parts.password.as_ref()) {
+                    key.into_owned()
+                } else {
+                    UNNAMED_PARAM.to_string()
+                };
                 if !parts.ignored_params.contains(&name) {
                     parts.ignored_params.push(name);
                 }
@@ -134,6 +137,105 @@ pub fn parse_url(input: &str) -> Result<UrlParts> {
         }
     }
     Ok(parts)
+}
+
+/// Shown instead of a parameter name that is not a plain identifier.
+pub const UNNAMED_PARAM: &str = "(a parameter with an unusual name)";
+
+/// Characters of raw user info that the url crate would take for the end of
+/// the authority (or mangle); `%` stays, so percent-escapes the user wrote
+/// are decoded once, as before.
+const USERINFO_RAW: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'/')
+    .add(b'?')
+    .add(b'#')
+    .add(b'@')
+    .add(b'[')
+    .add(b']')
+    .add(b'\\')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'`')
+    .add(b'^')
+    .add(b'{')
+    .add(b'}')
+    .add(b'|');
+
+/// Splits `rest` (the URL after `scheme://`) into the user info and what
+/// follows its `@`. The last `@` that is followed by something that can be a
+/// `host[:port]` (then the end, `/`, `?` or `#`) ends the user info, as most
+/// drivers read it: a password may hold unencoded `@`, `/`, `?`, `#` and `:`.
+/// A user name (before the first `:`) never holds `/`, `?` or `#`, so an `@`
+/// in the path or query of a URL without user info is not taken for one.
+/// An `@` in a query value must therefore be written `%40` after a password.
+fn split_userinfo(rest: &str) -> (Option<&str>, &str) {
+    let mut last_possible = None;
+    for (at, _) in rest.rmatch_indices('@') {
+        let userinfo = &rest[..at];
+        let after = &rest[at + 1..];
+        let user = userinfo.split(':').next().unwrap_or("");
+        if user.contains(['/', '?', '#']) {
+            continue;
+        }
+        let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+        if is_plausible_hostport(&after[..end]) {
+            return (Some(userinfo), after);
+        }
+        last_possible.get_or_insert((userinfo, after));
+    }
+    // No `@` is followed by a good host: the last one still ends the user info
+    // (the url crate then says what is wrong with the host or port), so that a
+    // password is never read as a host name or a query.
+    if let Some((userinfo, after)) = last_possible {
+        return (Some(userinfo), after);
+    }
+    // Each `@` is in the path or query (the text before it cannot be user info).
+    (None, rest)
+}
+
+/// `host`, `host:port`, `[v6]`, `[v6]:port` or empty, by character classes only
+/// (the url crate validates the host itself).
+fn is_plausible_hostport(text: &str) -> bool {
+    let (host, port) = if let Some(v6) = text.strip_prefix('[') {
+        match v6.split_once(']') {
+            Some((addr, tail)) => {
+                if !addr
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() || matches!(c, ':' | '.' | '%'))
+                {
+                    return false;
+                }
+                match tail {
+                    "" => return true,
+                    t => match t.strip_prefix(':') {
+                        Some(p) => ("", p),
+                        None => return false,
+                    },
+                }
+            }
+            None => return false,
+        }
+    } else {
+        match text.rsplit_once(':') {
+            Some((h, p)) => (h, p),
+            None => (text, ""),
+        }
+    };
+    host.chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '~' | '%'))
+        && port.chars().all(|c| c.is_ascii_digit())
+}
+
+/// A parameter name safe to repeat: a short identifier that is no piece of the password.
+fn is_plain_name(name: &str, password: Option<&Secret>) -> bool {
+    !name.is_empty()
+        && name.len() <= 40
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && password.is_none_or(|pw| !pw.expose().contains(name))
 }
 
 fn decode(raw: &str, what: &str) -> Result<String> {
@@ -298,5 +400,132 @@ mod tests {
         let e = err("mysql://u:sekrit99@h:99999/d");
         assert!(!e.contains("sekrit99"), "{e}");
         assert!(e.contains("hint") || e.contains("mysql://USER"), "{e}");
+    }
+
+    /// Issue 11: a password with unencoded `?`, `#`, `/` or `@` is read the
+    /// way the user meant it (the last `@` before the host wins), and no
+    /// piece of it reaches the ignored-parameter list.
+    #[test]
+    fn unencoded_delimiters_in_the_password() {
+        for (url, password, host, port, db) in [
+            (
+                "mysql://app:2024?Summer@host:3306/shop",
+                "2024?Summer",
+                "host",
+                Some(3306),
+                Some("shop"),
+            ),
+            (
+                "mysql://app:pa#ss@host/db",
+                "pa#ss",
+                "host",
+                None,
+                Some("db"),
+            ),
+            (
+                "mysql://app:a/b@host:3307/db",
+                "a/b",
+                "host",
+                Some(3307),
+                Some("db"),
+            ),
+            ("mysql://app:p@ss@host/db", "p@ss", "host", None, Some("db")),
+            ("mysql://app:p@ss@host", "p@ss", "host", None, None),
+            (
+                "mysql://app:/?#@@db.example.com:3306/",
+                "/?#@",
+                "db.example.com",
+                Some(3306),
+                None,
+            ),
+            (
+                "mysql://app:x?y=1&z@10.0.0.5/shop?ssl-mode=required",
+                "x?y=1&z",
+                "10.0.0.5",
+                None,
+                Some("shop"),
+            ),
+            (
+                "mysql://app:?a#b/c@d@[::1]:3306/shop?charset=utf8",
+                "?a#b/c@d",
+                "::1",
+                Some(3306),
+                Some("shop"),
+            ),
+            (
+                "mariadb://app:%40lready:enc?ded@h/d",
+                "@lready:enc?ded",
+                "h",
+                None,
+                Some("d"),
+            ),
+            (
+                "mysql+pymysql://app:Summer#2024@h:3306",
+                "Summer#2024",
+                "h",
+                Some(3306),
+                None,
+            ),
+        ] {
+            let p = ok(url);
+            assert_eq!(p.user.as_deref(), Some("app"), "{url}");
+            assert_eq!(
+                p.password.as_ref().map(Secret::expose),
+                Some(password),
+                "{url}"
+            );
+            assert_eq!(p.host.as_deref(), Some(host), "{url}");
+            assert_eq!(p.port, port, "{url}");
+            assert_eq!(p.database.as_deref(), db, "{url}");
+            for name in &p.ignored_params {
+                assert!(!password.contains(name.as_str()), "{url}: {name}");
+            }
+        }
+        let p = ok("mysql://app:x?y=1&z@10.0.0.5/shop?ssl-mode=required&pool=5");
+        assert_eq!(p.ssl_mode, Some(SslMode::Required));
+        assert_eq!(p.ignored_params, ["pool"]);
+        // Hostless with a socket: the placeholder host is not taken for one.
+        let p = ok("mysql2://u:p?w@/d?socket=/tmp/s");
+        assert_eq!(p.host, None);
+        assert_eq!(p.password.unwrap().expose(), "p?w");
+        assert_eq!(p.socket, Some("/tmp/s".into()));
+    }
+
+    /// An `@` after the host, in a URL without user info, is not user info.
+    #[test]
+    fn an_at_sign_in_path_or_query_is_not_user_info() {
+        let p = ok("mysql://db.example.com/shop?application_name=me@laptop");
+        assert_eq!(p.host.as_deref(), Some("db.example.com"));
+        assert_eq!(p.user, None);
+        assert_eq!(p.ignored_params, ["application_name"]);
+        let p = ok("mysql://u@h/d?socket=/run/a@b.sock");
+        assert_eq!(p.user.as_deref(), Some("u"));
+        assert_eq!(p.host.as_deref(), Some("h"));
+        assert_eq!(p.socket, Some("/run/a@b.sock".into()));
+    }
+
+    /// Parameter names that are not plain identifiers, or that are pieces of
+    /// the password, are not repeated.
+    #[test]
+    fn odd_parameter_names_are_not_echoed() {
+        let p = ok("mysql://u:Summer2024@h/d?Summer=1&x%20y=2&pool=5");
+        assert_eq!(p.ignored_params, [UNNAMED_PARAM, "pool"]);
+        let p = ok("mysql://u@h/d?%E2%80%AEevil=1");
+        assert_eq!(p.ignored_params, [UNNAMED_PARAM]);
+    }
+
+    #[test]
+    fn errors_after_an_odd_password_do_not_echo_it() {
+        for url in [
+            "mysql://u:Se?cr#et99@h:99999/d",
+            "mysql://u:Se/cr@et99@h:abc/d",
+            "mysql://u:Se?cr@et99@[::1/d",
+            "mysql://u:Se?cr@et99@h:port/d",
+        ] {
+            let e = err(url);
+            for piece in ["Se?cr", "cr#et", "Se/cr", "et99", "cr@et"] {
+                assert!(!e.contains(piece), "{url}: {e}");
+            }
+        }
     }
 }

@@ -746,3 +746,114 @@ fn explain_masks_credentials_in_quoted_log_lines() {
         assert!(String::from_utf8_lossy(&out.stdout).contains("(we use **** here)"));
     }
 }
+
+/// Issue 11, item 1: passwords with unencoded `?`, `#`, `/` and `@` (as users
+/// paste them). Each is read the way the user meant it: the login succeeds
+/// with the password, from the TARGET and from `$DATABASE_URL`, and no piece
+/// of it is printed: not in the "ignoring URL parameters" note (which used to
+/// show `Summer@host:3306/shop` for `app:2024?Summer@host`), not on an error
+/// path (refused connection, wrong password, bad port).
+#[test]
+fn passwords_with_unencoded_delimiters_are_parsed_and_never_echoed() {
+    const RAW_USER: &str = "pc_raw_pw";
+    let _connections = light();
+    let sb = Sandbox::shared();
+    let refused = closed_port();
+    let passwords = [
+        "2024?Summer",
+        "Sum#mer2024",
+        "Sum/mer/2024",
+        "Sum@mer@2024",
+        "a?b#c/d@e:f",
+        "?#/@lead",
+    ];
+    for password in passwords {
+        sb.exec(&[&format!(
+            "CREATE OR REPLACE USER '{RAW_USER}'@'%' IDENTIFIED BY '{password}'"
+        )]);
+        // Every 5-character piece, and the part after each delimiter.
+        let mut pieces: Vec<String> = password
+            .as_bytes()
+            .windows(5)
+            .map(|w| String::from_utf8_lossy(w).into_owned())
+            .collect();
+        pieces.extend(
+            password
+                .split(['?', '#', '/', '@', ':'])
+                .filter(|p| p.len() >= 4)
+                .map(str::to_string),
+        );
+        let check = |what: &str, out: &Output| {
+            for stream in [&out.stdout, &out.stderr] {
+                let text = String::from_utf8_lossy(stream);
+                for piece in &pieces {
+                    assert!(
+                        !text.contains(piece.as_str()),
+                        "{what}: {piece:?} of the password shown: {text}"
+                    );
+                }
+            }
+        };
+        let base = |url: Option<&str>| {
+            let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("poolcheck"));
+            cmd.env_clear()
+                .env("NO_COLOR", "1")
+                .stdin(Stdio::null())
+                .args([
+                    "inspect",
+                    "--no-defaults",
+                    "--fail-on",
+                    "never",
+                    "--connect-timeout",
+                    "5s",
+                ]);
+            if let Some(url) = url {
+                cmd.arg(url);
+            }
+            cmd
+        };
+        for query in ["", "?charset=utf8mb4&pool=5", "?ssl-mode=DISABLED"] {
+            let url = format!(
+                "mysql://{RAW_USER}:{password}@127.0.0.1:{}/{query}",
+                sb.port
+            );
+            let what = format!("{password:?} {query}");
+            let out = output(base(Some(&url)));
+            assert_eq!(
+                out.code,
+                0,
+                "{what}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            check(&what, &out);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if query.contains("pool") {
+                assert!(
+                    stderr
+                        .contains("ignoring URL parameters poolcheck does not use: charset, pool"),
+                    "{what}: {stderr}"
+                );
+            }
+            let mut env_cmd = base(None);
+            env_cmd.env("DATABASE_URL", &url);
+            let out = output(env_cmd);
+            assert_eq!(out.code, 0, "{what} in $DATABASE_URL");
+            check(&format!("{what} in $DATABASE_URL"), &out);
+        }
+        for url in [
+            format!("mysql://{RAW_USER}:{password}@127.0.0.1:{refused}/"),
+            format!("mysql://{OTHER_USER}:{password}@127.0.0.1:{}/", sb.port),
+            format!("mysql://{RAW_USER}:{password}@127.0.0.1:99999/"),
+            format!("mysql://{RAW_USER}:{password}@127.0.0.1:port/"),
+        ] {
+            for format in ["table", "json"] {
+                let mut cmd = base(Some(&url));
+                cmd.args(["--format", format]);
+                let out = output(cmd);
+                let what = format!("{password:?} failing ({url:?}, {format})");
+                assert_eq!(out.code, 2, "{what}");
+                check(&what, &out);
+            }
+        }
+    }
+}
