@@ -8,14 +8,52 @@ use mysql_common::proto::codec::error::PacketCodecError;
 use std::io::ErrorKind;
 
 /// Makes text we did not write safe for a terminal: control characters become
-/// `?`, known passwords become `****`, and length is capped.
+/// `?`, invisible format characters (bidi overrides and isolates, zero-width
+/// marks, line separators, tag characters) are shown as `<U+202E>`, known
+/// passwords become `****`, and length is capped.
 pub fn sanitize(text: &str) -> String {
-    let clean: String = text
-        .chars()
-        .map(|c| if c.is_control() && c != '\t' { '?' } else { c })
-        .take(500)
-        .collect();
+    let mut clean = String::with_capacity(text.len().min(600));
+    for c in text.chars().take(500) {
+        if c.is_control() && c != '\t' {
+            clean.push('?');
+        } else if is_invisible_format(c) {
+            clean.push_str(&format!("<U+{:04X}>", u32::from(c)));
+        } else {
+            clean.push(c);
+        }
+    }
     scrub(&clean)
+}
+
+/// Unicode format characters (general category Cf) plus the line and
+/// paragraph separators: invisible, and the bidi ones reorder what a terminal
+/// shows (`admin\u{202E}nimda` reads as "adminadmin"), so a user or host
+/// name could pass for another.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0x00AD
+            | 0x0600..=0x0605
+            | 0x061C
+            | 0x06DD
+            | 0x070F
+            | 0x0890..=0x0891
+            | 0x08E2
+            | 0x180E
+            | 0x200B..=0x200F
+            | 0x2028..=0x202E
+            | 0x2060..=0x2064
+            | 0x2066..=0x206F
+            | 0xFEFF
+            | 0xFFF9..=0xFFFB
+            | 0x110BD
+            | 0x110CD
+            | 0x13430..=0x1343F
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0001
+            | 0xE0020..=0xE007F
+    )
 }
 
 /// A one-line description of a driver error, without Debug noise.
@@ -173,4 +211,56 @@ pub fn server_code(err: &anyhow::Error) -> Option<u16> {
     err.chain()
         .find_map(|e| e.downcast_ref::<ServerCode>())
         .map(|c| c.code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bidi_and_other_invisible_format_characters_are_shown_as_code_points() {
+        for (input, want) in [
+            ("admin\u{202E}nimda", "admin<U+202E>nimda"),
+            (
+                "a\u{202A}b\u{202B}c\u{202C}d\u{202D}e",
+                "a<U+202A>b<U+202B>c<U+202C>d<U+202D>e",
+            ),
+            (
+                "\u{2066}x\u{2067}y\u{2068}z\u{2069}",
+                "<U+2066>x<U+2067>y<U+2068>z<U+2069>",
+            ),
+            ("l\u{200E}r\u{200F}a\u{061C}", "l<U+200E>r<U+200F>a<U+061C>"),
+            (
+                "zero\u{200B}width\u{FEFF}\u{2060}",
+                "zero<U+200B>width<U+FEFF><U+2060>",
+            ),
+            ("line\u{2028}para\u{2029}", "line<U+2028>para<U+2029>"),
+            ("tag\u{E0041}\u{E007F}", "tag<U+E0041><U+E007F>"),
+            ("10.0.0.5\u{202E}", "10.0.0.5<U+202E>"),
+        ] {
+            assert_eq!(sanitize(input), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn ordinary_text_is_kept() {
+        for text in [
+            "app@10.0.0.5",
+            "Müller-Lüdenscheidt",
+            "用户",
+            "עברית ومرحبا",
+            "emoji 🙂 ok",
+            "tab\tstays",
+        ] {
+            assert_eq!(sanitize(text), text);
+        }
+        assert_eq!(sanitize("bell\x07esc\x1b[31m"), "bell?esc?[31m");
+        assert_eq!(sanitize("c1\u{9b}31m"), "c1?31m");
+    }
+
+    #[test]
+    fn sanitizing_twice_changes_nothing() {
+        let once = sanitize("x\u{202E}y\x1bz");
+        assert_eq!(sanitize(&once), once);
+    }
 }

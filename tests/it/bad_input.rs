@@ -273,3 +273,50 @@ fn password_never_printed() {
         );
     }
 }
+
+/// Issue 11, item 2: bidi overrides and isolates and other invisible format
+/// characters in user names, from the server (a sleeping connection's
+/// account in the table) and from the command line (the access-denied
+/// error), reach the terminal as `<U+202E>`, never as the raw character that
+/// would reorder what is shown.
+#[test]
+fn bidi_and_format_characters_in_names_are_shown_escaped() {
+    use mysql::prelude::Queryable;
+    let _connections = crate::common::light();
+    let sb = Sandbox::shared();
+    let raw = ['\u{202E}', '\u{2066}', '\u{200F}', '\u{061C}', '\u{202A}'];
+    for c in raw {
+        let user = format!("pc_bidi{c}x");
+        let shown = format!("pc_bidi<U+{:04X}>x", u32::from(c));
+        sb.exec(&[&format!(
+            "CREATE OR REPLACE USER '{user}'@'%' IDENTIFIED BY 'bidi-pw-1'"
+        )]);
+        let mut idle = mysql::Conn::new(
+            mysql::OptsBuilder::new()
+                .ip_or_hostname(Some("127.0.0.1"))
+                .tcp_port(sb.port)
+                .user(Some(user.clone()))
+                .pass(Some("bidi-pw-1"))
+                .prefer_socket(false),
+        )
+        .unwrap();
+        idle.query_drop("SET SESSION wait_timeout = 600").unwrap();
+        let r = run(poolcheck().args([
+            "inspect",
+            "--no-defaults",
+            "--fail-on",
+            "never",
+            &sb.root_url(),
+        ]));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stdout.contains(&shown), "{shown} not in: {}", r.stdout);
+        assert!(!r.stdout.contains(c) && !r.stderr.contains(c), "{c:?} raw");
+
+        let r = inspect(&["--user", &user, &sb.url("", Some("wrong-pw-2"))]);
+        r.assert_usage_error();
+        assert!(r.stderr.contains(&shown), "{}", r.stderr);
+        assert!(!r.stderr.contains(c), "{c:?} raw: {}", r.stderr);
+        drop(idle);
+        sb.exec(&[&format!("DROP USER '{user}'@'%'")]);
+    }
+}
