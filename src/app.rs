@@ -123,6 +123,9 @@ fn run_recommend(rc: RecommendConfig, out: &Output) -> Result<ExitStatus> {
 }
 
 fn run_explain(ec: ExplainConfig, out: &Output) -> Result<ExitStatus> {
+    for n in &ec.notes {
+        report::note(out.quiet, out.stderr_color, n);
+    }
     let mut report = explain::explain(&ec.text);
     if let Some(target) = &ec.target {
         let mut session = open_target(target, out)?;

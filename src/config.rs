@@ -134,6 +134,8 @@ pub struct RecommendConfig {
 #[derive(Debug)]
 pub struct ExplainConfig {
     pub text: String,
+    /// Notes about reading the text (a log cut at the size limit), for stderr.
+    pub notes: Vec<String>,
     pub target: Option<Target>,
 }
 
@@ -257,7 +259,7 @@ pub fn resolve_target(args: &ConnectArgs, env: &Environment, term: &Terminal) ->
         Defaults::Only(file.clone())
     } else {
         Defaults::Standard {
-            home: env.get("HOME").map(Into::into),
+            home: env.path("HOME"),
             extra_file: args.defaults_extra_file.clone(),
         }
     };
@@ -456,41 +458,40 @@ pub fn recommend_wants_live(args: &cli::RecommendArgs, env: &Environment) -> boo
     cli_target || (args.from.is_empty() && env_target) || !offline_facts
 }
 
-/// Longest input `explain` reads (a bigger log is cut, with a note).
-const EXPLAIN_MAX_BYTES: u64 = 256 << 20;
-
-/// Resolves `explain`: reads the text (arguments, `--file`, or stdin) and the
-/// optional `--target`.
+/// Resolves `explain`: reads the text (arguments, `--file`, or stdin, through
+/// the bounded reader: at most 256 MiB, a longer log is cut with a note) and
+/// the optional `--target`.
 fn resolve_explain(
     args: &cli::ExplainArgs,
     env: &Environment,
     term: &Terminal,
 ) -> Result<ExplainConfig> {
-    use std::io::Read;
-    let read_all = |reader: &mut dyn Read| -> Result<String> {
-        let mut bytes = Vec::new();
-        reader.take(EXPLAIN_MAX_BYTES).read_to_end(&mut bytes)?;
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
-    };
-    let text = match &args.file {
-        Some(p) if p.as_os_str() == "-" => read_all(&mut std::io::stdin().lock())?,
-        Some(p) => {
-            let mut file = std::fs::File::open(p).map_err(|e| {
-                anyhow::Error::new(e).context(crate::error::Hinted::new(
-                    format!("could not read the log file {}", p.display()),
-                    "check the path given to --file (or pipe the log into poolcheck explain)",
-                ))
-            })?;
-            read_all(&mut file)?
-        }
-        None if !args.text.is_empty() => args.text.join("\n"),
+    use crate::input::{self, InputError, Kind};
+    let read = match &args.file {
+        Some(p) if p.as_os_str() == "-" => Some(input::read_stdin(Kind::Log)),
+        Some(p) => Some(input::read(p, Kind::Log)),
+        None if !args.text.is_empty() => None,
         None if term.stdin_tty => {
             return Err(hinted(
                 "nothing to explain",
                 "give the error text as an argument, --file app.log, or pipe a log in",
             ));
         }
-        None => read_all(&mut std::io::stdin().lock())?,
+        None => Some(input::read_stdin(Kind::Log)),
+    };
+    let mut notes = Vec::new();
+    let text = match read {
+        Some(read) => {
+            let (bytes, cut) = read.map_err(InputError::into_anyhow)?;
+            if cut {
+                let limit = input::show_size(Kind::Log.limit());
+                notes.push(format!(
+                    "the log is longer than {limit}; only its first {limit} were read"
+                ));
+            }
+            input::lossy_text(bytes)
+        }
+        None => args.text.join("\n"),
     };
     let target = match &args.target {
         Some(url) => {
@@ -503,7 +504,11 @@ fn resolve_explain(
         }
         None => None,
     };
-    Ok(ExplainConfig { text, target })
+    Ok(ExplainConfig {
+        text,
+        notes,
+        target,
+    })
 }
 
 /// Resolves and validates `proxy`'s flags.

@@ -11,6 +11,7 @@ pub mod error;
 pub mod exit;
 pub mod explain;
 pub mod finding;
+pub mod input;
 pub mod inspect;
 pub mod probe;
 pub mod proxy;

@@ -1,6 +1,7 @@
 //! Entry point: parse the command line, run, map the outcome to an exit code.
 
 use clap::Parser;
+use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -8,6 +9,10 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version exit 0; usage errors exit 2, with our hint line.
+            // A bare `poolcheck` gets the help, but it is still an error: say so first.
+            if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                let _ = writeln!(std::io::stderr(), "error: no command given\n");
+            }
             let _ = e.print();
             if e.use_stderr() {
                 eprintln!(

@@ -6,7 +6,6 @@ use crate::error::hinted;
 use crate::inspect::{InspectReport, ServerFacts};
 use crate::probe::{Outcome, ProbeReport};
 use anyhow::Result;
-use std::io::Read;
 use std::path::Path;
 
 /// Facts gathered from every source, and a line per source for the report.
@@ -43,25 +42,21 @@ pub fn measured(report: &ProbeReport) -> Measured {
     }
 }
 
-/// Reads one saved report (`-` is stdin) into `into`.
+/// Reads one saved report (`-` is stdin) into `into`, through the bounded
+/// reader (regular files only, at most 16 MiB; stdin has the same cap).
 pub fn read_report(path: &Path, into: &mut Gathered) -> Result<()> {
-    let shown = if path.as_os_str() == "-" {
-        "stdin".to_string()
+    use crate::input::{self, InputError, Kind};
+    let (shown, read) = if path.as_os_str() == "-" {
+        ("stdin".to_string(), input::read_stdin(Kind::SavedReport))
     } else {
-        path.display().to_string()
+        (
+            path.display().to_string(),
+            input::read(path, Kind::SavedReport),
+        )
     };
-    let mut text = String::new();
-    let read = if path.as_os_str() == "-" {
-        std::io::stdin().read_to_string(&mut text).map(|_| ())
-    } else {
-        std::fs::read_to_string(path).map(|t| text = t)
-    };
-    read.map_err(|e| {
-        anyhow::Error::new(e).context(crate::error::Hinted::new(
-            format!("could not read the saved report {shown}"),
-            "pass a file written by `poolcheck inspect --format json` or `poolcheck probe --format json` (or - for stdin)",
-        ))
-    })?;
+    let (bytes, _) = read.map_err(InputError::into_anyhow)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| hinted(format!("{shown} is not JSON (not valid UTF-8)"), FROM_HINT))?;
     parse_report(&text, &shown, into)
 }
 

@@ -20,6 +20,7 @@ pub use secret::{Secret, scrub};
 pub use url::{UrlParts, parse_url};
 
 use crate::error::hinted;
+use crate::input::{self, InputError};
 use anyhow::Result;
 use optfile::OptionSet;
 use std::collections::HashMap;
@@ -150,15 +151,26 @@ pub struct ConnectFlags {
 #[derive(Debug, Clone, Default)]
 pub struct Environment {
     vars: HashMap<String, String>,
+    /// Variables whose value is not valid UTF-8 (names only): reading one of
+    /// these is an error naming it, not a silent "unset".
+    not_utf8: HashMap<String, std::ffi::OsString>,
 }
 
 impl Environment {
     pub fn capture() -> Environment {
-        Environment {
-            vars: std::env::vars_os()
-                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-                .collect(),
+        let mut env = Environment::default();
+        for (k, v) in std::env::vars_os() {
+            let Ok(name) = k.into_string() else { continue };
+            match v.into_string() {
+                Ok(value) => {
+                    env.vars.insert(name, value);
+                }
+                Err(raw) => {
+                    env.not_utf8.insert(name, raw);
+                }
+            }
         }
+        env
     }
 
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Environment {
@@ -167,15 +179,50 @@ impl Environment {
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            not_utf8: HashMap::new(),
         }
     }
 
-    /// The variable's value; an empty value counts as unset.
+    /// A test environment with `name` set to bytes that are not UTF-8.
+    pub fn with_raw(mut self, name: &str, value: &[u8]) -> Environment {
+        use std::os::unix::ffi::OsStrExt;
+        self.vars.remove(name);
+        self.not_utf8.insert(
+            name.to_string(),
+            std::ffi::OsStr::from_bytes(value).to_os_string(),
+        );
+        self
+    }
+
+    /// The variable's value; an empty value counts as unset, and so does a
+    /// value that is not UTF-8 (use [`Environment::text`] where that matters).
     pub fn get(&self, name: &str) -> Option<&str> {
         self.vars
             .get(name)
             .map(String::as_str)
             .filter(|v| !v.is_empty())
+    }
+
+    /// Like [`Environment::get`], but a value that is not UTF-8 is an error
+    /// naming the variable.
+    pub fn text(&self, name: &str) -> Result<Option<&str>> {
+        if self.not_utf8.get(name).is_some_and(|v| !v.is_empty()) {
+            return Err(hinted(
+                format!("${name} is set but is not valid UTF-8"),
+                format!(
+                    "set ${name} to UTF-8 text (percent-encode other bytes in a URL), or unset it"
+                ),
+            ));
+        }
+        Ok(self.get(name))
+    }
+
+    /// A variable holding a path (`$HOME`): any bytes are a valid path.
+    pub fn path(&self, name: &str) -> Option<PathBuf> {
+        match self.not_utf8.get(name) {
+            Some(raw) if !raw.is_empty() => Some(PathBuf::from(raw)),
+            _ => self.get(name).map(PathBuf::from),
+        }
     }
 }
 
@@ -198,11 +245,17 @@ pub fn resolve(
 ) -> Result<Resolved> {
     let mut notes = Vec::new();
 
-    let (url_text, url_origin) = match (
-        &flags.target,
-        env.get("POOLCHECK_URL"),
-        env.get("DATABASE_URL"),
-    ) {
+    // Only the URL that is used must be readable: a non-UTF-8 $DATABASE_URL
+    // behind a TARGET argument does not matter.
+    let poolcheck_url = match &flags.target {
+        Some(_) => None,
+        None => env.text("POOLCHECK_URL")?,
+    };
+    let database_url = match (&flags.target, poolcheck_url) {
+        (None, None) => env.text("DATABASE_URL")?,
+        _ => None,
+    };
+    let (url_text, url_origin) = match (&flags.target, poolcheck_url, database_url) {
         (Some(t), _, _) => (Some(t.as_str()), "the TARGET argument"),
         (None, Some(u), _) => (Some(u), "$POOLCHECK_URL"),
         (None, None, Some(u)) => (Some(u), "$DATABASE_URL"),
@@ -234,8 +287,11 @@ pub fn resolve(
         .host
         .clone()
         .or_else(|| url.host.clone())
-        .or_else(|| file("host"))
-        .or_else(|| env.get("MYSQL_HOST").map(str::to_string));
+        .or_else(|| file("host"));
+    let host = match host {
+        Some(h) => Some(h),
+        None => env.text("MYSQL_HOST")?.map(str::to_string),
+    };
 
     let (port_text, port_origin) = if let Some(p) = &flags.port {
         (Some(p.clone()), "--port")
@@ -243,7 +299,7 @@ pub fn resolve(
         (Some(p.to_string()), "the URL")
     } else if let Some(p) = file("port") {
         (Some(p), "port= in an option file")
-    } else if let Some(p) = env.get("MYSQL_TCP_PORT") {
+    } else if let Some(p) = env.text("MYSQL_TCP_PORT")? {
         (Some(p.to_string()), "$MYSQL_TCP_PORT")
     } else {
         (None, "")
@@ -265,7 +321,7 @@ pub fn resolve(
     });
     let ambient_socket = file("socket")
         .map(PathBuf::from)
-        .or_else(|| env.get("MYSQL_UNIX_PORT").map(PathBuf::from));
+        .or_else(|| env.path("MYSQL_UNIX_PORT"));
     let is_local = host.as_deref().is_none_or(|h| h == "localhost");
     let endpoint = match (explicit_socket, is_local, ambient_socket) {
         (Some(path), _, _) => Endpoint::Socket(path),
@@ -280,10 +336,14 @@ pub fn resolve(
         .user
         .clone()
         .or_else(|| url.user.clone())
-        .or_else(|| file("user"))
-        .or_else(|| env.get("USER").map(str::to_string))
-        .or_else(|| env.get("LOGNAME").map(str::to_string))
-        .unwrap_or_else(|| "root".into());
+        .or_else(|| file("user"));
+    let user = match user {
+        Some(u) => u,
+        None => match env.text("USER")? {
+            Some(u) => u.to_string(),
+            None => env.text("LOGNAME")?.unwrap_or("root").to_string(),
+        },
+    };
 
     let database = flags
         .database
@@ -302,7 +362,7 @@ pub fn resolve(
         }
         Some(PasswordArg::Prompt) => Some(prompt(&format!("Password for {user}: "))?),
         Some(PasswordArg::Env(name)) => Some(Secret::new(
-            env.get(name)
+            env.text(name)?
                 .ok_or_else(|| {
                     hinted(
                         format!("--password-env names ${name}, which is not set"),
@@ -330,7 +390,7 @@ pub fn resolve(
                 // A bare `password` line means "ask", as in the mysql client.
                 None => Some(prompt(&format!("Password for {user}: "))?),
             },
-            (None, None) => env.get("MYSQL_PWD").map(|p| Secret::new(p.to_string())),
+            (None, None) => env.text("MYSQL_PWD")?.map(|p| Secret::new(p.to_string())),
         },
     };
 
@@ -338,6 +398,9 @@ pub fn resolve(
         .ssl_ca
         .clone()
         .or_else(|| file("ssl_ca").map(PathBuf::from));
+    if let Some(path) = &ssl_ca {
+        check_ssl_ca(path)?;
+    }
     let ssl_mode = match flags.ssl_mode.or(url.ssl_mode) {
         Some(mode) => mode,
         None => ssl_mode_from_files(files)?.unwrap_or(if ssl_ca.is_some() {
@@ -406,14 +469,27 @@ fn readable_by_others(path: &Path) -> Option<String> {
 }
 
 fn read_password_file(path: &Path) -> Result<Secret> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        anyhow::Error::new(e).context(crate::error::Hinted::new(
-            format!("could not read the password file {}", path.display()),
-            "check the path given to --password-file and that it is readable by this user",
-        ))
+    let (bytes, _) =
+        input::read(path, input::Kind::PasswordFile).map_err(InputError::into_anyhow)?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        hinted(
+            format!("the password file {} is not valid UTF-8", path.display()),
+            "write the password as UTF-8 text on the first line",
+        )
     })?;
     let line = text.lines().next().unwrap_or("");
     Ok(Secret::new(line.trim_end_matches('\r').to_string()))
+}
+
+/// `--ssl-ca` (or `ssl-ca=` in an option file) is read by the TLS library at
+/// connect time; it must be a regular file of sane size, or that read would
+/// hang on a FIFO or fill memory from a device. Whether it exists and holds
+/// PEM certificates is checked where it is used (db::connect).
+fn check_ssl_ca(path: &Path) -> Result<()> {
+    match input::check(path, input::Kind::CaCertificates) {
+        Err(e) if !matches!(e.problem, input::Problem::Io(_)) => Err(e.into_anyhow()),
+        _ => Ok(()),
+    }
 }
 
 /// `ssl-mode=...`, MariaDB's `ssl` / `skip-ssl`, and `ssl-verify-server-cert`.

@@ -6,6 +6,7 @@
 //! The reference behaviour is libmysqlclient's `my_default.cc` and my_getopt;
 //! deliberate differences are called out where they happen.
 
+use crate::input::{self, InputError, Problem};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;
@@ -15,6 +16,15 @@ use std::path::{Path, PathBuf};
 /// Deepest `!include` nesting we follow. mysql stops at 10 too; a cycle that
 /// escapes the open-file check (e.g. through hard links) still ends here.
 const MAX_INCLUDE_DEPTH: usize = 10;
+
+/// Most option files one load reads, standard files and includes together.
+/// Depth alone does not bound fan-out: 10 levels of 8 `!include`s each is a
+/// billion files. Real setups read a dozen or two.
+pub const MAX_FILES: usize = 100;
+
+/// Most bytes one load reads from option files, all files together (each file
+/// is also capped at [`crate::input::Kind::OptionFile`]'s limit, 1 MiB).
+pub const MAX_TOTAL_BYTES: u64 = 4 << 20;
 
 /// Where option files come from, as the MySQL clients decide it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,6 +249,8 @@ struct Reader<'a> {
     set: &'a mut OptionSet,
     /// Files being read right now, outermost first: re-entering one is a cycle.
     open: Vec<PathBuf>,
+    /// Bytes read so far by this load, all files together.
+    bytes_read: u64,
 }
 
 impl<'a> Reader<'a> {
@@ -247,6 +259,7 @@ impl<'a> Reader<'a> {
             wanted: groups.iter().map(|g| trim(g).to_lowercase()).collect(),
             set,
             open: Vec::new(),
+            bytes_read: 0,
         }
     }
 
@@ -256,22 +269,71 @@ impl<'a> Reader<'a> {
         origin: Origin<'_>,
         depth: usize,
     ) -> Result<(), OptionFileError> {
-        // mysql checks permissions before opening: anyone could have planted
-        // options (say, a different host) in a world-writable file.
-        if let Some(warning) = mode_warning(path) {
+        let opened = match input::open(path, input::Kind::OptionFile) {
+            Ok(opened) => opened,
+            Err(InputError {
+                problem: Problem::Io(e),
+                ..
+            }) => return self.read_failed(path, origin, &e),
+            // A FIFO, device or directory, or a huge file: refused wherever it
+            // comes from (a standard file too: reading it would hang or exhaust memory).
+            Err(e) => return Err(self.refused(path, origin, e.reason())),
+        };
+        // mysql checks permissions before reading: anyone could have planted
+        // options (say, a different host) in a world-writable file. The mode
+        // is the opened file's, so it is the file that is read.
+        if let Some(warning) = mode_warning(path, opened.metadata()) {
             self.set.warnings.push(warning);
             return Ok(());
         }
-        let bytes = match fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(e) => return self.read_failed(path, origin, &e),
+        if self.set.files_read.len() >= MAX_FILES {
+            return Err(self.refused(
+                path,
+                origin,
+                format!("more than {MAX_FILES} option files in one load (too many !include's)"),
+            ));
+        }
+        let bytes = match opened.read() {
+            Ok((bytes, _)) => bytes,
+            Err(InputError {
+                problem: Problem::Io(e),
+                ..
+            }) => return self.read_failed(path, origin, &e),
+            Err(e) => return Err(self.refused(path, origin, e.reason())),
         };
+        self.bytes_read += bytes.len() as u64;
+        if self.bytes_read > MAX_TOTAL_BYTES {
+            return Err(self.refused(
+                path,
+                origin,
+                format!(
+                    "more than {} read from option files in one load (too many !include's)",
+                    input::show_size(MAX_TOTAL_BYTES)
+                ),
+            ));
+        }
         let text = decode(&bytes, path)?;
         self.set.files_read.push(path.to_path_buf());
         self.open.push(identity(path));
         let result = self.parse(text, path, depth);
         self.open.pop();
         result
+    }
+
+    /// The error for a file that must not be read, at the place that named it.
+    fn refused(&self, path: &Path, origin: Origin<'_>, reason: String) -> OptionFileError {
+        match origin {
+            Origin::Standard | Origin::Required => OptionFileError {
+                file: path.to_path_buf(),
+                line: None,
+                message: format!("cannot read option file: {reason}"),
+            },
+            Origin::Included { file, line } => OptionFileError {
+                file: file.to_path_buf(),
+                line: Some(line),
+                message: format!("cannot read included file '{}': {reason}", path.display()),
+            },
+        }
     }
 
     fn read_failed(
@@ -414,11 +476,21 @@ impl<'a> Reader<'a> {
                 )));
             }
         };
-        let mut files: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .map(|entry| entry.path())
-            .filter(|p| is_cnf(p) && p.is_file())
-            .collect();
+        // Subdirectories are skipped, as in mysql; any other `.cnf` entry goes
+        // to the reader, which refuses FIFOs and devices.
+        let mut files: Vec<PathBuf> = Vec::new();
+        for entry in entries.filter_map(Result::ok) {
+            let p = entry.path();
+            if is_cnf(&p) && !p.is_dir() {
+                files.push(p);
+                if files.len() > MAX_FILES {
+                    return Err(error(format!(
+                        "include directory '{}' has more than {MAX_FILES} .cnf files",
+                        path.display()
+                    )));
+                }
+            }
+        }
         // read_dir order is arbitrary; sorted order makes `50-x.cnf` beat `10-x.cnf`.
         files.sort();
         for included in &files {
@@ -606,29 +678,16 @@ fn decode<'b>(bytes: &'b [u8], path: &Path) -> Result<&'b str, OptionFileError> 
     })
 }
 
-/// A short lowercase reason, without the "(os error N)" noise of io::Error.
 fn describe(e: &io::Error) -> String {
-    match e.kind() {
-        io::ErrorKind::NotFound => "not found".into(),
-        io::ErrorKind::PermissionDenied => "permission denied".into(),
-        kind => kind.to_string(),
-    }
+    input::describe_io(e)
 }
 
 /// The warning mysql gives for a file it refuses to read because anyone may
-/// write to it. Missing files and non-regular files get no warning here.
-#[cfg(unix)]
-fn mode_warning(path: &Path) -> Option<String> {
+/// write to it (`meta` is the opened file's).
+fn mode_warning(path: &Path, meta: &fs::Metadata) -> Option<String> {
     use std::os::unix::fs::PermissionsExt;
-    let meta = fs::metadata(path).ok()?;
     let world_writable = meta.permissions().mode() & 0o002 != 0;
-    (meta.is_file() && world_writable)
-        .then(|| format!("world-writable config file '{}' is ignored", path.display()))
-}
-
-#[cfg(not(unix))]
-fn mode_warning(_path: &Path) -> Option<String> {
-    None
+    world_writable.then(|| format!("world-writable config file '{}' is ignored", path.display()))
 }
 
 #[cfg(test)]
@@ -1352,13 +1411,141 @@ mod tests {
         assert!(set.warnings()[0].contains("permission denied"));
     }
 
+    /// A directory, FIFO or device where a standard file belongs is refused
+    /// like any other (reading a FIFO at ~/.my.cnf used to hang forever).
     #[test]
-    fn standard_directory_is_skipped_with_warning() {
+    fn a_standard_file_that_is_not_a_regular_file_is_refused() {
         let dir = TempDir::new().unwrap();
-        let set =
-            load_sources(&[(dir.path().to_path_buf(), Origin::Standard)], &["client"]).unwrap();
-        assert_eq!(set.warnings().len(), 1);
-        assert!(set.files_read().is_empty());
+        let fifo = dir.path().join(".my.cnf");
+        mkfifo(&fifo);
+        for (path, what) in [
+            (dir.path().to_path_buf(), "a directory"),
+            (fifo, "a named pipe (FIFO)"),
+            (PathBuf::from("/dev/zero"), "a character device"),
+        ] {
+            let err = load_sources(&[(path.clone(), Origin::Standard)], &["client"]).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "{}: cannot read option file: is {what}, not a regular file",
+                    path.display()
+                )
+            );
+        }
+        let defaults = Defaults::Standard {
+            home: Some(dir.path().to_path_buf()),
+            extra_file: None,
+        };
+        assert!(load(&defaults, &["client"]).is_err());
+    }
+
+    fn mkfifo(path: &Path) {
+        let ok = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+    }
+
+    /// --defaults-file, --defaults-extra-file, `!include` and `!includedir`
+    /// pointing at a FIFO, a device, or a huge sparse file: an error naming
+    /// the file, at once, without reading it.
+    #[test]
+    fn hostile_files_in_every_place_are_refused() {
+        let dir = TempDir::new().unwrap();
+        let fifo = dir.path().join("fifo.cnf");
+        mkfifo(&fifo);
+        let sparse = dir.path().join("sparse.cnf");
+        fs::File::create(&sparse)
+            .unwrap()
+            .set_len(16 << 30)
+            .unwrap();
+        for (bad, why) in [
+            (fifo.as_path(), "is a named pipe (FIFO), not a regular file"),
+            (
+                Path::new("/dev/zero"),
+                "is a character device, not a regular file",
+            ),
+            (sparse.as_path(), "is larger than 1 MiB"),
+        ] {
+            let err = load(&Defaults::Only(bad.to_path_buf()), &["client"]).unwrap_err();
+            assert!(err.to_string().contains(why), "{}: {err}", bad.display());
+            let defaults = Defaults::Standard {
+                home: None,
+                extra_file: Some(bad.to_path_buf()),
+            };
+            let err = load(&defaults, &["client"]).unwrap_err();
+            assert!(err.to_string().contains(why), "{}: {err}", bad.display());
+            let err = parse_err(&format!("[client]\n!include {}\n", bad.display()));
+            assert_eq!(err.line, Some(2));
+            assert!(err.message.contains(&bad.display().to_string()), "{err}");
+            assert!(err.message.contains(why), "{err}");
+        }
+        // In an !includedir: a FIFO named *.cnf is refused; a subdirectory is skipped.
+        let conf = dir.path().join("conf.d");
+        fs::create_dir(&conf).unwrap();
+        fs::create_dir(conf.join("sub.cnf")).unwrap();
+        write(&conf, "a.cnf", "[client]\nx=1\n");
+        mkfifo(&conf.join("b.cnf"));
+        let err = parse_err(&format!("[client]\n!includedir {}\n", conf.display()));
+        assert!(err.message.contains("b.cnf"), "{err}");
+        assert!(err.message.contains("FIFO"), "{err}");
+    }
+
+    /// 10 levels of 8 `!include`s each (a billion files by depth alone) stop
+    /// at the file cap, with an error at the directive that went over.
+    #[test]
+    fn include_fan_out_is_capped_by_files() {
+        let dir = TempDir::new().unwrap();
+        for level in 0..MAX_INCLUDE_DEPTH {
+            let mut text = String::from("[client]\n");
+            for _ in 0..8 {
+                text.push_str(&format!(
+                    "!include {}\n",
+                    dir.path().join(format!("l{}.cnf", level + 1)).display()
+                ));
+            }
+            write(dir.path(), &format!("l{level}.cnf"), &text);
+        }
+        write(
+            dir.path(),
+            &format!("l{MAX_INCLUDE_DEPTH}.cnf"),
+            "[client]\nx=1\n",
+        );
+        let err = load(&Defaults::Only(dir.path().join("l0.cnf")), &["client"]).unwrap_err();
+        assert!(
+            err.message
+                .contains(&format!("more than {MAX_FILES} option files")),
+            "{err}"
+        );
+        assert!(err.line.is_some(), "{err}");
+    }
+
+    /// Many files under the per-file cap still stop at the total byte cap.
+    #[test]
+    fn include_fan_out_is_capped_by_total_bytes() {
+        let dir = TempDir::new().unwrap();
+        // 9 files of 600 KiB: each under 1 MiB, together over 4 MiB.
+        let filler = format!("[other]\n{}\n", "#".repeat(600 << 10));
+        let mut top = String::from("[client]\n");
+        for i in 0..9 {
+            let f = write(dir.path(), &format!("big{i}.cnf"), &filler);
+            top.push_str(&format!("!include {}\n", f.display()));
+        }
+        let top = write(dir.path(), "top.cnf", &top);
+        let err = load(&Defaults::Only(top), &["client"]).unwrap_err();
+        assert!(err.message.contains("more than 4 MiB"), "{err}");
+    }
+
+    #[test]
+    fn an_includedir_with_too_many_files_is_refused() {
+        let dir = TempDir::new().unwrap();
+        for i in 0..=MAX_FILES {
+            write(dir.path(), &format!("{i:04}.cnf"), "[client]\n");
+        }
+        let err = parse_err(&format!("[client]\n!includedir {}\n", dir.path().display()));
+        assert!(err.message.contains("more than 100 .cnf files"), "{err}");
     }
 
     // ---- redaction and errors ----

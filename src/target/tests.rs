@@ -243,7 +243,10 @@ fn unreadable_password_file_is_an_error() {
         e.contains("could not read the password file /nonexistent/pw"),
         "{e}"
     );
-    assert!(e.contains("hint: check the path"), "{e}");
+    assert!(
+        e.contains("hint: --password-file takes a regular file"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -435,4 +438,121 @@ fn a_password_in_a_file_others_can_read_gets_a_note() {
     std::fs::set_permissions(&cnf, std::fs::Permissions::from_mode(0o600)).unwrap();
     let r = resolve(&flags(), &Environment::default(), &set, &mut no_prompt).unwrap();
     assert!(r.notes.is_empty(), "{:?}", r.notes);
+}
+
+fn resolve_env(f: &ConnectFlags, env: Environment) -> Result<Resolved> {
+    resolve(f, &env, &files(""), &mut no_prompt)
+}
+
+/// Issue 11: a variable poolcheck reads that holds bytes that are not UTF-8
+/// is an error naming it, not silently "unset" (the error then named the
+/// default socket). Only variables that are actually used count.
+#[test]
+fn environment_values_that_are_not_utf8_are_named() {
+    for name in [
+        "DATABASE_URL",
+        "POOLCHECK_URL",
+        "MYSQL_HOST",
+        "MYSQL_TCP_PORT",
+        "MYSQL_PWD",
+        "USER",
+    ] {
+        let env = Environment::from_pairs([]).with_raw(name, b"mysql://u:p\xff@h/");
+        let e = resolve_env(&flags(), env).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("${name} is set but is not valid UTF-8"),
+            "{name}"
+        );
+        assert!(crate::error::find_hint(&e).unwrap().contains(name));
+        assert!(!format!("{e:#}").contains("p\u{fffd}"), "{name}");
+    }
+    let f = ConnectFlags {
+        password: Some(PasswordArg::Env("PC_PW".into())),
+        ..flags()
+    };
+    let e = resolve_env(&f, Environment::from_pairs([]).with_raw("PC_PW", b"\xfe")).unwrap_err();
+    assert!(e.to_string().contains("$PC_PW"), "{e}");
+    // Not used, so not an error: a TARGET hides both URL variables, --user
+    // hides $USER, a URL password hides $MYSQL_PWD.
+    let f = ConnectFlags {
+        target: Some("mysql://app:pw@db/".into()),
+        ..flags()
+    };
+    let env = Environment::from_pairs([])
+        .with_raw("DATABASE_URL", b"\xff")
+        .with_raw("POOLCHECK_URL", b"\xff")
+        .with_raw("USER", b"\xff")
+        .with_raw("MYSQL_PWD", b"\xff")
+        .with_raw("MYSQL_HOST", b"\xff");
+    let r = resolve_env(&f, env).unwrap();
+    assert_eq!(r.spec.user, "app");
+    // A path variable may hold any bytes.
+    let env = Environment::from_pairs([]).with_raw("MYSQL_UNIX_PORT", b"/run/\xffmysqld.sock");
+    let r = resolve_env(&flags(), env).unwrap();
+    assert!(matches!(r.spec.endpoint, Endpoint::Socket(_)));
+    assert!(
+        Environment::from_pairs([])
+            .with_raw("HOME", b"/home/\xff")
+            .path("HOME")
+            .is_some()
+    );
+}
+
+/// --password-file and --ssl-ca go through the bounded reader: a FIFO, a
+/// device or a directory is refused at once, naming the file.
+#[test]
+fn password_file_and_ssl_ca_must_be_regular_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for (path, what) in [
+        (fifo.as_path(), "a named pipe (FIFO)"),
+        (Path::new("/dev/zero"), "a character device"),
+        (dir.path(), "a directory"),
+    ] {
+        let f = ConnectFlags {
+            password: Some(PasswordArg::File(path.to_path_buf())),
+            ..flags()
+        };
+        let e = run_err(&f, &[], "");
+        assert!(
+            e.contains(&format!(
+                "the password file {} is {what}, not a regular file",
+                path.display()
+            )),
+            "{e}"
+        );
+        assert!(e.contains("--password-env"), "{e}");
+        let f = ConnectFlags {
+            ssl_ca: Some(path.to_path_buf()),
+            ..flags()
+        };
+        let e = run_err(&f, &[], "");
+        assert!(
+            e.contains(&format!(
+                "the CA certificate file {} is {what}, not a regular file",
+                path.display()
+            )),
+            "{e}"
+        );
+        let e = run_err(
+            &flags(),
+            &[],
+            &format!("[client]\nssl-ca={}\n", path.display()),
+        );
+        assert!(e.contains("CA certificate file"), "{e}");
+    }
+    // A missing CA file is left to the connect step (it names the flag there).
+    let f = ConnectFlags {
+        ssl_ca: Some("/nonexistent/ca.pem".into()),
+        ..flags()
+    };
+    run(&f, &[], "");
 }

@@ -8,6 +8,7 @@ mod docs;
 mod explain;
 mod faults;
 mod find;
+mod hostile_files;
 mod inspect;
 mod limits;
 mod lying_server;
