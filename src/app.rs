@@ -169,7 +169,9 @@ fn run_proxy(pc: ProxyConfig, out: &Output) -> Result<ExitStatus> {
         Some(code) => format!("error {code}, then close"),
         None => config.on_idle.to_string(),
     };
-    report::note(
+    // Notes and events are queued, never waited for: a stderr nobody reads
+    // must not stall the proxy (report::log_stderr).
+    report::log_note(
         out.quiet,
         out.stderr_color,
         &format!(
@@ -180,7 +182,7 @@ fn run_proxy(pc: ProxyConfig, out: &Output) -> Result<ExitStatus> {
         ),
     );
     if open_files.flows < max_flows_asked {
-        report::note(
+        report::log_note(
             out.quiet,
             out.stderr_color,
             &format!(
@@ -197,21 +199,12 @@ fn run_proxy(pc: ProxyConfig, out: &Output) -> Result<ExitStatus> {
         );
     }
     let quiet = out.quiet;
-    let log = move |event: proxy::ProxyEvent| {
-        // Kills and failures always matter; accepts and closes only when not quiet.
-        let important = matches!(
-            event,
-            proxy::ProxyEvent::Killed { .. }
-                | proxy::ProxyEvent::UpstreamFailed { .. }
-                | proxy::ProxyEvent::Refused { .. }
-        );
-        if important || !quiet {
-            eprintln!("proxy: {}", db::sanitize(&event.to_string()));
-        }
-    };
     let stats = server
-        .run(stop, &log)
+        .run(stop, &|event| report::log_proxy_event(quiet, &event))
         .map_err(|e| anyhow::Error::new(e).context("the proxy stopped on an I/O error"))?;
-    report::emit(&report::ProxySummary::new(stats), &out.render)?;
+    // What is still queued gets a moment to reach stderr before the summary.
+    report::drain_stderr(std::time::Duration::from_secs(1));
+    let dropped = report::dropped_log_lines();
+    report::emit(&report::ProxySummary::new(stats, dropped), &out.render)?;
     Ok(ExitStatus::Interrupted)
 }

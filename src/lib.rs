@@ -33,20 +33,18 @@ pub fn run(cli: Cli) -> ExitStatus {
     let env = Environment::capture();
     let term = config::Terminal::detect(&env);
     let output = config::resolve_output(&cli, &term);
+    // Every subcommand: a signal means exit 130, never the shell's 143. Probe
+    // and proxy report a failure to install it; the others run without.
+    let _ = signal::install();
     let result = config::resolve(&cli, &env, &term).and_then(app::dispatch);
     match result {
         Ok(status) => status,
         Err(err) if signal::is_interrupted(&err) => {
-            // Nothing was measured yet (a partial report is printed otherwise).
-            report::note(
-                false,
-                output.stderr_color,
-                "interrupted before anything was measured; no connection left open",
-            );
+            report::print_interrupted(&err, output.stderr_color);
             ExitStatus::Interrupted
         }
         Err(err) => {
-            report::print_error(&err, output.stderr_color, &mut std::io::stderr().lock());
+            report::print_error(&err, output.stderr_color);
             ExitStatus::Error
         }
     }

@@ -15,8 +15,8 @@ fn main() -> ExitCode {
             }
             let _ = e.print();
             if e.use_stderr() {
-                eprintln!(
-                    "hint: run `poolcheck --help` or `poolcheck <COMMAND> --help` for the options"
+                poolcheck::report::write_stderr(
+                    "hint: run `poolcheck --help` or `poolcheck <COMMAND> --help` for the options\n",
                 );
             }
             return ExitCode::from(e.exit_code() as u8);

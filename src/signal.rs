@@ -1,26 +1,70 @@
 //! Ctrl-C and SIGTERM: set a flag that long-running commands poll, so they can
 //! close their connections and report what they have before exiting with 130.
+//!
+//! The handler is installed for every subcommand (`install`, at the start of
+//! `run`), so no signal ends poolcheck with the shell's 143 or silence. A
+//! step that cannot poll the flag (a blocking read of stdin, a query on a
+//! stalled server) is covered by a backstop: if the process is still running
+//! [`BACKSTOP`] after the first signal, it exits with 130 there and then.
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// Signals received so far: a writer waiting on a full pipe gives up when
+/// this changes during its wait.
+static SIGNALS: AtomicU64 = AtomicU64::new(0);
 static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
+
+/// How long after the first Ctrl-C or SIGTERM poolcheck may still run: long
+/// enough to close connections and print a partial report, short enough that
+/// a stuck step never keeps it alive.
+pub const BACKSTOP: Duration = Duration::from_secs(5);
+
+/// Installs the handler (once per process).
+pub fn install() -> anyhow::Result<()> {
+    let installed =
+        INSTALLED.get_or_init(|| ctrlc::set_handler(on_signal).map_err(|e| e.to_string()));
+    match installed {
+        Ok(()) => Ok(()),
+        Err(e) => Err(anyhow::anyhow!("could not install the Ctrl-C handler: {e}")),
+    }
+}
 
 /// Installs the handler (once per process) and returns the flag it sets.
 pub fn interrupt_flag() -> anyhow::Result<&'static AtomicBool> {
-    let installed = INSTALLED.get_or_init(|| {
-        ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst)).map_err(|e| e.to_string())
-    });
-    match installed {
-        Ok(()) => Ok(&INTERRUPTED),
-        Err(e) => Err(anyhow::anyhow!("could not install the Ctrl-C handler: {e}")),
+    install()?;
+    Ok(&INTERRUPTED)
+}
+
+/// Runs on ctrlc's own thread, not in signal context.
+fn on_signal() {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+    if SIGNALS.fetch_add(1, Ordering::SeqCst) == 0 {
+        let _ = std::thread::Builder::new()
+            .name("interrupt-backstop".into())
+            .stack_size(64 << 10)
+            .spawn(|| {
+                std::thread::sleep(BACKSTOP);
+                crate::report::log_stderr(format!(
+                    "note: interrupted, and still not done {}s later; stopping now\n",
+                    BACKSTOP.as_secs()
+                ));
+                crate::report::drain_stderr(Duration::from_millis(200));
+                std::process::exit(crate::exit::ExitStatus::Interrupted.code().into());
+            });
     }
 }
 
 /// Whether Ctrl-C or SIGTERM has arrived (false until a handler is installed).
 pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// How many times Ctrl-C or SIGTERM has arrived.
+pub fn signal_count() -> u64 {
+    SIGNALS.load(Ordering::SeqCst)
 }
 
 /// The error a blocking step returns when an interruption cut it short; the

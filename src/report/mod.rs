@@ -5,6 +5,7 @@ mod explain_table;
 mod probe_table;
 mod progress;
 mod recommend_table;
+mod stream;
 mod table;
 
 #[cfg(test)]
@@ -12,6 +13,10 @@ mod render_tests;
 
 pub use probe_table::render_probe_table;
 pub use progress::IdleProgress;
+pub use stream::{
+    GRACE_AFTER_SIGNAL, Unwritten, drain_stderr, dropped_log_lines, log_stderr, write_stderr,
+    write_stdout,
+};
 pub use table::{render_findings, render_inspect_table};
 
 use crate::finding::{Finding, Skipped};
@@ -154,13 +159,16 @@ pub struct ProxySummary {
     #[serde(flatten)]
     pub header: Header,
     pub stats: crate::proxy::ProxyStats,
+    /// Log lines not written because stderr was not read fast enough.
+    pub log_lines_dropped: u64,
 }
 
 impl ProxySummary {
-    pub fn new(stats: crate::proxy::ProxyStats) -> ProxySummary {
+    pub fn new(stats: crate::proxy::ProxyStats, log_lines_dropped: u64) -> ProxySummary {
         ProxySummary {
             header: Header::new("proxy"),
             stats,
+            log_lines_dropped,
         }
     }
 }
@@ -171,12 +179,38 @@ impl Report for ProxySummary {
     }
     fn write_table(&self, _opts: &RenderOpts, out: &mut dyn Write) -> Result<()> {
         let s = &self.stats;
-        writeln!(
+        write!(
             out,
             "proxy stopped: {} flows, {} ended at the idle cutoff, {} refused, at most {} at once",
             s.flows_total, s.flows_killed, s.flows_refused, s.max_concurrent
         )?;
+        if self.log_lines_dropped > 0 {
+            write!(
+                out,
+                "; {} log lines dropped (stderr was not read fast enough)",
+                self.log_lines_dropped
+            )?;
+        }
+        writeln!(out)?;
         Ok(())
+    }
+}
+
+/// The proxy's event log: one line per event on stderr, queued so that a
+/// stderr nobody reads never stalls the proxy (lines are dropped and
+/// counted instead, see `dropped_log_lines`). Kills and failures always
+/// matter; accepts and closes are logged only when not quiet.
+pub fn log_proxy_event(quiet: bool, event: &crate::proxy::ProxyEvent) {
+    use crate::proxy::ProxyEvent;
+    let important = matches!(
+        event,
+        ProxyEvent::Killed { .. } | ProxyEvent::UpstreamFailed { .. } | ProxyEvent::Refused { .. }
+    );
+    if important || !quiet {
+        log_stderr(format!(
+            "proxy: {}\n",
+            crate::db::sanitize(&event.to_string())
+        ));
     }
 }
 
@@ -187,19 +221,27 @@ fn write_json<T: Serialize>(value: &T, out: &mut dyn Write) -> Result<()> {
 }
 
 /// Writes a finished result to stdout in one piece. A closed pipe (`| head`)
-/// is not an error: the reader has what it wanted.
+/// is not an error: the reader has what it wanted. A pipe nobody reads gives
+/// way to Ctrl-C / SIGTERM (an interruption error, exit 130).
 pub fn emit_stdout(bytes: &[u8]) -> Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|_| stdout.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(other?),
-    }
+    write_stdout(bytes.to_vec())
 }
 
-/// Prints a could-not-run error: `error:`, the causes, and a `hint:` line.
-/// All text is sanitized and scrubbed of known passwords.
-pub fn print_error(err: &anyhow::Error, color: bool, out: &mut dyn Write) {
-    let _ = out.write_all(format_error(err, color).as_bytes());
+/// Prints a could-not-run error on stderr: `error:`, the causes, and a
+/// `hint:` line. All text is sanitized and scrubbed of known passwords.
+pub fn print_error(err: &anyhow::Error, color: bool) {
+    write_stderr(&format_error(err, color));
+}
+
+/// Says on stderr what an interruption left undone: nothing measured yet
+/// (a partial report is printed otherwise), or a result nobody read.
+pub fn print_interrupted(err: &anyhow::Error, color: bool) {
+    let text = if err.downcast_ref::<Unwritten>().is_some() {
+        "interrupted while writing the result, which stdout did not take; it was not written"
+    } else {
+        "interrupted before anything was measured; no connection left open"
+    };
+    note(false, color, text);
 }
 
 pub fn format_error(err: &anyhow::Error, color: bool) -> String {
@@ -233,17 +275,28 @@ pub fn format_error(err: &anyhow::Error, color: bool) -> String {
     lines.join("\n") + "\n"
 }
 
-/// Prints a note (not a result) on stderr unless quiet.
+/// Prints a note (not a result) on stderr unless quiet, and waits until it
+/// is written (an interruption cuts the wait short).
 pub fn note(quiet: bool, color: bool, text: &str) {
-    if quiet {
-        return;
+    if !quiet {
+        write_stderr(&note_line(color, text));
     }
+}
+
+/// Queues a note for stderr without waiting, as the proxy's log does.
+pub fn log_note(quiet: bool, color: bool, text: &str) {
+    if !quiet {
+        log_stderr(note_line(color, text));
+    }
+}
+
+fn note_line(color: bool, text: &str) -> String {
     let label = if color {
         "\x1b[1;33mnote:\x1b[0m"
     } else {
         "note:"
     };
-    eprintln!("{label} {}", crate::db::sanitize(text));
+    format!("{label} {}\n", crate::db::sanitize(text))
 }
 
 #[cfg(test)]

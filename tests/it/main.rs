@@ -12,6 +12,7 @@ mod hostile_files;
 mod inspect;
 mod limits;
 mod lying_server;
+mod output;
 mod probe;
 mod proxy;
 mod recommend;
