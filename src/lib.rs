@@ -20,6 +20,7 @@ pub mod report;
 pub mod schema;
 pub mod signal;
 pub mod target;
+pub mod units;
 
 use cli::Cli;
 use exit::ExitStatus;

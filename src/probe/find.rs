@@ -9,9 +9,9 @@ use super::conn::{ProbeConn, ProbeConnOptions, round3};
 use super::model::{ConnResult, Outcome, Search};
 use super::observe::Observation;
 use super::planner::{Action, ConnId, Planner, PlannerConfig, Verdict as Seen};
-use super::rungs::human;
 use super::watch::{Crowding, ServerWatch};
 use crate::target::ConnectSpec;
+use crate::units::duration;
 use anyhow::{Result, bail};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -276,9 +276,9 @@ pub fn run_find(
         // Sleep until the planner's next event, an answer, or the next poll.
         let estimate = planner.estimate();
         let status = match estimate.hi {
-            Some(hi) => format!("cutoff in ({}, {}]", human(estimate.lo), human(hi)),
+            Some(hi) => format!("cutoff in ({}, {}]", duration(estimate.lo), duration(hi)),
             None if estimate.lo.is_zero() => "nothing tested yet".to_string(),
-            None => format!("alive after {} idle", human(estimate.lo)),
+            None => format!("alive after {} idle", duration(estimate.lo)),
         };
         progress(
             started.elapsed(),

@@ -66,7 +66,7 @@ pub fn run_rungs(
                 &format!(
                     "holding {} connections idle, longest rung {}",
                     per_rung * idles.len(),
-                    human(longest)
+                    crate::units::duration(longest)
                 ),
             )
         });
@@ -161,11 +161,4 @@ pub fn test_all(
         }
     }
     (got.into_iter().flatten().collect(), tested, received == n)
-}
-
-pub fn human(d: Duration) -> String {
-    humantime::format_duration(Duration::from_secs_f64(
-        (d.as_secs_f64() * 10.0).round() / 10.0,
-    ))
-    .to_string()
 }

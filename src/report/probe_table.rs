@@ -6,15 +6,8 @@ use crate::db::sanitize;
 use crate::probe::{ProbeReport, Spread, Verdict};
 use anyhow::Result;
 use std::io::Write;
-use std::time::Duration;
 
-fn dur(s: f64) -> String {
-    if s < 60.0 {
-        format!("{s:.1}s")
-    } else {
-        humantime::format_duration(Duration::from_secs(s.round() as u64)).to_string()
-    }
-}
+use crate::units::measured;
 
 pub fn render_probe_table(r: &ProbeReport, opts: &RenderOpts, out: &mut dyn Write) -> Result<()> {
     writeln!(
@@ -48,7 +41,7 @@ pub fn render_probe_table(r: &ProbeReport, opts: &RenderOpts, out: &mut dyn Writ
     {
         for c in results {
             t.add_row([
-                dur(c.idle_s),
+                measured(c.idle_s),
                 c.connection_id.to_string(),
                 c.outcome.label(),
                 format!("{:.0} ms", c.detect_ms),
@@ -68,22 +61,22 @@ pub fn render_probe_table(r: &ProbeReport, opts: &RenderOpts, out: &mut dyn Writ
             s.test_count,
             s.connections_opened,
             s.most_open_at_once,
-            dur(s.wall_s),
-            dur(s.max_s),
-            dur(s.resolution_s)
+            measured(s.wall_s),
+            measured(s.max_s),
+            measured(s.resolution_s)
         )?;
     }
     match r.cutoff.hi_s {
         Some(hi) => writeln!(
             out,
             "idle cutoff: more than {}, at most {}",
-            dur(r.cutoff.lo_s),
-            dur(hi)
+            measured(r.cutoff.lo_s),
+            measured(hi)
         )?,
         None => writeln!(
             out,
             "idle cutoff: none seen (connections survived {})",
-            dur(r.cutoff.lo_s)
+            measured(r.cutoff.lo_s)
         )?,
     }
     let verdict = match r.verdict {

@@ -8,7 +8,6 @@ use crate::inspect::InspectReport;
 use anyhow::Result;
 use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table, presets};
 use std::io::Write;
-use std::time::Duration;
 
 pub(super) fn new_table(opts: &RenderOpts) -> Table {
     let mut t = Table::new();
@@ -25,9 +24,7 @@ pub(super) fn new_table(opts: &RenderOpts) -> Table {
     t
 }
 
-pub(super) fn secs(s: u64) -> String {
-    humantime::format_duration(Duration::from_secs(s)).to_string()
-}
+use crate::units::seconds;
 
 fn severity_cell(s: Severity, color: bool) -> Cell {
     let cell = Cell::new(s.as_str());
@@ -53,7 +50,7 @@ pub fn render_inspect_table(
         sanitize(&f.server.flavor),
         sanitize(&f.server.version),
         sanitize(&f.server.version_comment),
-        secs(f.server.uptime_s),
+        seconds(f.server.uptime_s),
         r.target.url,
         if r.target.tls { " (TLS)" } else { "" },
         sanitize(&f.account.current_user),
@@ -66,32 +63,32 @@ pub fn render_inspect_table(
     let rows: Vec<[String; 3]> = vec![
         [
             "wait_timeout (session)".into(),
-            secs(t.wait_timeout_session_s),
+            seconds(t.wait_timeout_session_s),
             "what a pooled connection of this account gets".into(),
         ],
         [
             "wait_timeout (global)".into(),
-            secs(t.wait_timeout_global_s),
+            seconds(t.wait_timeout_global_s),
             "default for new non-interactive sessions".into(),
         ],
         [
             "interactive_timeout".into(),
-            secs(t.interactive_timeout_s),
+            seconds(t.interactive_timeout_s),
             "what the mysql shell gets instead".into(),
         ],
         [
             "connect_timeout".into(),
-            secs(t.connect_timeout_s),
+            seconds(t.connect_timeout_s),
             "server-side handshake limit".into(),
         ],
         [
             "net_read_timeout".into(),
-            secs(t.net_read_timeout_s),
+            seconds(t.net_read_timeout_s),
             String::new(),
         ],
         [
             "net_write_timeout".into(),
-            secs(t.net_write_timeout_s),
+            seconds(t.net_write_timeout_s),
             String::new(),
         ],
         [
@@ -170,7 +167,7 @@ pub fn render_inspect_table(
                 sanitize(&g.user),
                 sanitize(&g.host),
                 g.count.to_string(),
-                secs(g.max_idle_s),
+                seconds(g.max_idle_s),
             ]);
         }
         writeln!(out, "{idle}")?;
