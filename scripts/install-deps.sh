@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Installs what poolcheck's tests and demo need, from Debian's packages, when missing:
 # MariaDB's server (mariadbd, mariadb-install-db) and client, openssl (TLS test
-# certificates) and Python's venv (the SQLAlchemy proof installs SQLAlchemy and
-# PyMySQL from PyPI into a venv of its own). Safe to run again.
+# certificates), Python's venv (the SQLAlchemy proof installs SQLAlchemy and
+# PyMySQL from PyPI into a venv of its own) and man with groff (the test that
+# `poolcheck man` renders). Safe to run again.
 set -euo pipefail
 
 need=()
 command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)
 command -v mariadb >/dev/null 2>&1 || need+=(mariadb-client)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v man >/dev/null 2>&1 || need+=(man-db)
+command -v nroff >/dev/null 2>&1 || need+=(groff-base)
 if ! command -v python3 >/dev/null 2>&1; then
   need+=(python3 python3-venv)
 elif ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then

@@ -21,6 +21,16 @@ pub fn dispatch(config: Config) -> Result<ExitStatus> {
         }
         Command::Explain(ec) => run_explain(ec, out),
         Command::Proxy(pc) => run_proxy(pc, out),
+        Command::Completions(shell) => {
+            report::emit_stdout(&crate::shell::completion_script(shell))?;
+            Ok(ExitStatus::Clean)
+        }
+        Command::Man(command) => {
+            let page = crate::shell::man_page(command.as_deref())
+                .ok_or_else(|| anyhow::anyhow!("no manual page for {command:?}"))?;
+            report::emit_stdout(&page)?;
+            Ok(ExitStatus::Clean)
+        }
     }
 }
 

@@ -41,6 +41,53 @@ pub enum Command {
     /// app and a local database to see whether your pool survives.
     #[command(after_help = PROXY_AFTER_HELP)]
     Proxy(ProxyArgs),
+
+    /// Print a shell completion script on stdout.
+    #[command(after_help = COMPLETIONS_AFTER_HELP)]
+    Completions(CompletionsArgs),
+
+    /// Print the manual page (roff) on stdout.
+    #[command(after_help = MAN_AFTER_HELP)]
+    Man(ManArgs),
+}
+
+const COMPLETIONS_AFTER_HELP: &str = "\
+Install:
+  bash: poolcheck completions bash > ~/.local/share/bash-completion/completions/poolcheck
+  zsh:  poolcheck completions zsh > ~/.zfunc/_poolcheck   # with fpath+=(~/.zfunc) before compinit
+  fish: poolcheck completions fish > ~/.config/fish/completions/poolcheck.fish
+  PowerShell: poolcheck completions powershell | Out-String | Invoke-Expression   # in $PROFILE
+  elvish: poolcheck completions elvish >> ~/.config/elvish/rc.elv";
+
+const MAN_AFTER_HELP: &str = "\
+Examples:
+  poolcheck man | man -l -                      # read it now
+  poolcheck man > ~/.local/share/man/man1/poolcheck.1
+  poolcheck man inspect > ~/.local/share/man/man1/poolcheck-inspect.1";
+
+/// `poolcheck completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: ShellArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShellArg {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
+}
+
+/// `poolcheck man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// A subcommand whose own page to print (poolcheck-COMMAND(1)) instead of poolcheck(1).
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
 }
 
 const PROBE_AFTER_HELP: &str = concat!(

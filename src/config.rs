@@ -107,6 +107,10 @@ pub enum Command {
     ListHosting,
     Explain(ExplainConfig),
     Proxy(ProxyConfig),
+    /// `completions SHELL`.
+    Completions(crate::shell::Shell),
+    /// `man [COMMAND]`: a subcommand's page, or poolcheck(1).
+    Man(Option<String>),
 }
 
 /// Where to connect, and the notes resolving it produced (for stderr; never
@@ -156,9 +160,18 @@ impl cli::Command {
             cli::Command::Recommend(a) => &a.output,
             cli::Command::Explain(a) => &a.output,
             cli::Command::Proxy(a) => &a.output,
+            cli::Command::Completions(_) | cli::Command::Man(_) => &NO_OUTPUT_ARGS,
         }
     }
 }
+
+/// The output flags of the subcommands that have none (`completions`, `man`).
+const NO_OUTPUT_ARGS: OutputArgs = OutputArgs {
+    format: FormatArg::Table,
+    fail_on: FailOnArg::Warn,
+    color: ColorArg::Auto,
+    quiet: false,
+};
 
 /// The output settings alone: these never fail, so an error in resolving the
 /// rest is still printed the way `--color` asked.
@@ -183,6 +196,14 @@ pub fn resolve(cli: &Cli, env: &Environment, term: &Terminal) -> Result<Config> 
         }
         cli::Command::Explain(args) => Command::Explain(resolve_explain(args, env, term)?),
         cli::Command::Proxy(args) => Command::Proxy(resolve_proxy(args)?),
+        cli::Command::Completions(args) => Command::Completions(match args.shell {
+            cli::ShellArg::Bash => crate::shell::Shell::Bash,
+            cli::ShellArg::Zsh => crate::shell::Shell::Zsh,
+            cli::ShellArg::Fish => crate::shell::Shell::Fish,
+            cli::ShellArg::Powershell => crate::shell::Shell::PowerShell,
+            cli::ShellArg::Elvish => crate::shell::Shell::Elvish,
+        }),
+        cli::Command::Man(args) => Command::Man(resolve_man(args)?),
     };
     Ok(Config { output, command })
 }
@@ -509,6 +530,21 @@ fn resolve_explain(
         notes,
         target,
     })
+}
+
+/// `man [COMMAND]`: the subcommand must be one that has a page.
+fn resolve_man(args: &cli::ManArgs) -> Result<Option<String>> {
+    match &args.command {
+        None => Ok(None),
+        Some(name) if crate::shell::man_page_names().contains(name) => Ok(Some(name.clone())),
+        Some(name) => Err(hinted(
+            format!("no manual page for '{}'", crate::db::sanitize(name)),
+            format!(
+                "give one of: {} (or nothing, for poolcheck(1))",
+                crate::shell::man_page_names().join(", ")
+            ),
+        )),
+    }
 }
 
 /// Resolves and validates `proxy`'s flags.

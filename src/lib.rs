@@ -18,6 +18,7 @@ pub mod proxy;
 pub mod recommend;
 pub mod report;
 pub mod schema;
+pub mod shell;
 pub mod signal;
 pub mod target;
 pub mod units;

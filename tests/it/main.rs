@@ -18,5 +18,6 @@ mod proxy;
 mod recommend;
 mod rig;
 mod secrets;
+mod shell;
 mod sqlalchemy_proof;
 mod tls;
