@@ -959,7 +959,7 @@ pub use crate::conn::opts::SslOpts;
 #[doc(inline)]
 pub use crate::conn::opts::{
     pool_opts::{PoolConstraints, PoolOpts},
-    ChangeUserOpts, Opts, OptsBuilder, DEFAULT_STMT_CACHE_SIZE,
+    ChangeUserOpts, ConnectPhase, Opts, OptsBuilder, DEFAULT_STMT_CACHE_SIZE,
 };
 #[doc(inline)]
 pub use crate::conn::pool::{Pool, PooledConn};

@@ -395,7 +395,9 @@ impl Conn {
     {
         let opts = Opts::try_from(opts)?;
         let mut conn = Conn(Box::new(ConnInner::empty(opts)));
+        conn.set_phase(crate::ConnectPhase::TCP);
         conn.connect_stream()?;
+        conn.set_phase(crate::ConnectPhase::GREETING);
         conn.connect()?;
         let mut conn = {
             if let Some(new_opts) = conn.can_improved()? {
@@ -411,10 +413,27 @@ impl Conn {
                 conn
             }
         };
+        conn.set_phase(crate::ConnectPhase::INIT);
         for cmd in conn.0.opts.get_init() {
             conn.query_drop(cmd)?;
         }
+        conn.set_phase(crate::ConnectPhase::DONE);
         Ok(conn)
+    }
+
+    /// poolcheck patch: records the connect's phase for a watching thread.
+    fn set_phase(&self, phase: u8) {
+        if let Some(p) = self.0.opts.get_connect_phase() {
+            p.set(phase);
+        }
+    }
+
+    /// poolcheck patch: whether this connection is encrypted with TLS.
+    pub fn is_tls(&self) -> bool {
+        matches!(
+            self.stream_ref().get_ref(),
+            crate::io::Stream::TcpStream(crate::io::TcpStream::Secure(_))
+        )
     }
 
     fn exec_com_reset_connection(&mut self) -> Result<()> {
@@ -541,8 +560,23 @@ impl Conn {
                 url::Host::Ipv4(ip) => ip.to_string(),
                 url::Host::Ipv6(ip) => ip.to_string(),
             };
+            let resolved = opts.get_resolved_addrs();
+            let addrs: Vec<std::net::SocketAddr> = if resolved.is_empty() {
+                std::net::ToSocketAddrs::to_socket_addrs(&(ip_or_hostname.as_str(), port))
+                    .map_err(|e| {
+                        DriverError(crate::DriverError::CouldNotConnect(Some((
+                            format!("{}:{}", ip_or_hostname, port),
+                            e.to_string(),
+                            e.kind(),
+                        ))))
+                    })?
+                    .collect()
+            } else {
+                resolved.to_vec()
+            };
             Stream::connect_tcp(
                 &ip_or_hostname,
+                &addrs,
                 port,
                 read_timeout,
                 write_timeout,
@@ -732,13 +766,21 @@ impl Conn {
         if self.is_insecure() {
             if let Some(ssl_opts) = self.0.opts.get_ssl_opts().cloned() {
                 if !self.has_capability(CapabilityFlags::CLIENT_SSL) {
-                    return Err(DriverError(TlsNotSupported));
+                    // poolcheck patch: optional TLS goes on in plain text.
+                    if !ssl_opts.optional() {
+                        return Err(DriverError(TlsNotSupported));
+                    }
                 } else {
+                    self.set_phase(crate::ConnectPhase::TLS);
                     self.do_ssl_request()?;
                     self.switch_to_ssl(ssl_opts)?;
+                    if let Some(p) = self.0.opts.get_connect_phase() {
+                        p.set_tls();
+                    }
                 }
             }
         }
+        self.set_phase(crate::ConnectPhase::LOGIN);
 
         // Handshake scramble is always 21 bytes length (20 + zero terminator)
         self.0.nonce = {

@@ -93,6 +93,8 @@ impl Stream {
     #[allow(clippy::too_many_arguments)]
     pub fn connect_tcp(
         ip_or_hostname: &str,
+        // poolcheck patch: the addresses to try, already resolved.
+        addrs: &[net::SocketAddr],
         port: u16,
         read_timeout: Option<Duration>,
         write_timeout: Option<Duration>,
@@ -107,7 +109,7 @@ impl Stream {
         tcp_connect_timeout: Option<Duration>,
         bind_address: Option<SocketAddr>,
     ) -> MyResult<Stream> {
-        let mut builder = tcp::MyTcpBuilder::new((ip_or_hostname, port));
+        let mut builder = tcp::MyTcpBuilder::new(addrs);
         builder
             .connect_timeout(tcp_connect_timeout)
             .read_timeout(read_timeout)

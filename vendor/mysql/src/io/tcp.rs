@@ -161,22 +161,30 @@ impl<T: ToSocketAddrs> MyTcpBuilder<T> {
             }
         } else {
             // no bind address
-            addrs
-                .into_iter()
-                .try_fold(None, |prev, sock_addr| match prev {
-                    Some(x) => io::Result::Ok(Some(x)),
-                    None => {
-                        let domain = Domain::for_address(sock_addr);
-                        let socket = Socket::new(domain, Type::STREAM, None)?;
-                        if let Some(connect_timeout) = connect_timeout {
-                            socket.connect_timeout(&sock_addr.into(), connect_timeout)?;
-                        } else {
-                            socket.connect(&sock_addr.into())?;
-                        }
-                        Ok(Some(socket))
+            // poolcheck patch: try the next address when one fails (the
+            // original stopped at the first failure), keeping the last error.
+            let mut last = err;
+            let mut connected = None;
+            for sock_addr in addrs {
+                let attempt = (|| {
+                    let domain = Domain::for_address(sock_addr);
+                    let socket = Socket::new(domain, Type::STREAM, None)?;
+                    if let Some(connect_timeout) = connect_timeout {
+                        socket.connect_timeout(&sock_addr.into(), connect_timeout)?;
+                    } else {
+                        socket.connect(&sock_addr.into())?;
                     }
-                })?
-                .ok_or(err)
+                    io::Result::Ok(socket)
+                })();
+                match attempt {
+                    Ok(socket) => {
+                        connected = Some(socket);
+                        break;
+                    }
+                    Err(e) => last = e,
+                }
+            }
+            connected.ok_or(last)
         }?;
 
         socket.set_read_timeout(read_timeout)?;

@@ -47,6 +47,8 @@ pub struct SslOpts {
     accept_invalid_certs: bool,
     #[cfg(feature = "rustls")]
     cipher_suites: Option<Vec<String>>,
+    /// poolcheck patch: take TLS only if the greeting offers it.
+    optional: bool,
 }
 
 impl SslOpts {
@@ -75,6 +77,19 @@ impl SslOpts {
     ) -> Self {
         self.root_cert_path = root_cert_path.map(Into::into);
         self
+    }
+
+    /// poolcheck patch: use TLS when the server's greeting offers it and plain
+    /// text when it does not, on the same connection (the MySQL clients'
+    /// `--ssl-mode=PREFERRED`). Defaults to `false`: TLS is required.
+    pub fn with_optional(mut self, value: bool) -> Self {
+        self.optional = value;
+        self
+    }
+
+    /// poolcheck patch: see [`SslOpts::with_optional`].
+    pub fn optional(&self) -> bool {
+        self.optional
     }
 
     /// The way to not validate the server's domain
@@ -297,15 +312,71 @@ pub(crate) struct InnerOpts {
     /// by explicitly specifying it.
     max_allowed_packet: Option<usize>,
 
+    /// poolcheck patch: connect to these addresses instead of resolving
+    /// `ip_or_hostname`, which is still the name TLS verifies (empty: resolve).
+    resolved_addrs: Vec<SocketAddr>,
+
+    /// poolcheck patch: where the connect is, for a caller watching a deadline.
+    connect_phase: Option<ConnectPhase>,
+
     /// For tests only
     #[cfg(test)]
     pub injected_socket: Option<String>,
 }
 
+/// poolcheck patch: the phase a connect is in, shared with another thread.
+/// Two of these compare equal: it is an observer, not an option.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectPhase(std::sync::Arc<(std::sync::atomic::AtomicU8, std::sync::atomic::AtomicBool)>);
+
+impl ConnectPhase {
+    /// Nothing started yet.
+    pub const NONE: u8 = 0;
+    /// Opening the TCP connection.
+    pub const TCP: u8 = 1;
+    /// Connected; waiting for the server's greeting.
+    pub const GREETING: u8 = 2;
+    /// The TLS handshake.
+    pub const TLS: u8 = 3;
+    /// Login: the handshake response and authentication.
+    pub const LOGIN: u8 = 4;
+    /// Logged in; running the `init` statements.
+    pub const INIT: u8 = 5;
+    /// Done.
+    pub const DONE: u8 = 6;
+
+    pub fn get(&self) -> u8 {
+        self.0 .0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Whether TLS was set up (before a login failed, say).
+    pub fn tls(&self) -> bool {
+        self.0 .1.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub(crate) fn set(&self, phase: u8) {
+        self.0 .0.store(phase, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub(crate) fn set_tls(&self) {
+        self.0 .1.store(true, std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl PartialEq for ConnectPhase {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for ConnectPhase {}
+
 impl Default for InnerOpts {
     fn default() -> Self {
         InnerOpts {
             ip_or_hostname: url::Host::Domain(String::from("localhost")),
+            resolved_addrs: Vec::new(),
+            connect_phase: None,
             tcp_port: 3306,
             socket: None,
             max_allowed_packet: None,
@@ -490,6 +561,16 @@ impl Opts {
     ///
     /// Use carefully. Will probably make pool unusable because of *address already in use*
     /// errors.
+    /// poolcheck patch: see [`OptsBuilder::resolved_addrs`].
+    pub fn get_resolved_addrs(&self) -> &[SocketAddr] {
+        &self.0.resolved_addrs
+    }
+
+    /// poolcheck patch: see [`OptsBuilder::connect_phase`].
+    pub fn get_connect_phase(&self) -> Option<&ConnectPhase> {
+        self.0.connect_phase.as_ref()
+    }
+
     pub fn bind_address(&self) -> Option<&SocketAddr> {
         self.0.bind_address.as_ref()
     }
@@ -1018,6 +1099,20 @@ impl OptsBuilder {
             .unwrap_or_else(|| "127.0.0.1".into());
         self.opts.0.ip_or_hostname =
             url::Host::parse(&new).unwrap_or_else(|_| url::Host::Domain(new.to_owned()));
+        self
+    }
+
+    /// poolcheck patch: connect to these addresses (in order) instead of
+    /// resolving the host name again; the name given to `ip_or_hostname` stays
+    /// the one TLS sends (SNI) and verifies. Empty: resolve the name.
+    pub fn resolved_addrs(mut self, addrs: Vec<SocketAddr>) -> Self {
+        self.opts.0.resolved_addrs = addrs;
+        self
+    }
+
+    /// poolcheck patch: record the connect's phase in `phase` as it goes.
+    pub fn connect_phase(mut self, phase: Option<ConnectPhase>) -> Self {
+        self.opts.0.connect_phase = phase;
         self
     }
 
