@@ -1,14 +1,16 @@
-//! Opening a connection: options, TLS modes, and a deadline that covers the TCP
-//! connect, the MySQL handshake and authentication together.
+//! Opening a connection: options, TLS modes, and a deadline that covers name
+//! resolution, the TCP connect, the MySQL handshake, TLS and authentication
+//! together, with an error that names the phase that ran out of time.
 
 use super::errors::{classify_connect_error, sanitize};
+use super::resolve::ResolveError;
 use crate::error::hinted;
 use crate::target::{ConnectSpec, Endpoint, SslMode};
 use anyhow::Result;
 use mysql::prelude::Queryable;
-use mysql::{Conn, OptsBuilder, SslOpts};
+use mysql::{Conn, ConnectPhase, OptsBuilder, SslOpts};
 use std::collections::HashMap;
-use std::net::ToSocketAddrs;
+use std::net::SocketAddr;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -60,53 +62,55 @@ pub fn connect(spec: &ConnectSpec, io_timeout: Duration) -> Result<Session> {
 pub fn connect_with(spec: &ConnectSpec, options: &ConnectOptions) -> Result<Session> {
     let started = Instant::now();
     let deadline = started + spec.connect_timeout;
-    let (tls, result) = match (spec.ssl_mode, &spec.endpoint) {
-        // Unix sockets never carry TLS (the MySQL clients treat them as secure).
-        (SslMode::Disabled, _) | (_, Endpoint::Socket(_)) => {
-            (false, attempt(spec, None, options, deadline))
-        }
-        (SslMode::Preferred, _) => {
-            let ssl = SslOpts::default().with_danger_accept_invalid_certs(true);
-            match attempt(spec, Some(ssl), options, deadline) {
-                Err(Attempt::Driver(mysql::Error::DriverError(
-                    mysql::DriverError::TlsNotSupported,
-                ))) => {
-                    // The server said "no TLS" in its greeting, before any login:
-                    // fall back to plain text as the MySQL clients do.
-                    (false, attempt(spec, None, options, deadline))
-                }
-                other => (true, other),
-            }
-        }
-        (mode, _) => (
-            true,
-            attempt(spec, Some(ssl_opts(mode, spec)), options, deadline),
+    // Unix sockets never carry TLS (the MySQL clients treat them as secure).
+    let ssl = match (spec.ssl_mode, &spec.endpoint) {
+        (SslMode::Disabled, _) | (_, Endpoint::Socket(_)) => None,
+        // TLS if the greeting offers it, else plain text on the same
+        // connection: no second connect, nothing aborted on the server.
+        (SslMode::Preferred, _) => Some(
+            SslOpts::default()
+                .with_danger_accept_invalid_certs(true)
+                .with_optional(true),
         ),
+        (mode, _) => {
+            if let Some(ca) = &spec.ssl_ca {
+                super::tls::check_ca_file(ca)?;
+            }
+            Some(ssl_opts(mode, spec))
+        }
     };
-    match result {
+    let addrs = match &spec.endpoint {
+        Endpoint::Tcp { host, port } => match super::resolve::addresses(host, *port, deadline) {
+            Ok(addrs) => addrs,
+            Err(ResolveError::Interrupted) => {
+                return Err(anyhow::Error::new(crate::signal::Interrupted));
+            }
+            Err(ResolveError::Deadline) => return Err(timed_out(spec, Phase::Resolve)),
+            Err(ResolveError::Failed(e)) => {
+                return Err(anyhow::Error::new(e).context(crate::error::Hinted::new(
+                    format!("could not resolve the host name in {}", spec.address()),
+                    "check the host name (--host or the URL)",
+                )));
+            }
+        },
+        Endpoint::Socket(_) => Vec::new(),
+    };
+    let phase = ConnectPhase::default();
+    match attempt(spec, addrs, ssl, options, deadline, &phase) {
         Ok(conn) => Ok(Session {
+            tls: conn.is_tls(),
             conn,
             peer: spec.address(),
             read_timeout: options.io_timeout,
             broken: false,
-            tls,
             connect_time: started.elapsed(),
         }),
-        Err(Attempt::Deadline) => Err(hinted(
-            format!(
-                "no complete MySQL handshake from {} within {} (connect timeout)",
-                spec.address(),
-                humantime::format_duration(spec.connect_timeout)
-            ),
-            "check that this is a MySQL/MariaDB port and that nothing on the path holds \
-             connections open; raise --connect-timeout for slow links",
-        )),
+        Err(Attempt::Deadline) => Err(timed_out(spec, Phase::of(&phase))),
         Err(Attempt::Interrupted) => Err(anyhow::Error::new(crate::signal::Interrupted)),
-        Err(Attempt::Resolve(e)) => Err(anyhow::Error::new(e).context(crate::error::Hinted::new(
-            format!("could not resolve the host name in {}", spec.address()),
-            "check the host name (--host or the URL)",
-        ))),
-        Err(Attempt::Driver(e)) => Err(classify_connect_error(e, spec)),
+        // The driver's own timeouts are set to what was left of the deadline:
+        // when one fires first, the message is the same as the deadline's.
+        Err(Attempt::Driver(e)) if is_timeout(&e) => Err(timed_out(spec, Phase::of(&phase))),
+        Err(Attempt::Driver(e)) => Err(classify_connect_error(e, spec, phase.tls())),
         Err(Attempt::Malformed) => Err(hinted(
             format!(
                 "{} did not answer like a MySQL or MariaDB server (a malformed packet in the handshake)",
@@ -117,12 +121,111 @@ pub fn connect_with(spec: &ConnectSpec, options: &ConnectOptions) -> Result<Sess
     }
 }
 
+/// The phase of opening a connection that the connect timeout ran out in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Looking up the host name.
+    Resolve,
+    /// The TCP connect (SYN, SYN-ACK).
+    Tcp,
+    /// Connected; waiting for the server's greeting.
+    Greeting,
+    /// The TLS handshake.
+    Tls,
+    /// The handshake response, authentication and the session's init statements.
+    Login,
+}
+
+impl Phase {
+    fn of(phase: &ConnectPhase) -> Phase {
+        match phase.get() {
+            ConnectPhase::GREETING => Phase::Greeting,
+            ConnectPhase::TLS => Phase::Tls,
+            ConnectPhase::LOGIN | ConnectPhase::INIT | ConnectPhase::DONE => Phase::Login,
+            _ => Phase::Tcp,
+        }
+    }
+}
+
+/// A connect that ran out of time, kept in the error chain with its phase.
+#[derive(Debug)]
+pub struct ConnectTimedOut {
+    pub phase: Phase,
+}
+
+impl std::fmt::Display for ConnectTimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "connect timeout in phase {:?}", self.phase)
+    }
+}
+
+impl std::error::Error for ConnectTimedOut {}
+
+/// One message per phase, so the same path always gets the same words.
+fn timed_out(spec: &ConnectSpec, phase: Phase) -> anyhow::Error {
+    let addr = spec.address();
+    let within = humantime::format_duration(spec.connect_timeout);
+    let (message, hint) = match phase {
+        Phase::Resolve => (
+            format!(
+                "could not resolve the host name in {addr} within {within} (connect timeout ran out while resolving)"
+            ),
+            "the DNS resolver did not answer in time: check it (/etc/resolv.conf), use an IP \
+             address, or raise --connect-timeout",
+        ),
+        Phase::Tcp => (
+            format!(
+                "no TCP connection to {addr} within {within} (connect timeout ran out in the TCP connect: \
+                 nothing answered the connection attempt)"
+            ),
+            "check the host and port and that no firewall silently drops the traffic; raise \
+             --connect-timeout for slow links",
+        ),
+        Phase::Greeting => (
+            format!(
+                "{addr} accepted the TCP connection but sent no complete MySQL greeting within {within} \
+                 (connect timeout ran out in the handshake)"
+            ),
+            "check that this is a MySQL/MariaDB port and that nothing on the path (a proxy or \
+             load balancer without a backend) holds connections open; raise --connect-timeout \
+             for slow links",
+        ),
+        Phase::Tls => (
+            format!(
+                "the TLS handshake with {addr} did not finish within {within} (connect timeout ran out in TLS)"
+            ),
+            "check that nothing on the path intercepts or blocks TLS; --ssl-mode DISABLED shows \
+             whether plain text gets through; raise --connect-timeout for slow links",
+        ),
+        Phase::Login => (
+            format!(
+                "{addr} did not finish the login within {within} (connect timeout ran out in the login)"
+            ),
+            "the server is slow to authenticate: overloaded, or resolving client host names \
+             (skip_name_resolve off) with a slow DNS; raise --connect-timeout",
+        ),
+    };
+    anyhow::Error::new(ConnectTimedOut { phase }).context(crate::error::Hinted::new(message, hint))
+}
+
+/// A driver error that means "no answer in time" (not a refusal or a bad answer).
+fn is_timeout(e: &mysql::Error) -> bool {
+    use mysql_common::proto::codec::error::PacketCodecError;
+    use std::io::ErrorKind;
+    match e {
+        mysql::Error::DriverError(mysql::DriverError::ConnectTimeout) => true,
+        mysql::Error::IoError(io) | mysql::Error::CodecError(PacketCodecError::Io(io)) => {
+            matches!(io.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+        }
+        _ => false,
+    }
+}
+
 enum Attempt {
     Deadline,
     /// The driver panicked on a packet it could not parse.
     Malformed,
     Interrupted,
-    Resolve(std::io::Error),
     Driver(mysql::Error),
 }
 
@@ -141,9 +244,11 @@ fn ssl_opts(mode: SslMode, spec: &ConnectSpec) -> SslOpts {
 /// its own read timeout fires.
 fn attempt(
     spec: &ConnectSpec,
+    addrs: Vec<SocketAddr>,
     ssl: Option<SslOpts>,
     options: &ConnectOptions,
     deadline: Instant,
+    phase: &ConnectPhase,
 ) -> Result<Conn, Attempt> {
     let io_timeout = options.io_timeout;
     let remaining = deadline.saturating_duration_since(Instant::now());
@@ -171,11 +276,16 @@ fn attempt(
                 .map(|d| d.as_millis().min(u32::MAX as u128) as u32),
         )
         .init(options.init.clone())
+        .connect_phase(Some(phase.clone()))
         .ssl_opts(ssl);
-    let endpoint = spec.endpoint.clone();
-    match &endpoint {
+    match &spec.endpoint {
         Endpoint::Tcp { host, port } => {
-            builder = builder.ip_or_hostname(Some(host.clone())).tcp_port(*port);
+            // The name stays what TLS verifies and sends as SNI; the TCP
+            // connect goes to the addresses resolved once for the run.
+            builder = builder
+                .ip_or_hostname(Some(host.clone()))
+                .tcp_port(*port)
+                .resolved_addrs(addrs);
         }
         Endpoint::Socket(path) => {
             builder = builder.socket(Some(path.to_string_lossy().into_owned()));
@@ -185,13 +295,6 @@ fn attempt(
     let spawned = std::thread::Builder::new()
         .name("poolcheck-connect".into())
         .spawn(move || {
-            if let Endpoint::Tcp { host, port } = &endpoint {
-                // Resolve first so "unknown host" is told apart from "refused".
-                if let Err(e) = (host.as_str(), *port).to_socket_addrs() {
-                    let _ = tx.send(Err(Attempt::Resolve(e)));
-                    return;
-                }
-            }
             let opened = match guarded(|| Conn::new(builder)) {
                 Ok(Ok(conn)) => {
                     // The handshake's reads were bounded by what was left of the

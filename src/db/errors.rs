@@ -67,15 +67,58 @@ pub fn describe(e: &Error) -> String {
     }
 }
 
-pub(super) fn classify_connect_error(e: Error, spec: &ConnectSpec) -> anyhow::Error {
+const CHECK_PASSWORD: &str = "check the user and password (--user, --password-env, \
+     --password-file, the URL, ~/.my.cnf); the password is never shown";
+
+/// MySQL's ER_SECURE_TRANSPORT_REQUIRED (`require_secure_transport=ON`).
+const MYSQL_SECURE_TRANSPORT_REQUIRED: u16 = 3159;
+
+/// `tls`: whether this connection had set up TLS before it failed.
+pub(super) fn classify_connect_error(e: Error, spec: &ConnectSpec, tls: bool) -> anyhow::Error {
     let addr = spec.address();
     let (message, hint) = match &e {
+        Error::MySqlError(m) if requires_secure_transport(m.code, &m.message) => (
+            format!(
+                "the server at {addr} accepts only encrypted connections (require_secure_transport=ON), \
+                 and this one was {}",
+                if matches!(spec.endpoint, Endpoint::Socket(_)) {
+                    "refused anyway"
+                } else {
+                    "plain text"
+                }
+            ),
+            format!(
+                "connect with TLS: --ssl-mode REQUIRED (or VERIFY_CA / VERIFY_IDENTITY with --ssl-ca); \
+                 --ssl-mode is {} now",
+                spec.ssl_mode
+            ),
+        ),
         Error::MySqlError(m) => match m.code {
+            1045 if !tls && !matches!(spec.endpoint, Endpoint::Socket(_)) => (
+                format!(
+                    "access denied for user '{}' at {addr} (over a plain-text connection)",
+                    spec.user
+                ),
+                if spec.ssl_mode == SslMode::Preferred {
+                    // PREFERRED went plain only because the greeting offered no TLS.
+                    format!(
+                        "{CHECK_PASSWORD}; the server offers no TLS, so an account created \
+                         REQUIRE SSL (or X509, ISSUER, SUBJECT) cannot log in until TLS is enabled \
+                         on the server"
+                    )
+                } else {
+                    format!(
+                        "{CHECK_PASSWORD}. Or TLS is required: the server answers a plain-text login \
+                         with this same error when the account was created REQUIRE SSL (or X509, \
+                         ISSUER, SUBJECT) and, on MariaDB, when require_secure_transport=ON: \
+                         connect with --ssl-mode REQUIRED (--ssl-mode is {} now)",
+                        spec.ssl_mode
+                    )
+                },
+            ),
             1045 => (
                 format!("access denied for user '{}' at {addr}", spec.user),
-                "check the user and password (--user, --password-env, --password-file, the URL, \
-                 ~/.my.cnf); the password is never shown"
-                    .to_string(),
+                CHECK_PASSWORD.to_string(),
             ),
             1040 => (
                 format!("the server at {addr} has no free connections (too many connections)"),
@@ -188,6 +231,12 @@ pub(super) fn classify_connect_error(e: Error, spec: &ConnectSpec) -> anyhow::Er
         _ => anyhow::anyhow!("{}", sanitize(&describe(&e))),
     };
     root.context(Hinted::new(sanitize(&message), hint))
+}
+
+/// MySQL says 3159 (MariaDB answers a plain-text login under
+/// require_secure_transport with 1045, the same as a wrong password).
+fn requires_secure_transport(code: u16, message: &str) -> bool {
+    code == MYSQL_SECURE_TRANSPORT_REQUIRED || message.contains("--require_secure_transport=ON")
 }
 
 /// A connect refused by the server with an error code (1045, 1040, ...),

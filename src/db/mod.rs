@@ -4,11 +4,16 @@
 
 mod connect;
 mod errors;
+mod resolve;
 pub mod server;
 mod socket;
+mod tls;
 mod transport;
 
-pub use connect::{ConnectOptions, PingFailure, Session, TextRow, connect, connect_with};
+pub use connect::{
+    ConnectOptions, ConnectTimedOut, Phase, PingFailure, Session, TextRow, connect, connect_with,
+};
 pub use errors::{sanitize, server_code};
+pub use resolve::lookups_started;
 pub use socket::{Peek, parse_err_packet};
 pub use transport::transport_connect_time;

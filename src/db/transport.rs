@@ -2,7 +2,7 @@
 //! long the network part of a connect takes, apart from the MySQL handshake.
 
 use crate::target::{ConnectSpec, Endpoint};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
@@ -13,7 +13,11 @@ pub fn transport_connect_time(spec: &ConnectSpec) -> Option<Duration> {
     let started = Instant::now();
     match &spec.endpoint {
         Endpoint::Tcp { host, port } => {
-            let addr = (host.as_str(), *port).to_socket_addrs().ok()?.next()?;
+            // The run's one lookup of the host (see db/resolve.rs).
+            let deadline = started + spec.connect_timeout;
+            let addr = *super::resolve::addresses(host, *port, deadline)
+                .ok()?
+                .first()?;
             let stream = TcpStream::connect_timeout(&addr, spec.connect_timeout).ok()?;
             let took = started.elapsed();
             drop(stream);

@@ -76,7 +76,10 @@ fn server_that_never_speaks() {
     ]);
     r.assert_usage_error();
     assert!(
-        r.stderr.contains("no complete MySQL handshake"),
+        r.stderr
+            .contains("accepted the TCP connection but sent no complete MySQL greeting")
+            && r.stderr
+                .contains("connect timeout ran out in the handshake"),
         "{}",
         r.stderr
     );

@@ -8,6 +8,7 @@ mod docs;
 mod explain;
 mod faults;
 mod find;
+mod footprint;
 mod hostile_files;
 mod inspect;
 mod limits;

@@ -422,7 +422,7 @@ fn password_never_leaks_on_any_channel_or_path() {
             user: USER,
             rest: "/",
             connect_timeout: "500ms",
-            error: Some("no complete MySQL handshake"),
+            error: Some("sent no complete MySQL greeting"),
             both_formats: false,
         },
         Place {

@@ -49,7 +49,20 @@ fn make_ca(dir: &Path, name: &str) {
 
 fn tls_sandbox() -> &'static TlsSandbox {
     static TLS: OnceLock<TlsSandbox> = OnceLock::new();
-    TLS.get_or_init(|| {
+    TLS.get_or_init(|| start_tls_sandbox(&[]))
+}
+
+/// A TLS sandbox that refuses plain-text connections (switched on after the
+/// start: the rig's readiness check logs in without TLS).
+fn secure_transport_sandbox() -> TlsSandbox {
+    let t = start_tls_sandbox(&[]);
+    t.sandbox
+        .exec(&["SET GLOBAL require_secure_transport = ON"]);
+    t
+}
+
+fn start_tls_sandbox(extra: &[&str]) -> TlsSandbox {
+    {
         let dir = tempfile::Builder::new()
             .prefix("poolcheck-tls-")
             .tempdir()
@@ -98,17 +111,19 @@ fn tls_sandbox() -> &'static TlsSandbox {
             ],
         );
         let p = |f: &str| dir.join(f).display().to_string();
-        let sandbox = Sandbox::start(&[
-            &format!("--ssl-ca={}", p("ca.pem")),
-            &format!("--ssl-cert={}", p("server.pem")),
-            &format!("--ssl-key={}", p("server.key")),
-        ]);
+        let mut args = vec![
+            format!("--ssl-ca={}", p("ca.pem")),
+            format!("--ssl-cert={}", p("server.pem")),
+            format!("--ssl-key={}", p("server.key")),
+        ];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        let sandbox = Sandbox::start(&args.iter().map(String::as_str).collect::<Vec<_>>());
         TlsSandbox {
             sandbox,
             ca: dir.join("ca.pem"),
             other_ca: dir.join("other-ca.pem"),
         }
-    })
+    }
 }
 
 fn inspect(args: &[&str], url: &str) -> crate::common::Run {
@@ -183,4 +198,139 @@ fn a_certificate_from_another_ca_is_refused() {
         r.stderr
     );
     assert!(r.stderr.contains("--ssl-ca"), "{}", r.stderr);
+}
+
+/// `require_secure_transport=ON` refuses a plain-text login. MariaDB answers
+/// it with 1045 "access denied", word for word what a wrong password gets
+/// (MySQL has its own 3159, which is named as the cause): the hint says the
+/// connection was plain text and names require_secure_transport and the
+/// `--ssl-mode` that fixes it. The default PREFERRED takes TLS and gets in.
+#[test]
+fn a_server_that_requires_tls_gets_a_hint_that_says_so() {
+    let t = &secure_transport_sandbox();
+    let url = t.sandbox.root_url();
+    let r = inspect(&["--ssl-mode", "DISABLED"], &url);
+    r.assert_usage_error();
+    assert!(
+        r.stderr.contains("(over a plain-text connection)"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("require_secure_transport=ON"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("connect with --ssl-mode REQUIRED (--ssl-mode is DISABLED now)"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        tls_of(&inspect(&[], &url)),
+        "PREFERRED uses the server's TLS"
+    );
+}
+
+/// An account created `REQUIRE SSL` that logs in over plain text gets the
+/// same 1045 as a wrong password: the hint names both causes, and says that
+/// this connection was plain text. Over TLS the account gets in.
+#[test]
+fn an_account_that_requires_tls_gets_a_hint_that_says_so() {
+    let t = tls_sandbox();
+    t.sandbox.exec(&[
+        "CREATE USER IF NOT EXISTS 'needs_tls'@'%' IDENTIFIED BY 'tls-pw' REQUIRE SSL",
+        "GRANT PROCESS ON *.* TO 'needs_tls'@'%'",
+    ]);
+    let url = t.sandbox.url("needs_tls", Some("tls-pw"));
+    let r = inspect(&["--ssl-mode", "DISABLED"], &url);
+    r.assert_usage_error();
+    assert!(
+        r.stderr.contains("(over a plain-text connection)"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("REQUIRE SSL"), "{}", r.stderr);
+    assert!(r.stderr.contains("--ssl-mode REQUIRED"), "{}", r.stderr);
+    assert!(tls_of(&inspect(&[], &url)));
+    assert!(tls_of(&inspect(&["--ssl-mode", "REQUIRED"], &url)));
+    // A wrong password over TLS: the plain user-and-password hint only.
+    let r = inspect(&[], &t.sandbox.url("needs_tls", Some("wrong")));
+    r.assert_usage_error();
+    assert!(
+        r.stderr.contains("check the user and password"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("REQUIRE SSL"), "{}", r.stderr);
+}
+
+/// A bad `--ssl-ca` is the file's fault: each kind is named, with a hint,
+/// before any connection (the server is never contacted: a closed port).
+#[test]
+fn a_bad_ssl_ca_is_blamed_on_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "").unwrap();
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "this is not a certificate\n").unwrap();
+    let key = dir.path().join("key.pem");
+    std::fs::write(
+        &key,
+        "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let binary = dir.path().join("random.der");
+    std::fs::write(&binary, [0x30u8, 0x03, 0x02, 0x01, 0x00, 0xff, 0x00]).unwrap();
+    let fifo = dir.path().join("fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let missing = dir.path().join("missing.pem");
+    let url = format!("mysql://root@127.0.0.1:{}/", crate::common::closed_port());
+    let cases: [(&Path, &str); 7] = [
+        (
+            &missing,
+            "could not read the CA certificate file {}: not found",
+        ),
+        (
+            dir.path(),
+            "the CA certificate file {} is a directory, not a regular file",
+        ),
+        (
+            &fifo,
+            "the CA certificate file {} is a named pipe (FIFO), not a regular file",
+        ),
+        (&empty, "the CA certificate file {} is empty"),
+        (&text, "the CA certificate file {} holds no certificate"),
+        (&key, "the CA certificate file {} holds no certificate"),
+        (
+            &binary,
+            "the CA certificate file {} is neither PEM nor a DER certificate",
+        ),
+    ];
+    for (path, words) in cases {
+        for mode in ["VERIFY_CA", "VERIFY_IDENTITY", "REQUIRED"] {
+            let r = inspect(
+                &["--ssl-mode", mode, "--ssl-ca", path.to_str().unwrap()],
+                &url,
+            );
+            r.assert_usage_error();
+            assert!(
+                r.stderr.starts_with(&format!(
+                    "error: {}",
+                    words.replace("{}", &path.display().to_string())
+                )),
+                "{mode} {path:?}: {}",
+                r.stderr
+            );
+            assert!(!r.stderr.contains("did not answer like"), "{}", r.stderr);
+            assert!(!r.stderr.contains("connection refused"), "{}", r.stderr);
+        }
+    }
 }
