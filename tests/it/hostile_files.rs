@@ -77,6 +77,17 @@ fn refused(r: &Run, path: &Path, why: &str, what: &str) {
     );
 }
 
+/// `poolcheck inspect FLAGS... PATH TARGET`, bounded.
+fn inspect_with(flags: &[&str], path: &Path) -> Run {
+    bounded(
+        poolcheck()
+            .arg("inspect")
+            .args(flags)
+            .arg(path)
+            .arg(target()),
+    )
+}
+
 fn target() -> String {
     format!("mysql://root@127.0.0.1:{}/", closed_port())
 }
@@ -88,29 +99,14 @@ fn option_files_that_are_not_regular_files_are_refused() {
     let h = Hostile::new();
     let work = tempfile::tempdir().unwrap();
     for (i, (bad, why)) in h.cases().into_iter().enumerate() {
-        let r = bounded(
-            poolcheck()
-                .args(["inspect", "--defaults-file"])
-                .arg(&bad)
-                .arg(target()),
-        );
+        let r = inspect_with(&["--defaults-file"], &bad);
         refused(&r, &bad, why, "--defaults-file");
-        let r = bounded(
-            poolcheck()
-                .args(["inspect", "--defaults-extra-file"])
-                .arg(&bad)
-                .arg(target()),
-        );
+        let r = inspect_with(&["--defaults-extra-file"], &bad);
         refused(&r, &bad, why, "--defaults-extra-file");
 
         let top = work.path().join(format!("top{i}.cnf"));
         std::fs::write(&top, format!("[client]\n!include {}\n", bad.display())).unwrap();
-        let r = bounded(
-            poolcheck()
-                .args(["inspect", "--defaults-file"])
-                .arg(&top)
-                .arg(target()),
-        );
+        let r = inspect_with(&["--defaults-file"], &top);
         refused(&r, &bad, why, "!include");
 
         // ~/.my.cnf: HOME points at a dir whose .my.cnf is the hostile file
@@ -141,12 +137,7 @@ fn option_files_that_are_not_regular_files_are_refused() {
     std::os::unix::fs::symlink(&h.fifo, conf.join("50-pipe.cnf")).unwrap();
     let top = work.path().join("dir.cnf");
     std::fs::write(&top, format!("[client]\n!includedir {}\n", conf.display())).unwrap();
-    let r = bounded(
-        poolcheck()
-            .args(["inspect", "--defaults-file"])
-            .arg(&top)
-            .arg(target()),
-    );
+    let r = inspect_with(&["--defaults-file"], &top);
     refused(&r, &conf.join("50-pipe.cnf"), "FIFO", "!includedir");
 }
 
@@ -187,12 +178,7 @@ fn include_fan_out_is_bounded() {
     }
     let top_path = dir.path().join("big.cnf");
     std::fs::write(&top_path, top).unwrap();
-    let r = bounded(
-        poolcheck()
-            .args(["inspect", "--defaults-file"])
-            .arg(&top_path)
-            .arg(target()),
-    );
+    let r = inspect_with(&["--defaults-file"], &top_path);
     r.assert_usage_error();
     assert!(r.stderr.contains("more than 4 MiB read"), "{}", r.stderr);
 }
@@ -202,21 +188,11 @@ fn include_fan_out_is_bounded() {
 fn other_input_files_that_are_not_regular_files_are_refused() {
     let h = Hostile::new();
     for (bad, why) in h.cases() {
-        let r = bounded(
-            poolcheck()
-                .args(["inspect", "--no-defaults", "--password-file"])
-                .arg(&bad)
-                .arg(target()),
-        );
+        let r = inspect_with(&["--no-defaults", "--password-file"], &bad);
         refused(&r, &bad, why, "--password-file");
         assert!(r.stderr.contains("--password-env"), "{}", r.stderr);
 
-        let r = bounded(
-            poolcheck()
-                .args(["inspect", "--no-defaults", "--ssl-ca"])
-                .arg(&bad)
-                .arg(target()),
-        );
+        let r = inspect_with(&["--no-defaults", "--ssl-ca"], &bad);
         refused(&r, &bad, why, "--ssl-ca");
 
         let r = bounded(poolcheck().args(["recommend", "--from"]).arg(&bad));
@@ -293,28 +269,13 @@ fn each_kind_of_file_has_a_size_cap() {
         p
     };
     let pw = file("pw", (64 << 10) + 1);
-    let r = bounded(
-        poolcheck()
-            .args(["inspect", "--no-defaults", "--password-file"])
-            .arg(&pw)
-            .arg(target()),
-    );
+    let r = inspect_with(&["--no-defaults", "--password-file"], &pw);
     refused(&r, &pw, "is larger than 64 KiB", "--password-file");
     let cnf = file("my.cnf", (1 << 20) + 1);
-    let r = bounded(
-        poolcheck()
-            .args(["inspect", "--defaults-file"])
-            .arg(&cnf)
-            .arg(target()),
-    );
+    let r = inspect_with(&["--defaults-file"], &cnf);
     refused(&r, &cnf, "is larger than 1 MiB", "--defaults-file");
     let ca = file("ca.pem", (4 << 20) + 1);
-    let r = bounded(
-        poolcheck()
-            .args(["inspect", "--no-defaults", "--ssl-ca"])
-            .arg(&ca)
-            .arg(target()),
-    );
+    let r = inspect_with(&["--no-defaults", "--ssl-ca"], &ca);
     refused(&r, &ca, "is larger than 4 MiB", "--ssl-ca");
     let report = file("report.json", (16 << 20) + 1);
     let r = bounded(poolcheck().args(["recommend", "--from"]).arg(&report));
