@@ -246,12 +246,6 @@ pub fn read_stdin(kind: Kind) -> Result<(Vec<u8>, bool), InputError> {
     })
 }
 
-/// Checks that `path` is a regular file no bigger than the limit, without
-/// reading it (for files another library opens, such as `--ssl-ca`).
-pub fn check(path: &Path, kind: Kind) -> Result<(), InputError> {
-    open(path, kind).map(drop)
-}
-
 /// Text from bytes read, replacing invalid UTF-8 (logs are often mixed);
 /// copies only when something had to be replaced.
 pub fn lossy_text(bytes: Vec<u8>) -> String {

@@ -398,9 +398,6 @@ pub fn resolve(
         .ssl_ca
         .clone()
         .or_else(|| file("ssl_ca").map(PathBuf::from));
-    if let Some(path) = &ssl_ca {
-        check_ssl_ca(path)?;
-    }
     let ssl_mode = match flags.ssl_mode.or(url.ssl_mode) {
         Some(mode) => mode,
         None => ssl_mode_from_files(files)?.unwrap_or(if ssl_ca.is_some() {
@@ -479,17 +476,6 @@ fn read_password_file(path: &Path) -> Result<Secret> {
     })?;
     let line = text.lines().next().unwrap_or("");
     Ok(Secret::new(line.trim_end_matches('\r').to_string()))
-}
-
-/// `--ssl-ca` (or `ssl-ca=` in an option file) is read by the TLS library at
-/// connect time; it must be a regular file of sane size, or that read would
-/// hang on a FIFO or fill memory from a device. Whether it exists and holds
-/// PEM certificates is checked where it is used (db::connect).
-fn check_ssl_ca(path: &Path) -> Result<()> {
-    match input::check(path, input::Kind::CaCertificates) {
-        Err(e) if !matches!(e.problem, input::Problem::Io(_)) => Err(e.into_anyhow()),
-        _ => Ok(()),
-    }
 }
 
 /// `ssl-mode=...`, MariaDB's `ssl` / `skip-ssl`, and `ssl-verify-server-cert`.
