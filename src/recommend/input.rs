@@ -38,7 +38,7 @@ pub fn measured(report: &ProbeReport) -> Measured {
         lo_s: report.cutoff.lo_s,
         hi_s: report.cutoff.hi_s,
         silent,
-        verdict: format!("{:?}", report.verdict).to_lowercase(),
+        verdict: report.verdict,
     }
 }
 

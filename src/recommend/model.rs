@@ -3,6 +3,7 @@
 //! [`Recommendation`] into configuration.
 
 use crate::finding::Finding;
+use crate::probe::Verdict;
 use serde::{Deserialize, Serialize};
 
 /// Where the effective idle limit came from.
@@ -51,8 +52,8 @@ pub struct Measured {
     pub hi_s: Option<f64>,
     /// A probe connection was blackholed.
     pub silent: bool,
-    /// "server", "middlebox" or "none".
-    pub verdict: String,
+    /// Who ended the idle connections, as the probe decided it.
+    pub verdict: Verdict,
 }
 
 /// The app's shape.
@@ -108,29 +109,110 @@ pub struct Recommendation {
     pub pool: PoolPlan,
     /// How long a request waits for a free pooled connection.
     pub checkout_timeout_s: u64,
-    /// One-line reasons keyed by framework-neutral setting name: "recycle",
-    /// "pre_ping", "read_timeout", "write_timeout", "keepalive", "pool_size",
-    /// "max_overflow", "checkout_timeout", "connect_timeout".
-    pub reasons: Vec<Reason>,
+    /// Why each value is what it is, one line per setting.
+    pub reasons: Reasons,
     /// Short rationale lines for the framework (fork safety, session scope...).
     pub notes: Vec<String>,
     pub findings: Vec<Finding>,
 }
 
+/// The rules' one-line reason for each framework-neutral setting. In JSON it
+/// is the list `[{"setting": "recycle", "reason": "..."}, ...]`, in this order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "Vec<Reason>", try_from = "Vec<Reason>")]
+pub struct Reasons {
+    pub recycle: String,
+    pub pre_ping: String,
+    pub read_timeout: TimeoutReason,
+    pub write_timeout: TimeoutReason,
+    pub keepalive: String,
+    pub connect_timeout: String,
+    pub checkout_timeout: String,
+    /// The pool numbers' reasons: None when the budget cannot hold the
+    /// topology, where no pool numbers are given.
+    pub pool: Option<PoolReasons>,
+}
+
+/// A read or write timeout's reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeoutReason {
+    pub text: String,
+    /// On a path that drops silently, the text says why the timeout is
+    /// essential there and what a missing one costs; when false, renderers
+    /// add that. The rules' texts always do, so JSON keeps only the text and
+    /// reads it back as true.
+    pub covers_silent_drop: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolReasons {
+    pub pool_size: String,
+    pub max_overflow: String,
+}
+
+/// One entry of the JSON form of [`Reasons`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reason {
     pub setting: String,
     pub reason: String,
 }
 
-impl Recommendation {
-    /// The reason for a framework-neutral setting ("" when none).
-    pub fn reason(&self, setting: &str) -> &str {
-        self.reasons
-            .iter()
-            .find(|r| r.setting == setting)
-            .map(|r| r.reason.as_str())
-            .unwrap_or("")
+impl From<Reasons> for Vec<Reason> {
+    fn from(r: Reasons) -> Vec<Reason> {
+        let mut out: Vec<(&str, String)> = vec![
+            ("recycle", r.recycle),
+            ("pre_ping", r.pre_ping),
+            ("read_timeout", r.read_timeout.text),
+            ("write_timeout", r.write_timeout.text),
+            ("keepalive", r.keepalive),
+            ("connect_timeout", r.connect_timeout),
+            ("checkout_timeout", r.checkout_timeout),
+        ];
+        if let Some(p) = r.pool {
+            out.push(("pool_size", p.pool_size));
+            out.push(("max_overflow", p.max_overflow));
+        }
+        out.into_iter()
+            .map(|(setting, reason)| Reason {
+                setting: setting.to_string(),
+                reason,
+            })
+            .collect()
+    }
+}
+
+impl TryFrom<Vec<Reason>> for Reasons {
+    type Error = String;
+
+    fn try_from(list: Vec<Reason>) -> Result<Reasons, String> {
+        let take = |setting: &str| {
+            list.iter()
+                .find(|r| r.setting == setting)
+                .map(|r| r.reason.clone())
+        };
+        let need = |setting: &str| take(setting).ok_or_else(|| format!("no reason for {setting}"));
+        let timeout = |setting: &str| {
+            need(setting).map(|text| TimeoutReason {
+                text,
+                covers_silent_drop: true,
+            })
+        };
+        Ok(Reasons {
+            recycle: need("recycle")?,
+            pre_ping: need("pre_ping")?,
+            read_timeout: timeout("read_timeout")?,
+            write_timeout: timeout("write_timeout")?,
+            keepalive: need("keepalive")?,
+            connect_timeout: need("connect_timeout")?,
+            checkout_timeout: need("checkout_timeout")?,
+            pool: match (take("pool_size"), take("max_overflow")) {
+                (Some(pool_size), Some(max_overflow)) => Some(PoolReasons {
+                    pool_size,
+                    max_overflow,
+                }),
+                _ => None,
+            },
+        })
     }
 }
 

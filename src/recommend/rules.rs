@@ -4,6 +4,7 @@
 use super::frameworks::{CheckKeys, Framework};
 use super::model::*;
 use crate::finding::{Finding, Severity};
+use crate::probe::Verdict;
 
 /// Everything the rules read.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,13 +31,6 @@ pub const CONNECT_TIMEOUT_S: u64 = 10;
 pub fn recycle_for(limit_s: f64) -> u64 {
     let margin = (limit_s * 0.10).max(10.0);
     ((limit_s - margin).floor() as i64).max(1) as u64
-}
-
-fn reason(setting: &str, text: String) -> Reason {
-    Reason {
-        setting: setting.into(),
-        reason: text,
-    }
 }
 
 /// Every idle limit the inputs name.
@@ -74,7 +68,7 @@ pub fn candidates(inputs: &Inputs, notes: &mut Vec<String>) -> Vec<LimitCandidat
                     detail: format!(
                         "measured by poolcheck probe: connections survived {:.0} s and died by {hi:.0} s idle ({}{}){extra}",
                         m.lo_s,
-                        m.verdict,
+                        verdict_word(m.verdict),
                         if m.silent { ", silently" } else { "" }
                     ),
                 });
@@ -102,6 +96,15 @@ pub fn candidates(inputs: &Inputs, notes: &mut Vec<String>) -> Vec<LimitCandidat
         });
     }
     out
+}
+
+/// The probe's verdict as the limit's detail words it.
+fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Server => "server",
+        Verdict::Middlebox => "middlebox",
+        Verdict::None => "none",
+    }
 }
 
 /// The connection budget for this app, if server facts allow computing it.
@@ -143,16 +146,6 @@ pub fn recommend(inputs: &Inputs) -> Recommendation {
     let t = inputs.topology;
     let request = inputs.request_timeout_s.max(1);
 
-    let mut reasons = vec![
-        reason(
-            "recycle",
-            format!("{recycle_s} s: below the {limit_s:.0} s idle limit ({which}) by 10% (at least 10 s)"),
-        ),
-        reason(
-            "pre_ping",
-            "check each connection before use, so one that died anyway (restart, failover, kill) is replaced, not handed to a request".into(),
-        ),
-    ];
     let read_reason = if silent {
         format!(
             "{request} s: essential here, the path drops idle connections silently and without a read timeout \
@@ -163,35 +156,21 @@ pub fn recommend(inputs: &Inputs) -> Recommendation {
             "{request} s: no query should outlive its request; bounds a hang if the path ever drops silently"
         )
     };
-    reasons.push(reason("read_timeout", read_reason.clone()));
-    reasons.push(reason("write_timeout", read_reason));
+    // On a silent path the text says why the timeout is essential and what a
+    // missing one costs; on another there is nothing to add.
+    let timeout_reason = TimeoutReason {
+        text: read_reason,
+        covers_silent_drop: true,
+    };
     let keepalive_idle_s = ((limit_s / 2.0).floor() as u64).clamp(1, 60);
-    reasons.push(reason(
-        "keepalive",
-        format!(
-            "TCP keepalive after {keepalive_idle_s} s idle, below the limit, so a middlebox sees traffic{}",
-            if silent { " and a dropped flow is noticed in seconds" } else { "" }
-        ),
-    ));
-    reasons.push(reason(
-        "connect_timeout",
-        format!("{CONNECT_TIMEOUT_S} s: fail fast when the server is unreachable"),
-    ));
     let checkout_timeout_s = (request - (request / 10).max(1)).max(1);
-    reasons.push(reason(
-        "checkout_timeout",
-        format!("{checkout_timeout_s} s: give up waiting for a free connection before the {request} s request timeout"),
-    ));
 
     let needed = t.instances * t.processes * t.threads;
-    let pool_size_reason = reason(
-        "pool_size",
-        format!(
-            "{}: one connection per concurrent request ({} threads per process)",
-            t.threads, t.threads
-        ),
+    let pool_size_reason = format!(
+        "{}: one connection per concurrent request ({} threads per process)",
+        t.threads, t.threads
     );
-    let pool = match budget(inputs) {
+    let (pool, max_overflow_reason) = match budget(inputs) {
         Some(b) if needed > b => {
             let mut options = vec![
                 format!(
@@ -228,44 +207,59 @@ pub fn recommend(inputs: &Inputs) -> Recommendation {
                 .with("needed", needed)
                 .with("budget", b),
             );
-            PoolPlan::DoesNotFit {
+            let plan = PoolPlan::DoesNotFit {
                 needed,
                 budget: b,
                 options,
-            }
+            };
+            (plan, None)
         }
         Some(b) => {
             let per_process = b / (t.instances * t.processes).max(1);
             let max_overflow = per_process.saturating_sub(t.threads).min(t.threads);
             let total = t.instances * t.processes * (t.threads + max_overflow);
-            reasons.push(pool_size_reason);
-            reasons.push(reason(
-                "max_overflow",
-                format!(
-                    "{max_overflow}: bursts beyond one connection per request, while {} x {} x ({} + {max_overflow}) = {total} stays within the budget of {b}",
-                    t.instances, t.processes, t.threads
-                ),
-            ));
-            PoolPlan::Fits {
+            let why = format!(
+                "{max_overflow}: bursts beyond one connection per request, while {} x {} x ({} + {max_overflow}) = {total} stays within the budget of {b}",
+                t.instances, t.processes, t.threads
+            );
+            let plan = PoolPlan::Fits {
                 pool_size: t.threads,
                 max_overflow,
                 worst_case_total: total,
                 budget: Some(b),
-            }
+            };
+            (plan, Some(why))
         }
         None => {
-            reasons.push(pool_size_reason);
-            reasons.push(reason(
-                "max_overflow",
-                "0: no server facts to size a burst allowance against (give a target or --from inspect.json)".into(),
-            ));
-            PoolPlan::Fits {
+            let why = "0: no server facts to size a burst allowance against (give a target or --from inspect.json)";
+            let plan = PoolPlan::Fits {
                 pool_size: t.threads,
                 max_overflow: 0,
                 worst_case_total: needed,
                 budget: None,
-            }
+            };
+            (plan, Some(why.to_string()))
         }
+    };
+    let reasons = Reasons {
+        recycle: format!(
+            "{recycle_s} s: below the {limit_s:.0} s idle limit ({which}) by 10% (at least 10 s)"
+        ),
+        pre_ping: "check each connection before use, so one that died anyway (restart, failover, kill) is replaced, not handed to a request".into(),
+        read_timeout: timeout_reason.clone(),
+        write_timeout: timeout_reason,
+        keepalive: format!(
+            "TCP keepalive after {keepalive_idle_s} s idle, below the limit, so a middlebox sees traffic{}",
+            if silent { " and a dropped flow is noticed in seconds" } else { "" }
+        ),
+        connect_timeout: format!("{CONNECT_TIMEOUT_S} s: fail fast when the server is unreachable"),
+        checkout_timeout: format!(
+            "{checkout_timeout_s} s: give up waiting for a free connection before the {request} s request timeout"
+        ),
+        pool: max_overflow_reason.map(|max_overflow| PoolReasons {
+            pool_size: pool_size_reason,
+            max_overflow,
+        }),
     };
 
     if let Some(packet) = inputs.server.max_allowed_packet_bytes {

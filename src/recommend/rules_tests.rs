@@ -1,6 +1,7 @@
 //! The recommendation rules, case by case.
 
 use super::*;
+use crate::probe::Verdict;
 use crate::recommend::hosting;
 
 fn inputs() -> Inputs {
@@ -63,9 +64,9 @@ fn limit_is_the_smallest_source_and_says_which() {
     assert_eq!(r.recycle_s, 315);
     assert_eq!(r.candidates.len(), 2);
     assert!(
-        r.reason("recycle").contains("aws-nlb"),
+        r.reasons.recycle.contains("aws-nlb"),
         "{}",
-        r.reason("recycle")
+        r.reasons.recycle
     );
 
     i.declared_limit_s = Some(300.0);
@@ -77,7 +78,7 @@ fn limit_is_the_smallest_source_and_says_which() {
         lo_s: 120.0,
         hi_s: Some(125.0),
         silent: false,
-        verdict: "middlebox".into(),
+        verdict: Verdict::Middlebox,
     });
     let r = recommend(&i);
     assert_eq!(
@@ -105,7 +106,7 @@ fn measured_with_nothing_surviving_uses_the_fatal_age() {
         lo_s: 0.0,
         hi_s: Some(60.0),
         silent: false,
-        verdict: "middlebox".into(),
+        verdict: Verdict::Middlebox,
     });
     let r = recommend(&i);
     assert_eq!(r.limit.as_ref().unwrap().seconds, 60.0);
@@ -119,7 +120,7 @@ fn measured_without_a_death_is_only_a_note() {
         lo_s: 600.0,
         hi_s: None,
         silent: false,
-        verdict: "none".into(),
+        verdict: Verdict::None,
     });
     let r = recommend(&i);
     assert!(r.limit.is_none());
@@ -151,15 +152,15 @@ fn silent_paths_make_timeouts_essential() {
     let r = recommend(&i);
     assert!(r.silent_drop);
     assert_eq!(r.recycle_s, 216);
-    assert!(r.reason("read_timeout").contains("essential"));
-    assert!(r.reason("read_timeout").contains("15 minutes"));
+    assert!(r.reasons.read_timeout.text.contains("essential"));
+    assert!(r.reasons.read_timeout.text.contains("15 minutes"));
     assert_eq!(r.keepalive_idle_s, 60);
     let mut i = inputs();
     i.measured = Some(Measured {
         lo_s: 2.9,
         hi_s: Some(3.1),
         silent: true,
-        verdict: "middlebox".into(),
+        verdict: Verdict::Middlebox,
     });
     let r = recommend(&i);
     assert!(r.silent_drop);
@@ -169,7 +170,7 @@ fn silent_paths_make_timeouts_essential() {
     i.hosting = hosting::find("pythonanywhere");
     let r = recommend(&i);
     assert!(!r.silent_drop);
-    assert!(!r.reason("read_timeout").contains("essential"));
+    assert!(!r.reasons.read_timeout.text.contains("essential"));
 }
 
 #[test]
@@ -294,7 +295,14 @@ fn no_server_facts_means_no_overflow() {
             budget: None
         }
     );
-    assert!(r.reason("max_overflow").contains("no server facts"));
+    assert!(
+        r.reasons
+            .pool
+            .as_ref()
+            .unwrap()
+            .max_overflow
+            .contains("no server facts")
+    );
 }
 
 #[test]
@@ -437,4 +445,43 @@ fn check_pool_totals_against_the_budget() {
     let i2 = inputs();
     let r2 = recommend(&i2);
     assert!(check(&current(Some(100.0), true, None, None), &r2, &i2, &keys).is_empty());
+}
+
+#[test]
+fn reasons_are_the_same_list_in_json() {
+    let mut i = inputs();
+    i.hosting = hosting::find("azure-lb");
+    let r = recommend(&i);
+    let json = serde_json::to_value(&r.reasons).unwrap();
+    let settings: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["setting"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        settings,
+        [
+            "recycle",
+            "pre_ping",
+            "read_timeout",
+            "write_timeout",
+            "keepalive",
+            "connect_timeout",
+            "checkout_timeout",
+            "pool_size",
+            "max_overflow"
+        ]
+    );
+    assert_eq!(json[0]["reason"].as_str(), Some(r.reasons.recycle.as_str()));
+    let back: Reasons = serde_json::from_value(json).unwrap();
+    assert_eq!(back, r.reasons);
+    // No pool numbers, no pool reasons.
+    i.server.max_connections = Some(5);
+    i.topology.threads = 50;
+    let r = recommend(&i);
+    assert!(r.reasons.pool.is_none());
+    let json = serde_json::to_string(&r.reasons).unwrap();
+    assert!(!json.contains("pool_size"), "{json}");
+    assert_eq!(serde_json::from_str::<Reasons>(&json).unwrap(), r.reasons);
 }

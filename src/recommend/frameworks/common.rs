@@ -1,8 +1,8 @@
 //! Pieces every renderer shares: the snippet builder, the header (limit,
-//! topology, pool budget), and the one-line reasons with their fallbacks.
+//! topology, pool budget), and the one-line reasons as each framework shows them.
 
 use super::{Framework, FrameworkConfig, Setting};
-use crate::recommend::model::{PoolPlan, Recommendation, Topology};
+use crate::recommend::model::{PoolPlan, PoolReasons, Recommendation, TimeoutReason, Topology};
 use serde_json::Value;
 
 /// Builds a snippet line by line and records each setting next to the line
@@ -112,17 +112,6 @@ pub(super) fn secs(value: f64) -> String {
     }
 }
 
-/// The rules' reason for a framework-neutral setting, or `fallback` when the
-/// rules gave none.
-pub(super) fn reason(rec: &Recommendation, setting: &str, fallback: &str) -> String {
-    let r = rec.reason(setting).trim();
-    if r.is_empty() {
-        fallback.to_string()
-    } else {
-        r.to_string()
-    }
-}
-
 /// `base` followed by `; extra` (for framework-specific facts).
 pub(super) fn and(base: String, extra: &str) -> String {
     if extra.is_empty() {
@@ -145,15 +134,11 @@ pub(super) enum Hang {
 const SILENT: &str = "essential: this path drops idle connections silently";
 
 /// Reason for a read or write timeout: the rules' reason, marked essential
-/// when the path drops silently (that is when a missing timeout hurts most).
-pub(super) fn timeout_reason(rec: &Recommendation, setting: &str, hang: Hang) -> String {
-    let fallback = match setting {
-        "read_timeout" => "bounds a read from a dead connection; keep it above your slowest query",
-        _ => "bounds a write to a dead connection",
-    };
-    let base = reason(rec, setting, fallback);
-    if !rec.silent_drop {
-        return base;
+/// when the path drops silently (that is when a missing timeout hurts most),
+/// unless the rules' text already says so.
+pub(super) fn timeout_reason(rec: &Recommendation, reason: &TimeoutReason, hang: Hang) -> String {
+    if !rec.silent_drop || reason.covers_silent_drop {
+        return reason.text.clone();
     }
     let cost = match hang {
         Hang::PrePing => "without them pre-ping hangs ~15 minutes",
@@ -161,48 +146,54 @@ pub(super) fn timeout_reason(rec: &Recommendation, setting: &str, hang: Hang) ->
             "without them a query on a dropped connection hangs ~15 minutes (TCP retransmission)"
         }
     };
-    // The rules may already say either part; add only what is missing.
-    match (base.contains("essential"), base.contains("15 minutes")) {
-        (false, false) => format!("{base}; {SILENT}, and {cost}"),
-        (false, true) => format!("{base}; {SILENT}"),
-        (true, false) => format!("{base}; {cost}"),
-        (true, true) => base,
-    }
+    format!("{}; {SILENT}, and {cost}", reason.text)
 }
 
-/// Reason for a TCP keepalive setting.
+/// Reason for a TCP keepalive setting, marked essential on a silent path.
 pub(super) fn keepalive_reason(rec: &Recommendation) -> String {
-    let base = reason(
-        rec,
-        "keepalive",
-        "TCP keepalive below the idle limit keeps middlebox flows alive and finds dead peers",
-    );
-    if rec.silent_drop && !base.contains("essential") {
+    let base = rec.reasons.keepalive.clone();
+    if rec.silent_drop {
         format!("{base}; {SILENT}")
     } else {
         base
     }
 }
 
-/// Reason for a pool's one cap (max open / maximum pool size / pool), which
-/// is pool_size + max_overflow: both reasons, since both numbers are in it.
-pub(super) fn total_reason(rec: &Recommendation, size: u64, overflow: u64) -> String {
-    format!(
-        "{size} + {overflow}: {}; overflow {}",
-        reason(rec, "pool_size", "connections each process keeps open"),
-        reason(rec, "max_overflow", "extra connections per process at peak")
-    )
+/// Pool numbers, when the budget holds them, with their reasons.
+pub(super) struct Pool<'a> {
+    pub(super) size: u64,
+    pub(super) overflow: u64,
+    pub(super) reasons: &'a PoolReasons,
+}
+
+impl Pool<'_> {
+    /// Reason for a pool's one cap (max open / maximum pool size / pool),
+    /// which is pool_size + max_overflow: both reasons, since both numbers
+    /// are in it.
+    pub(super) fn total_reason(&self) -> String {
+        format!(
+            "{} + {}: {}; overflow {}",
+            self.size, self.overflow, self.reasons.pool_size, self.reasons.max_overflow
+        )
+    }
 }
 
 /// Pool numbers when the budget holds them; None means "print no numbers".
-pub(super) fn pool_numbers(rec: &Recommendation) -> Option<(u64, u64)> {
-    match rec.pool {
-        PoolPlan::Fits {
-            pool_size,
-            max_overflow,
-            ..
-        } => Some((pool_size, max_overflow)),
-        PoolPlan::DoesNotFit { .. } => None,
+pub(super) fn pool_numbers(rec: &Recommendation) -> Option<Pool<'_>> {
+    match (&rec.pool, &rec.reasons.pool) {
+        (
+            PoolPlan::Fits {
+                pool_size,
+                max_overflow,
+                ..
+            },
+            Some(reasons),
+        ) => Some(Pool {
+            size: *pool_size,
+            overflow: *max_overflow,
+            reasons,
+        }),
+        _ => None,
     }
 }
 
@@ -350,17 +341,13 @@ pub(super) fn driver_timeouts(
         (
             "connect_timeout",
             rec.connect_timeout_s,
-            reason(
-                rec,
-                "connect_timeout",
-                "bounds connecting to an unreachable server",
-            ),
+            rec.reasons.connect_timeout.clone(),
         ),
         (
             "read_timeout",
             rec.read_timeout_s,
             and(
-                timeout_reason(rec, "read_timeout", Hang::PrePing),
+                timeout_reason(rec, &rec.reasons.read_timeout, Hang::PrePing),
                 driver_note,
             ),
         ),
@@ -368,7 +355,7 @@ pub(super) fn driver_timeouts(
             "write_timeout",
             rec.write_timeout_s,
             and(
-                timeout_reason(rec, "write_timeout", Hang::PrePing),
+                timeout_reason(rec, &rec.reasons.write_timeout, Hang::PrePing),
                 driver_note,
             ),
         ),

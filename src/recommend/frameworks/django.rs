@@ -2,7 +2,7 @@
 //! CONN_HEALTH_CHECKS and the driver OPTIONS timeouts. Django has no pool:
 //! each thread holds its own connection, so the topology is the pool.
 
-use super::common::{Note, Out, and, does_not_fit_lines, footer, header, reason};
+use super::common::{Note, Out, and, does_not_fit_lines, footer, header};
 use super::parse::{self, Bare};
 use super::sqlalchemy::keepalive_note;
 use crate::recommend::model::{Current, PoolPlan, Recommendation, Topology};
@@ -63,7 +63,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
     out.set(
         "        ",
         &and(
-            reason(rec, "recycle", "below the idle limit, so a connection is replaced before the limit closes it"),
+            rec.reasons.recycle.clone(),
             "Django closes a connection older than this when a request starts or ends (default 0: after every request; None: never)",
         ),
         format!("        \"CONN_MAX_AGE\": {max_age},"),
@@ -74,11 +74,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
     out.set(
         "        ",
         &and(
-            reason(
-                rec,
-                "pre_ping",
-                "test a reused connection before the request uses it",
-            ),
+            rec.reasons.pre_ping.clone(),
             "Django 4.1+, once per request (default False)",
         ),
         format!("        \"CONN_HEALTH_CHECKS\": {health},"),
@@ -127,13 +123,8 @@ pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
     let mut read_timeout_s = None;
     for key in ["connect_timeout", "read_timeout", "write_timeout"] {
         let Some(v) = given.get(key) else { continue };
-        let secs = if parse::is_none_word(v) {
-            None
-        } else {
-            // mysqlclient treats 0 as "not set".
-            let s = parse::non_negative(key, v, Bare::Seconds)?;
-            (s > 0.0).then_some(s)
-        };
+        // mysqlclient treats 0 as "not set".
+        let secs = parse::optional_secs(key, v)?;
         if key == "read_timeout" {
             read_timeout_s = secs;
         }

@@ -1,11 +1,8 @@
 //! Framework-neutral output: plain `key = value` lines in seconds, for pools
 //! poolcheck has no renderer for; and `--check` in the same names.
 
-use super::common::{
-    Hang, Out, and, footer, header, keepalive_reason, pool_lines, pool_numbers, reason,
-    timeout_reason,
-};
-use super::parse::{self, Bare};
+use super::common::{Hang, Out, and, footer, header, keepalive_reason, pool_lines, pool_numbers, timeout_reason};
+use super::parse;
 use crate::recommend::model::{Current, Recommendation, Topology};
 use super::{Advice, CheckKeys, Framework, FrameworkConfig, Spec};
 #[cfg(test)]
@@ -31,11 +28,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
         "",
         "Map each line to your pool's own setting; durations are seconds.",
     );
-    let recycle = reason(
-        rec,
-        "recycle",
-        "below the idle limit, so a connection is replaced before the limit closes it",
-    );
+    let recycle = rec.reasons.recycle.clone();
     let mut lines: Vec<(&str, serde_json::Value, String)> = vec![
         ("max_lifetime_s", rec.recycle_s.into(), recycle.clone()),
         (
@@ -46,21 +39,17 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
         (
             "pre_ping",
             rec.pre_ping.into(),
-            reason(
-                rec,
-                "pre_ping",
-                "test each connection at checkout and replace it if dead",
-            ),
+            rec.reasons.pre_ping.clone(),
         ),
         (
             "read_timeout_s",
             rec.read_timeout_s.into(),
-            timeout_reason(rec, "read_timeout", Hang::PrePing),
+            timeout_reason(rec, &rec.reasons.read_timeout, Hang::PrePing),
         ),
         (
             "write_timeout_s",
             rec.write_timeout_s.into(),
-            timeout_reason(rec, "write_timeout", Hang::PrePing),
+            timeout_reason(rec, &rec.reasons.write_timeout, Hang::PrePing),
         ),
         (
             "tcp_keepalive_idle_s",
@@ -70,33 +59,26 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
         (
             "connect_timeout_s",
             rec.connect_timeout_s.into(),
-            reason(
-                rec,
-                "connect_timeout",
-                "bounds connecting to an unreachable server",
-            ),
+            rec.reasons.connect_timeout.clone(),
         ),
     ];
-    if let Some((size, overflow)) = pool_numbers(rec) {
+    if let Some(pool) = pool_numbers(rec) {
+ let (size, overflow) = (pool.size, pool.overflow);
         lines.push((
             "pool_size",
             size.into(),
-            reason(rec, "pool_size", "connections each process keeps open"),
+            pool.reasons.pool_size.clone(),
         ));
         lines.push((
             "max_overflow",
             overflow.into(),
-            reason(rec, "max_overflow", "extra connections per process at peak"),
+            pool.reasons.max_overflow.clone(),
         ));
     }
     lines.push((
         "checkout_timeout_s",
         rec.checkout_timeout_s.into(),
-        reason(
-            rec,
-            "checkout_timeout",
-            "how long a request waits for a free connection",
-        ),
+        rec.reasons.checkout_timeout.clone(),
     ));
     for (key, value, why) in lines {
         out.set("", &why, format!("{key} = {value}"), key, value);
@@ -105,20 +87,11 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
     out.finish()
 }
 
-/// Seconds; 0 or none/null mean "never" / "no timeout".
-fn optional(key: &str, value: &str) -> Result<Option<f64>, String> {
-    if parse::is_none_word(value) {
-        return Ok(None);
-    }
-    let s = parse::non_negative(key, value, Bare::Seconds)?;
-    Ok((s > 0.0).then_some(s))
-}
-
 /// Keys not given mean "not configured": no recycling, no ping, no timeout,
 /// no bound on connections.
 pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
     let given = parse::collect(Framework::Generic, pairs, KEYS, &[])?;
-    let secs = |key: &str| given.get(key).map_or(Ok(None), |v| optional(key, v));
+    let secs = |key: &str| given.get(key).map_or(Ok(None), |v| parse::optional_secs(key, v));
     let recycle_s = secs("max_lifetime_s")?;
     let idle_timeout_s = secs("idle_timeout_s")?;
     let read_timeout_s = secs("read_timeout_s")?;

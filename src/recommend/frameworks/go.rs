@@ -2,10 +2,7 @@
 //! DSN timeout parameters; `--check` in the setters' and DSN's names, with Go
 //! duration values.
 
-use super::common::{
-    Hang, NO_POOL_NUMBERS, Out, and, footer, header, pool_lines, pool_numbers, reason,
-    timeout_reason, total_reason, untagged,
-};
+use super::common::{Hang, NO_POOL_NUMBERS, Out, and, footer, header, pool_lines, pool_numbers, timeout_reason, untagged};
 use super::parse::{self, Bare};
 use crate::recommend::model::{Current, Recommendation, Topology};
 use super::{Advice, CheckKeys, Framework, FrameworkConfig, Spec};
@@ -41,11 +38,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
             "timeout",
             rec.connect_timeout_s,
             and(
-                reason(
-                    rec,
-                    "connect_timeout",
-                    "bounds connecting to an unreachable server",
-                ),
+                rec.reasons.connect_timeout.clone(),
                 "dial timeout",
             ),
         ),
@@ -53,7 +46,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
             "readTimeout",
             rec.read_timeout_s,
             and(
-                timeout_reason(rec, "read_timeout", Hang::Query),
+                timeout_reason(rec, &rec.reasons.read_timeout, Hang::Query),
                 "default 0: none",
             ),
         ),
@@ -61,7 +54,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
             "writeTimeout",
             rec.write_timeout_s,
             and(
-                timeout_reason(rec, "write_timeout", Hang::Query),
+                timeout_reason(rec, &rec.reasons.write_timeout, Hang::Query),
                 "default 0: none",
             ),
         ),
@@ -85,11 +78,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
     out.set(
         "",
         &and(
-            reason(
-                rec,
-                "recycle",
-                "below the idle limit, so a connection is replaced before the limit closes it",
-            ),
+            rec.reasons.recycle.clone(),
             "the driver's README calls SetConnMaxLifetime required (default: never)",
         ),
         format!("db.SetConnMaxLifetime({life} * time.Second)"),
@@ -104,12 +93,13 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
         dsn_secs(life),
     );
     match pool_numbers(rec) {
-        Some((size, overflow)) => {
+        Some(pool) => {
+ let (size, overflow) = (pool.size, pool.overflow);
             let open = size + overflow;
             out.set(
                 "",
                 &and(
-                    total_reason(rec, size, overflow),
+                    pool.total_reason(),
                     "per process (default 0: unlimited)",
                 ),
                 format!("db.SetMaxOpenConns({open})"),
@@ -119,7 +109,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
             out.set(
                 "",
                 &and(
-                    reason(rec, "pool_size", "connections each process keeps open"),
+                    pool.reasons.pool_size.clone(),
                     "idle connections kept (default 2)",
                 ),
                 format!("db.SetMaxIdleConns({size})"),

@@ -2,10 +2,7 @@
 //! to HikariCP's documented minimums, plus the Connector/J URL timeouts; and
 //! `--check` read the way HikariConfig validates it.
 
-use super::common::{
-    Hang, NO_POOL_NUMBERS, Out, and, footer, header, pool_lines, pool_numbers, reason,
-    timeout_reason, total_reason, untagged,
-};
+use super::common::{Hang, NO_POOL_NUMBERS, Out, and, footer, header, pool_lines, pool_numbers, timeout_reason, untagged};
 use super::parse::{self, Bare};
 use crate::recommend::model::{Current, Recommendation, Topology};
 use super::{Advice, CheckKeys, Framework, FrameworkConfig, Spec};
@@ -61,7 +58,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
             serde_json::Value::from(rec.connect_timeout_s * 1000),
             (rec.connect_timeout_s * 1000).to_string(),
             and(
-                reason(rec, "connect_timeout", "bounds connecting to an unreachable server"),
+                rec.reasons.connect_timeout.clone(),
                 "ms (default 0: none)",
             ),
         ),
@@ -70,7 +67,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
             serde_json::Value::from(rec.read_timeout_s * 1000),
             (rec.read_timeout_s * 1000).to_string(),
             and(
-                timeout_reason(rec, "read_timeout", Hang::Query),
+                timeout_reason(rec, &rec.reasons.read_timeout, Hang::Query),
                 "ms, reads only (default 0: none); HikariCP's own check at borrow is bounded by validationTimeout (5 s)",
             ),
         ),
@@ -94,11 +91,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
 
     let wanted_ms = rec.recycle_s * 1000;
     let life_ms = wanted_ms.max(MIN_LIFETIME_MS);
-    let life_reason = reason(
-        rec,
-        "recycle",
-        "below the idle limit, so a connection is replaced before the limit closes it",
-    );
+    let life_reason = rec.reasons.recycle.clone();
     let life_reason = if wanted_ms < MIN_LIFETIME_MS {
         format!(
             "{life_reason}; raised to HikariCP's 30 s minimum (smaller values are reset to the 30 min default): a limit this short is too short for HikariCP - raise the idle limit above ~35 s"
@@ -134,7 +127,8 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
     }
 
     match pool_numbers(rec) {
-        Some((size, overflow)) => {
+        Some(pool) => {
+ let (size, overflow) = (pool.size, pool.overflow);
             let max = size + overflow;
             if overflow > 0 {
                 let idle_ms = life_ms.saturating_sub(HOUSEKEEPING_MS).max(MIN_IDLE_MS);
@@ -153,7 +147,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
             }
             out.set(
                 "",
-                &and(total_reason(rec, size, overflow), "default 10"),
+                &and(pool.total_reason(), "default 10"),
                 format!("maximumPoolSize={max}"),
                 "maximumPoolSize",
                 max,
@@ -161,7 +155,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
             out.set(
                 "",
                 &and(
-                    reason(rec, "pool_size", "connections each process keeps open"),
+                    pool.reasons.pool_size.clone(),
                     "idle connections kept (default: maximumPoolSize)",
                 ),
                 format!("minimumIdle={size}"),
@@ -176,11 +170,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
     out.set(
         "",
         &and(
-            reason(
-                rec,
-                "checkout_timeout",
-                "how long a request waits for a free connection",
-            ),
+            rec.reasons.checkout_timeout.clone(),
             "ms (min 250; default 30000)",
         ),
         format!("connectionTimeout={conn_ms}"),

@@ -152,12 +152,10 @@ impl<'de> Deserialize<'de> for Framework {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
         Framework::from_name(&text).ok_or_else(|| {
-            let names: Vec<&str> = Framework::ALL.iter().map(|f| f.name()).collect();
-            serde::de::Error::custom(format!(
-                "unknown framework '{}', expected one of {}",
-                text.chars().take(40).collect::<String>(),
-                names.join(", ")
-            ))
+            serde::de::Error::invalid_value(
+                serde::de::Unexpected::Str(&text),
+                &"a poolcheck recommend --framework name",
+            )
         })
     }
 }

@@ -2,10 +2,7 @@
 //! maxIdle rule that decides whether idleTimeout runs at all; and `--check`
 //! in createPool's names.
 
-use super::common::{
-    NO_POOL_NUMBERS, Out, and, footer, header, keepalive_reason, pool_lines, pool_numbers, reason,
-    total_reason, untagged,
-};
+use super::common::{NO_POOL_NUMBERS, Out, and, footer, header, keepalive_reason, pool_lines, pool_numbers, untagged};
 use super::parse::{self, Bare};
 use crate::recommend::model::{Current, Recommendation, Topology};
 use super::{Advice, CheckKeys, Framework, FrameworkConfig, Spec};
@@ -32,7 +29,8 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
     out.code("const pool = mysql.createPool({");
     out.code("  uri: process.env.DATABASE_URL,");
     match pool_numbers(rec) {
-        Some((size, overflow)) => {
+        Some(pool) => {
+ let (size, overflow) = (pool.size, pool.overflow);
             let limit = size + overflow;
             // The idle reaper only runs when maxIdle < connectionLimit.
             let max_idle = if overflow > 0 {
@@ -42,7 +40,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
             };
             out.set(
                 "  ",
-                &and(total_reason(rec, size, overflow), "default 10"),
+                &and(pool.total_reason(), "default 10"),
                 format!("  connectionLimit: {limit},"),
                 "connectionLimit",
                 limit,
@@ -72,7 +70,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
     out.set(
         "  ",
         &and(
-            reason(rec, "recycle", "below the idle limit, so a connection is closed before the limit closes it"),
+            rec.reasons.recycle.clone(),
             "ms; mysql2 3.11.1+ closes any free connection idle this long (older 3.x releases only close those above maxIdle - upgrade); default 60000",
         ),
         format!("  idleTimeout: {idle_ms},"),
@@ -101,11 +99,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
     out.set(
         "  ",
         &and(
-            reason(
-                rec,
-                "connect_timeout",
-                "bounds connecting to an unreachable server",
-            ),
+            rec.reasons.connect_timeout.clone(),
             "ms (default 10000)",
         ),
         format!("  connectTimeout: {connect_ms},"),

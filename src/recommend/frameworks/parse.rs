@@ -203,6 +203,16 @@ pub(super) fn non_negative(key: &str, value: &str, bare: Bare) -> Result<f64, St
     Ok(secs)
 }
 
+/// Seconds (or a duration) where 0 or a none word (None, null, nil, ~) mean
+/// "no limit": a driver timeout, a max age or an idle timeout that is off.
+pub(super) fn optional_secs(key: &str, value: &str) -> Result<Option<f64>, String> {
+    if is_none_word(value) {
+        return Ok(None);
+    }
+    let secs = non_negative(key, value, Bare::Seconds)?;
+    Ok((secs > 0.0).then_some(secs))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

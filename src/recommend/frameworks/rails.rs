@@ -1,11 +1,8 @@
 //! Rails (Active Record, mysql2 adapter): database.yml pool and timeout keys
 //! in seconds; and `--check` in database.yml's names.
 
-use super::common::{
-    NO_POOL_NUMBERS, Out, and, footer, header, limit_s, pool_lines, pool_numbers, reason, secs,
-    total_reason, untagged,
-};
-use super::parse::{self, Bare};
+use super::common::{NO_POOL_NUMBERS, Out, and, footer, header, limit_s, pool_lines, pool_numbers, secs, untagged};
+use super::parse;
 use super::sqlalchemy::keepalive_note;
 use crate::recommend::model::{Current, LimitSource, Recommendation, Topology};
 use super::{Advice, CheckKeys, Framework, FrameworkConfig, Spec};
@@ -57,12 +54,12 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
     out.code("  adapter: mysql2");
     out.comment("  ", "database, username, password, host as before");
     match pool_numbers(rec) {
-        Some((size, overflow)) => {
-            let pool = size + overflow;
+        Some(numbers) => {
+            let pool = numbers.size + numbers.overflow;
             out.set(
                 "  ",
                 &and(
-                    total_reason(rec, size, overflow),
+                    numbers.total_reason(),
                     "at least your threads per process (default 5; called max_connections in Rails 8.1+, where pool still works)",
                 ),
                 format!("  pool: {pool}"),
@@ -75,11 +72,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
     out.set(
         "  ",
         &and(
-            reason(
-                rec,
-                "checkout_timeout",
-                "how long a request waits for a free connection",
-            ),
+            rec.reasons.checkout_timeout.clone(),
             "seconds (default 5)",
         ),
         format!("  checkout_timeout: {}", rec.checkout_timeout_s),
@@ -89,11 +82,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
     out.set(
         "  ",
         &and(
-            reason(
-                rec,
-                "recycle",
-                "below the idle limit, so a connection is closed before the limit closes it",
-            ),
+            rec.reasons.recycle.clone(),
             "seconds idle before the reaper closes a connection (default 300)",
         ),
         format!("  idle_timeout: {}", rec.recycle_s),
@@ -143,15 +132,6 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
     out.finish()
 }
 
-/// Seconds, or none/nil/null/~ for "no limit".
-fn optional_secs(key: &str, value: &str) -> Result<Option<f64>, String> {
-    if parse::is_none_word(value) {
-        return Ok(None);
-    }
-    let s = parse::non_negative(key, value, Bare::Seconds)?;
-    Ok((s > 0.0).then_some(s))
-}
-
 pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
     let given = parse::collect(Framework::Rails, pairs, KEYS, &[])?;
     // max_connections is the 8.1 name; pool its alias.
@@ -166,25 +146,25 @@ pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
     // idle_timeout 0 keeps idle connections forever; the default is 300.
     let mut idle_timeout_s = match given.get("idle_timeout") {
         None => Some(300.0),
-        Some(v) => optional_secs("idle_timeout", v)?,
+        Some(v) => parse::optional_secs("idle_timeout", v)?,
     };
     // Without a reaper (reaping_frequency 0 or none) nothing enforces it.
     if let Some(v) = given.get("reaping_frequency")
-        && optional_secs("reaping_frequency", v)?.is_none()
+        && parse::optional_secs("reaping_frequency", v)?.is_none()
     {
         idle_timeout_s = None;
     }
     let recycle_s = match given.get("max_age") {
         None => None,
-        Some(v) => optional_secs("max_age", v)?,
+        Some(v) => parse::optional_secs("max_age", v)?,
     };
     let read_timeout_s = match given.get("read_timeout") {
         None => None,
-        Some(v) => optional_secs("read_timeout", v)?,
+        Some(v) => parse::optional_secs("read_timeout", v)?,
     };
     for key in ["checkout_timeout", "connect_timeout", "write_timeout"] {
         if let Some(v) = given.get(key) {
-            optional_secs(key, v)?;
+            parse::optional_secs(key, v)?;
         }
     }
     if let Some(v) = given.get("wait_timeout") {

@@ -2,10 +2,7 @@
 //! sizing and the PyMySQL/mysqlclient timeouts; also the engine options and
 //! `--check` reading that Flask-SQLAlchemy reuses.
 
-use super::common::{
-    Hang, NO_POOL_NUMBERS, Note, Out, and, footer, header, pool_lines, pool_numbers, reason,
-    timeout_reason,
-};
+use super::common::{Hang, NO_POOL_NUMBERS, Note, Out, and, footer, header, pool_lines, pool_numbers, timeout_reason};
 use super::parse::{self, Bare, Given};
 use crate::recommend::model::{Current, Recommendation, Topology};
 use super::{Advice, CheckKeys, Framework, FrameworkConfig, Spec};
@@ -62,11 +59,7 @@ pub(super) fn engine_options(rec: &Recommendation) -> Vec<PyOpt> {
             "pool_recycle",
             rec.recycle_s,
             and(
-                reason(
-                    rec,
-                    "recycle",
-                    "below the idle limit, so a connection is replaced before the limit closes it",
-                ),
+                rec.reasons.recycle.clone(),
                 "SQLAlchemy replaces a connection older than this at checkout (default -1: never)",
             ),
             false,
@@ -76,22 +69,19 @@ pub(super) fn engine_options(rec: &Recommendation) -> Vec<PyOpt> {
             literal: if rec.pre_ping { "True" } else { "False" }.to_string(),
             value: Value::from(rec.pre_ping),
             reason: and(
-                reason(
-                    rec,
-                    "pre_ping",
-                    "test each connection at checkout and replace it if dead",
-                ),
+                rec.reasons.pre_ping.clone(),
                 "default off; it cannot save a connection that dies mid-transaction",
             ),
             connect_arg: false,
         },
     ];
-    if let Some((size, overflow)) = pool_numbers(rec) {
+    if let Some(pool) = pool_numbers(rec) {
+ let (size, overflow) = (pool.size, pool.overflow);
         opts.push(opt(
             "pool_size",
             size,
             and(
-                reason(rec, "pool_size", "connections each process keeps open"),
+                pool.reasons.pool_size.clone(),
                 "per process (default 5)",
             ),
             false,
@@ -100,7 +90,7 @@ pub(super) fn engine_options(rec: &Recommendation) -> Vec<PyOpt> {
             "max_overflow",
             overflow,
             and(
-                reason(rec, "max_overflow", "extra connections per process at peak"),
+                pool.reasons.max_overflow.clone(),
                 "closed again when returned (default 10)",
             ),
             false,
@@ -110,11 +100,7 @@ pub(super) fn engine_options(rec: &Recommendation) -> Vec<PyOpt> {
         "pool_timeout",
         rec.checkout_timeout_s,
         and(
-            reason(
-                rec,
-                "checkout_timeout",
-                "how long a request waits for a free connection",
-            ),
+            rec.reasons.checkout_timeout.clone(),
             "seconds before QueuePool gives up (default 30)",
         ),
         false,
@@ -123,11 +109,7 @@ pub(super) fn engine_options(rec: &Recommendation) -> Vec<PyOpt> {
         "connect_timeout",
         rec.connect_timeout_s,
         and(
-            reason(
-                rec,
-                "connect_timeout",
-                "bounds connecting to an unreachable server",
-            ),
+            rec.reasons.connect_timeout.clone(),
             "seconds (PyMySQL default 10)",
         ),
         true,
@@ -136,7 +118,7 @@ pub(super) fn engine_options(rec: &Recommendation) -> Vec<PyOpt> {
         "read_timeout",
         rec.read_timeout_s,
         and(
-            timeout_reason(rec, "read_timeout", Hang::PrePing),
+            timeout_reason(rec, &rec.reasons.read_timeout, Hang::PrePing),
             "default None: no timeout",
         ),
         true,
@@ -145,7 +127,7 @@ pub(super) fn engine_options(rec: &Recommendation) -> Vec<PyOpt> {
         "write_timeout",
         rec.write_timeout_s,
         and(
-            timeout_reason(rec, "write_timeout", Hang::PrePing),
+            timeout_reason(rec, &rec.reasons.write_timeout, Hang::PrePing),
             "default None: no timeout",
         ),
         true,
@@ -273,12 +255,12 @@ pub(super) fn current_with<'a>(
     }
     for key in ["connect_timeout", "write_timeout"] {
         if let Some((k, v)) = get(key) {
-            optional_secs(k, v)?;
+            parse::optional_secs(k, v)?;
         }
     }
     let read_timeout_s = match get("read_timeout") {
         None => None,
-        Some((k, v)) => optional_secs(k, v)?,
+        Some((k, v)) => parse::optional_secs(k, v)?,
     };
     // QueuePool: pool_size 0 means no limit, max_overflow -1 no overflow limit.
     let max_per_process = if pool_size == 0 || max_overflow < 0 {
@@ -293,16 +275,6 @@ pub(super) fn current_with<'a>(
         read_timeout_s,
         max_per_process,
     })
-}
-
-/// A driver timeout in seconds: None/null or 0 mean "no timeout" (mysqlclient
-/// treats 0 as unset; PyMySQL's default is None).
-fn optional_secs(key: &str, value: &str) -> Result<Option<f64>, String> {
-    if parse::is_none_word(value) {
-        return Ok(None);
-    }
-    let s = parse::non_negative(key, value, Bare::Seconds)?;
-    Ok((s > 0.0).then_some(s))
 }
 
 pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {

@@ -1,10 +1,7 @@
 //! Rust sqlx: a `MySqlPoolOptions` builder chain; and `--check` in the
 //! builder's method names, durations in seconds.
 
-use super::common::{
-    NO_POOL_NUMBERS, Out, and, footer, header, pool_lines, pool_numbers, reason, total_reason,
-    untagged,
-};
+use super::common::{NO_POOL_NUMBERS, Out, and, footer, header, pool_lines, pool_numbers, untagged};
 use super::parse::{self, Bare};
 use crate::recommend::model::{Current, Recommendation, Topology};
 use super::{Advice, CheckKeys, Framework, FrameworkConfig, Spec};
@@ -30,11 +27,12 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
     out.blank();
     out.code("let pool = MySqlPoolOptions::new()");
     match pool_numbers(rec) {
-        Some((size, overflow)) => {
+        Some(pool) => {
+ let (size, overflow) = (pool.size, pool.overflow);
             let max = size + overflow;
             out.set(
                 "    ",
-                &and(total_reason(rec, size, overflow), "default 10"),
+                &and(pool.total_reason(), "default 10"),
                 format!("    .max_connections({max})"),
                 "max_connections",
                 max,
@@ -53,11 +51,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
     out.set(
         "    ",
         &and(
-            reason(
-                rec,
-                "recycle",
-                "below the idle limit, so a connection is replaced before the limit closes it",
-            ),
+            rec.reasons.recycle.clone(),
             "default 30 min",
         ),
         format!("    .max_lifetime(Duration::from_secs({r}))"),
@@ -73,11 +67,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
     );
     let acquire = rec.checkout_timeout_s;
     let acquire_reason = and(
-        reason(
-            rec,
-            "checkout_timeout",
-            "how long a request waits for a free connection",
-        ),
+        rec.reasons.checkout_timeout.clone(),
         "also bounds connecting and the test ping, which sqlx has no separate timeouts for (default 30 s)",
     );
     let acquire_reason = if rec.silent_drop {
@@ -97,11 +87,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
     out.set(
         "    ",
         &and(
-            reason(
-                rec,
-                "pre_ping",
-                "test each connection before handing it out",
-            ),
+            rec.reasons.pre_ping.clone(),
             "default true",
         ),
         format!("    .test_before_acquire({})", rec.pre_ping),

@@ -4,7 +4,8 @@
 
 use super::{Framework, current_from_check, render};
 use crate::recommend::model::{
-    Current, LimitCandidate, LimitSource, PoolPlan, Reason, Recommendation, Topology,
+    Current, LimitCandidate, LimitSource, PoolPlan, PoolReasons, Reasons, Recommendation,
+    TimeoutReason, Topology,
 };
 
 /// What the tests below expect of one framework's snippet (each module's
@@ -33,24 +34,24 @@ fn topology() -> Topology {
     }
 }
 
-fn reasons() -> Vec<Reason> {
-    [
-        ("recycle", "below the idle limit with a 10% margin, so the pool replaces a connection before the limit closes it"),
-        ("pre_ping", "a ping at checkout replaces a connection that died anyway (restart, failover, kill)"),
-        ("read_timeout", "fails a read from a dead connection after this long; above the slowest expected query"),
-        ("write_timeout", "fails a write to a dead connection after this long"),
-        ("keepalive", "TCP keepalive probes well inside the idle limit keep middlebox flows alive and find dead peers"),
-        ("pool_size", "one connection for each of the 8 threads in a process"),
-        ("max_overflow", "headroom for bursts, still within the connection budget"),
-        ("checkout_timeout", "a request waits at most this long for a free connection, well inside the request timeout"),
-        ("connect_timeout", "fail fast when the server is unreachable"),
-    ]
-    .into_iter()
-    .map(|(s, r)| Reason {
-        setting: s.to_string(),
-        reason: r.to_string(),
-    })
-    .collect()
+fn reasons() -> Reasons {
+    let timeout = |text: &str| TimeoutReason {
+        text: text.to_string(),
+        covers_silent_drop: false,
+    };
+    Reasons {
+        recycle: "below the idle limit with a 10% margin, so the pool replaces a connection before the limit closes it".into(),
+        pre_ping: "a ping at checkout replaces a connection that died anyway (restart, failover, kill)".into(),
+        read_timeout: timeout("fails a read from a dead connection after this long; above the slowest expected query"),
+        write_timeout: timeout("fails a write to a dead connection after this long"),
+        keepalive: "TCP keepalive probes well inside the idle limit keep middlebox flows alive and find dead peers".into(),
+        connect_timeout: "fail fast when the server is unreachable".into(),
+        checkout_timeout: "a request waits at most this long for a free connection, well inside the request timeout".into(),
+        pool: Some(PoolReasons {
+            pool_size: "one connection for each of the 8 threads in a process".into(),
+            max_overflow: "headroom for bursts, still within the connection budget".into(),
+        }),
+    }
 }
 
 fn rec(limit_s: f64, silent: bool, recycle_s: u64, detail: &str, pool: PoolPlan) -> Recommendation {
@@ -774,7 +775,7 @@ fn rails_mentions_the_session_wait_timeout_override() {
 #[test]
 fn text_from_the_rules_cannot_break_out_of_comments() {
     let mut r = rec_300();
-    r.reasons[0].reason = "margin\nimport os; os.system('x')".to_string();
+    r.reasons.recycle = "margin\nimport os; os.system('x')".to_string();
     r.notes = vec!["note\r\nDROP TABLE users".to_string()];
     r.limit.as_mut().unwrap().detail = "detail\nrm -rf /".to_string();
     for fw in Framework::ALL {
