@@ -1,10 +1,20 @@
 //! Simulated-clock proofs of the planner's bounds (see the module docs of
 //! `planner` for what is claimed). Every test drives the real planner with the
 //! simulated driver in `run_sim`; nothing here uses real time.
+//!
+//! Two tiers. The default `cargo test --lib` runs each sweep on every
+//! [`SAMPLED`]-th cutoff (a few seconds in all). The full sweeps, the factor
+//! searches and the report are `#[ignore]`d here and run by the README's test
+//! command, `scripts/test.sh` (so in CI too), as
+//! `cargo test --lib planner_sim -- --ignored`.
 
 use super::*;
 
 const MS: Duration = Duration::from_millis(1);
+
+/// The default run's sampling of each sweep: every 16th grid cutoff, a
+/// sixteenth of the random ones and of the ±1 ms neighbours.
+const SAMPLED: usize = 16;
 
 fn d(s: f64) -> Duration {
     Duration::from_secs_f64(s)
@@ -169,7 +179,17 @@ fn sweep(
 }
 
 #[test]
-fn default_config_16_connections_grid() {
+fn default_config_16_connections_grid_sampled() {
+    default_config_16_connections_grid(SAMPLED);
+}
+
+#[test]
+#[ignore = "full sweep: scripts/test.sh runs it"]
+fn default_config_16_connections_grid_full() {
+    default_config_16_connections_grid(1);
+}
+
+fn default_config_16_connections_grid(coarse: usize) {
     let cfg = PlannerConfig::default();
     let f = cfg.wall_time_factor();
     assert_eq!(f, 1.27, "documented factor for 16 connections at 8 h / 1 s");
@@ -180,7 +200,7 @@ fn default_config_16_connections_grid() {
         Duration::ZERO,
         false,
         Duration::ZERO,
-        1,
+        coarse,
     );
     println!("16 conns, 8 h: {s:?}");
     assert!(s.worst_width_ratio <= 1.0);
@@ -188,7 +208,17 @@ fn default_config_16_connections_grid() {
 }
 
 #[test]
-fn seventeen_connections_meet_every_issue_bound() {
+fn seventeen_connections_meet_every_issue_bound_sampled() {
+    seventeen_connections_meet_every_issue_bound(SAMPLED);
+}
+
+#[test]
+#[ignore = "full sweep: scripts/test.sh runs it"]
+fn seventeen_connections_meet_every_issue_bound_full() {
+    seventeen_connections_meet_every_issue_bound(1);
+}
+
+fn seventeen_connections_meet_every_issue_bound(coarse: usize) {
     let cfg = PlannerConfig {
         max_connections: 17,
         ..PlannerConfig::default()
@@ -201,7 +231,7 @@ fn seventeen_connections_meet_every_issue_bound() {
         Duration::ZERO,
         false,
         Duration::ZERO,
-        1,
+        coarse,
     );
     println!("17 conns, 8 h: {s:?}");
     assert_eq!(s.late_vs_125, 0);
@@ -209,7 +239,17 @@ fn seventeen_connections_meet_every_issue_bound() {
 }
 
 #[test]
-fn sixteen_connections_meet_every_issue_bound_up_to_6300s() {
+fn sixteen_connections_meet_every_issue_bound_up_to_6300s_sampled() {
+    sixteen_connections_meet_every_issue_bound_up_to_6300s(SAMPLED);
+}
+
+#[test]
+#[ignore = "full sweep: scripts/test.sh runs it"]
+fn sixteen_connections_meet_every_issue_bound_up_to_6300s_full() {
+    sixteen_connections_meet_every_issue_bound_up_to_6300s(1);
+}
+
+fn sixteen_connections_meet_every_issue_bound_up_to_6300s(coarse: usize) {
     let cfg = PlannerConfig {
         max: Duration::from_secs(6300),
         ..PlannerConfig::default()
@@ -222,7 +262,7 @@ fn sixteen_connections_meet_every_issue_bound_up_to_6300s() {
         Duration::ZERO,
         false,
         Duration::ZERO,
-        1,
+        coarse,
     );
     println!("16 conns, max 6300 s: {s:?}");
     assert_eq!(s.late_vs_125, 0);
@@ -255,6 +295,7 @@ fn no_cutoff_up_to_max() {
 }
 
 #[test]
+#[ignore = "factor searches: scripts/test.sh runs it"]
 fn resolution_of_5s() {
     for (n, expect) in [(16, 1.265), (17, 1.25)] {
         let cfg = PlannerConfig {
@@ -278,6 +319,7 @@ fn resolution_of_5s() {
 }
 
 #[test]
+#[ignore = "factor searches: scripts/test.sh runs it"]
 fn fewer_connections_degrade_the_wall_time_only() {
     for (n, expect) in [(8, 1.75), (12, 1.4)] {
         let cfg = PlannerConfig {
@@ -388,15 +430,26 @@ fn slow_driver_with_announced_latency() {
 /// exceeds 1.27·C + 5 s by at most 45 s (measured worst: 42 s; a late
 /// verdict can cost a whole extra refinement cut, not just its own delay).
 #[test]
-fn slow_driver_unannounced() {
+fn slow_driver_unannounced_sampled() {
+    slow_driver_unannounced(SAMPLED);
+}
+
+#[test]
+#[ignore = "full sweep: scripts/test.sh runs it"]
+fn slow_driver_unannounced_full() {
+    slow_driver_unannounced(4);
+}
+
+fn slow_driver_unannounced(coarse: usize) {
     let ol = Duration::from_millis(5);
     let dl = Duration::from_secs(2);
     let cfg = PlannerConfig::default();
-    let s = sweep(&cfg, 1.27, ol, dl, false, Duration::from_secs(45), 4);
+    let s = sweep(&cfg, 1.27, ol, dl, false, Duration::from_secs(45), coarse);
     println!("slow driver, unannounced, 16 conns: {s:?}");
 }
 
 #[test]
+#[ignore = "factor searches: scripts/test.sh runs it"]
 fn known_factors_are_current() {
     for &(m, r, n, l, f) in KNOWN_FACTORS.iter() {
         let cfg = PlannerConfig {
@@ -487,6 +540,7 @@ fn open_failures_and_partial_estimates_are_sound() {
 
 /// `cargo test --release -- --nocapture sim_report`
 #[test]
+#[ignore = "a report: scripts/test.sh runs it"]
 fn sim_report() {
     println!(
         "{:>9} | {:>27} | {:>27} | {:>22}",
