@@ -116,17 +116,7 @@ fn reads_saved_inspect_reports_from_stdin() {
 
 #[test]
 fn every_framework_renders() {
-    for fw in [
-        "sqlalchemy",
-        "flask-sqlalchemy",
-        "django",
-        "go",
-        "hikaricp",
-        "rails",
-        "node-mysql2",
-        "sqlx",
-        "generic",
-    ] {
+    for fw in poolcheck::recommend::Framework::ALL.map(|f| f.name()) {
         let r = run(poolcheck().args(["recommend", "--hosting", "aws-nlb", "--framework", fw]));
         assert_eq!(r.code, 0, "{fw}: {}", r.stderr);
         assert!(r.stdout.contains(&format!("# {fw} configuration")), "{fw}");

@@ -190,5 +190,7 @@ pub(super) const SPEC: Spec = Spec {
             "2 instances x 4 processes x 8 threads = 64 connections, within the budget of 141",
         ],
         pool_code: &[],
+        pre_ping: true,
+        read_timeout: true,
     },
 };

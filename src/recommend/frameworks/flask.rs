@@ -148,5 +148,7 @@ pub(super) const SPEC: Spec = Spec {
             "\"max_overflow\":",
             "SQLALCHEMY_POOL_SIZE =",
         ],
+        pre_ping: true,
+        read_timeout: true,
     },
 };

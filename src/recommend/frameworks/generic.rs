@@ -169,5 +169,7 @@ pub(super) const SPEC: Spec = Spec {
             "checkout_timeout_s = 10\n",
         ],
         pool_code: &["pool_size =", "max_overflow ="],
+        pre_ping: true,
+        read_timeout: true,
     },
 };

@@ -220,5 +220,7 @@ pub(super) const SPEC: Spec = Spec {
             "checkConnLiveness",
         ],
         pool_code: &["SetMaxOpenConns(", "SetMaxIdleConns("],
+        pre_ping: true,
+        read_timeout: true,
     },
 };

@@ -305,5 +305,7 @@ pub(super) const SPEC: Spec = Spec {
             "\nconnectionTimeout=10000\n",
         ],
         pool_code: &["maximumPoolSize=", "minimumIdle="],
+        pre_ping: true,
+        read_timeout: true,
     },
 };

@@ -212,5 +212,7 @@ pub(super) const SPEC: Spec = Spec {
             "No read timeout",
         ],
         pool_code: &["connectionLimit:", "maxIdle:"],
+        pre_ping: false,
+        read_timeout: false,
     },
 };

@@ -238,5 +238,7 @@ pub(super) const SPEC: Spec = Spec {
             "2147483",
         ],
         pool_code: &["pool:"],
+        pre_ping: true,
+        read_timeout: true,
     },
 };

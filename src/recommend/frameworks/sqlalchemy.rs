@@ -349,5 +349,7 @@ pub(super) const SPEC: Spec = Spec {
             "dispose(close=False)",
         ],
         pool_code: &["pool_size=", "max_overflow="],
+        pre_ping: true,
+        read_timeout: true,
     },
 };

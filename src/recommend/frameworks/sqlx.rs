@@ -205,5 +205,7 @@ pub(super) const SPEC: Spec = Spec {
             "tokio::time::timeout(Duration::from_secs(30)",
         ],
         pool_code: &[".max_connections("],
+        pre_ping: true,
+        read_timeout: false,
     },
 };

@@ -15,6 +15,11 @@ pub struct Samples {
     pub expected_300: &'static [&'static str],
     /// The code (not comment) that would set a pool size.
     pub pool_code: &'static [&'static str],
+    /// Whether the recommended settings, read back through `--check`, have
+    /// pre-ping and a read timeout (some frameworks have no such option;
+    /// their snippet says so).
+    pub pre_ping: bool,
+    pub read_timeout: bool,
 }
 
 fn check_keys(fw: Framework) -> &'static [&'static str] {
@@ -396,22 +401,10 @@ fn recommended_settings_round_trip_through_check() {
                 "{}: {cur:?}",
                 fw.name()
             );
-            match fw {
-                // mysql2 has neither pre-ping nor a read timeout; sqlx has no
-                // read timeout. The snippets say so.
-                Framework::NodeMysql2 => {
-                    assert!(!cur.pre_ping);
-                    assert_eq!(cur.read_timeout_s, None);
-                }
-                Framework::Sqlx => {
-                    assert!(cur.pre_ping);
-                    assert_eq!(cur.read_timeout_s, None);
-                }
-                _ => {
-                    assert!(cur.pre_ping, "{}", fw.name());
-                    assert_eq!(cur.read_timeout_s, Some(30.0), "{}", fw.name());
-                }
-            }
+            let samples = &fw.spec().samples;
+            assert_eq!(cur.pre_ping, samples.pre_ping, "{}", fw.name());
+            let read = samples.read_timeout.then_some(30.0);
+            assert_eq!(cur.read_timeout_s, read, "{}", fw.name());
             if matches!(r.pool, PoolPlan::Fits { .. }) && fw != Framework::Django {
                 assert_eq!(cur.max_per_process, Some(12), "{}", fw.name());
             }
@@ -883,4 +876,21 @@ fn docs_are_current() {
         doc.contains(&docs_sections()),
         "docs/recommend.md is stale: regenerate with cargo test -- --nocapture print_docs"
     );
+}
+
+#[test]
+fn names_are_unique_and_read_back() {
+    let mut seen = Vec::new();
+    for fw in Framework::ALL {
+        let spec = fw.spec();
+        for name in std::iter::once(&spec.name).chain(spec.aliases) {
+            assert!(!seen.contains(name), "{name} names two frameworks");
+            seen.push(*name);
+            assert_eq!(Framework::from_name(name), Some(fw), "{name}");
+        }
+        let json = serde_json::to_value(fw).unwrap();
+        assert_eq!(json, serde_json::json!(spec.name));
+        assert_eq!(serde_json::from_value::<Framework>(json).unwrap(), fw);
+    }
+    assert!(serde_json::from_str::<Framework>("\"nope\"").is_err());
 }
