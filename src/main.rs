@@ -1,7 +1,6 @@
 //! Entry point: parse the command line, run, map the outcome to an exit code.
 
 use clap::Parser;
-use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -11,7 +10,7 @@ fn main() -> ExitCode {
             // --help and --version exit 0; usage errors exit 2, with our hint line.
             // A bare `poolcheck` gets the help, but it is still an error: say so first.
             if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-                let _ = writeln!(std::io::stderr(), "error: no command given\n");
+                poolcheck::report::write_stderr("error: no command given\n\n");
             }
             let _ = e.print();
             if e.use_stderr() {

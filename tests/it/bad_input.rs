@@ -1,7 +1,7 @@
 //! Every bad input gets exit 2, an `error:` and a `hint:` line, nothing on
 //! stdout, no password, and an answer within connect-timeout + 2 s.
 
-use crate::common::{Run, Sandbox, closed_port, poolcheck, run};
+use crate::common::{Run, Sandbox, UNRESOLVABLE_HOST, closed_port, poolcheck, run};
 use std::io::Write;
 use std::net::TcpListener;
 use std::time::Duration;
@@ -41,11 +41,8 @@ fn port_out_of_range() {
 
 #[test]
 fn unknown_host() {
-    let r = inspect(&[
-        "--connect-timeout",
-        "3s",
-        "mysql://root@no-such-host.invalid/",
-    ]);
+    let url = format!("mysql://root@{UNRESOLVABLE_HOST}/");
+    let r = inspect(&["--connect-timeout", "3s", &url]);
     r.assert_usage_error();
     assert!(r.stderr.contains("could not resolve"), "{}", r.stderr);
 }

@@ -4,7 +4,7 @@
 //! no byte of stdout, stderr or a saved report, in any obvious encoding.
 //! Plus the warnings about passwords that other local users can see.
 
-use crate::common::{Reaped, Sandbox, closed_port, light};
+use crate::common::{Reaped, Sandbox, UNRESOLVABLE_HOST, closed_port, light};
 use mysql::prelude::Queryable;
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
@@ -427,7 +427,7 @@ fn password_never_leaks_on_any_channel_or_path() {
         },
         Place {
             name: "unknown host",
-            address: "no-such-host.invalid:3306".into(),
+            address: format!("{UNRESOLVABLE_HOST}:3306"),
             user: USER,
             rest: "/",
             connect_timeout: "2s",

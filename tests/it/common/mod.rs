@@ -62,6 +62,15 @@ impl Run {
     }
 }
 
+/// A host name that no resolver sends a query for, so "unknown host" tests
+/// never depend on the machine's DNS: its first label has 64 characters, one
+/// more than DNS allows, and the lookup fails at once (glibc will not build
+/// the query; nscd and systemd-resolved check names the same way).
+/// `no-such-host.invalid` went to the resolver and, with a silent one,
+/// became a connect timeout instead of "could not resolve".
+pub const UNRESOLVABLE_HOST: &str =
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.invalid";
+
 /// A loopback port nothing listens on (bound, then released).
 pub fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
