@@ -1,6 +1,9 @@
 //! The one integration-test binary: CLI behaviour without a server, and real
 //! runs against a throwaway MariaDB that this binary starts and stops itself.
 
+// Tests may print (with --nocapture); the program itself may not (Cargo.toml).
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod bad_input;
 mod cli;
 mod common;
