@@ -32,7 +32,7 @@ impl Terminal {
             stderr_tty: std::io::stderr().is_terminal(),
             stdin_tty: std::io::stdin().is_terminal(),
             is_ci: env.get("CI").is_some_and(|v| v != "false" && v != "0"),
-            no_color: env.get("NO_COLOR").is_some(),
+            no_color: env.is_set("NO_COLOR"),
         }
     }
 }

@@ -203,6 +203,12 @@ impl Environment {
             .filter(|v| !v.is_empty())
     }
 
+    /// Whether the variable is set to a non-empty value, UTF-8 or not
+    /// (`NO_COLOR`: any value turns colors off).
+    pub fn is_set(&self, name: &str) -> bool {
+        self.get(name).is_some() || self.not_utf8.get(name).is_some_and(|v| !v.is_empty())
+    }
+
     /// Like [`Environment::get`], but a value that is not UTF-8 is an error
     /// naming the variable.
     pub fn text(&self, name: &str) -> Result<Option<&str>> {

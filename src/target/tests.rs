@@ -497,6 +497,12 @@ fn environment_values_that_are_not_utf8_are_named() {
             .path("HOME")
             .is_some()
     );
+    // NO_COLOR counts whatever its value.
+    assert!(
+        Environment::from_pairs([])
+            .with_raw("NO_COLOR", b"\xff")
+            .is_set("NO_COLOR")
+    );
 }
 
 /// --password-file goes through the bounded reader: a FIFO, a device or a
