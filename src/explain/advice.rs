@@ -73,6 +73,12 @@ fn cause(
     if kind.topic == Topic::Idle {
         parts.extend(idle_sentences(numbers));
     }
+    if let Some(s) = numbers.get("in_flight_s").and_then(Value::as_f64) {
+        parts.push(format!(
+            "The last packet was sent and the last one received at the same moment, {} ago, and nothing came back since: the statement sent then was in flight all that time.",
+            duration(s)
+        ));
+    }
     if let Some(note) = note.and_then(|n| render(n, numbers)) {
         parts.push(sentence(&note));
     }
@@ -265,6 +271,12 @@ fn context(layer: &str, numbers: &Numbers, known: Option<&KnownLimit>) -> Number
     };
     put("probe_idle", Value::from(probe));
     put("framework", Value::from(fam.framework.name()));
+    // The framework's own name for its read timeout (`generic` has only --check's).
+    let read_timeout = match fam.framework {
+        crate::recommend::Framework::Generic => "read timeout",
+        f => f.spec().check_names.read_timeout,
+    };
+    put("read_timeout", Value::from(read_timeout));
     put("lifetime", Value::from(fam.advice.lifetime));
     let pool_check = fam.advice.pool_check;
     let pool_check = render(pool_check, numbers).unwrap_or_else(|| pool_check.into());

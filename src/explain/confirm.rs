@@ -95,6 +95,7 @@ fn verdict(k: &Kind, g: &Group, f: &ServerFacts) -> Outcome {
         Topic::Pool => pool(g, f),
         Topic::Connect => connect(f),
         Topic::Killed => killed(f),
+        Topic::InFlight => in_flight(f),
     }
 }
 
@@ -223,8 +224,34 @@ fn idle(k: &Kind, g: &Group, f: &ServerFacts) -> Outcome {
     }
 }
 
+fn in_flight(f: &ServerFacts) -> Outcome {
+    let t = &f.timeouts;
+    outcome(
+        Status::Possible,
+        format!(
+            "wait_timeout ({} s here) does not end a statement in flight; net_read_timeout is {} s and net_write_timeout {} s here (the server's limits on a stalled transfer): the client's own timeout or the statement's run time decides",
+            int(t.wait_timeout_session_s as i64),
+            int(t.net_read_timeout_s as i64),
+            int(t.net_write_timeout_s as i64)
+        ),
+    )
+}
+
 fn server_log(g: &Group, f: &ServerFacts) -> Outcome {
     let w = f.timeouts.wait_timeout_session_s;
+    // MySQL 8.0.24+ logs the session's own wait_timeout with each such close.
+    if let Some(logged) = g.numbers.get("wait_timeout_s").and_then(Value::as_u64)
+        && logged != w
+    {
+        return outcome(
+            Status::Possible,
+            format!(
+                "the log shows connections closed after {} s idle, but wait_timeout here is {} s: those sessions ran with a wait_timeout of their own (SET SESSION wait_timeout, init_connect, a proxy), or the log is another server's",
+                int(logged as i64),
+                int(w as i64)
+            ),
+        );
+    }
     let timeout = g
         .numbers
         .get("reason")

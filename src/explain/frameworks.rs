@@ -29,7 +29,9 @@ impl Family {
             Topic::Pool => a.pool_fix,
             Topic::Capacity => a.capacity_fix,
             Topic::Packet => a.packet_fix,
-            Topic::Auth | Topic::Connect | Topic::Killed | Topic::ServerLog => &[],
+            Topic::Auth | Topic::Connect | Topic::Killed | Topic::ServerLog | Topic::InFlight => {
+                &[]
+            }
         }
     }
 
@@ -104,6 +106,14 @@ pub(super) static TOPIC_CHECKS: &[(Topic, &[&str])] = &[
             "match the user and host in these lines to the app whose pool it is, then run poolcheck explain on that app's log",
         ],
     ),
+    (
+        Topic::InFlight,
+        &[
+            "how long the statement ran$[ (the client gave up after ${timeout_s} s)]$$[ (its answer was awaited ${in_flight_s} s)]$: the slow query log or performance_schema.events_statements_history, and SHOW PROCESSLIST while it happens",
+            "the client's ${read_timeout} (and any per-statement timeout) against the longest statement the app must run: failures after about the same time each occurrence are that timeout",
+            "poolcheck inspect <DSN>: net_read_timeout and net_write_timeout, the server's own limits on a stalled transfer",
+        ],
+    ),
 ];
 
 const GENERIC_IDLE: &[&str] = &[
@@ -161,6 +171,14 @@ pub(super) static TOPIC_FIXES: &[(Topic, &[&str])] = &[
         &[
             "stop or tune whatever kills the connections, or keep the pool's max lifetime below its idle limit",
             "pre-ping (test on borrow) so a killed connection is replaced before a request uses it",
+        ],
+    ),
+    (
+        Topic::InFlight,
+        &[
+            "make the statement finish within the timeout (an index, smaller batches, LIMIT), or run it outside the request",
+            "the client's ${read_timeout} above the longest statement the app legitimately runs, or a per-statement limit instead (MAX_EXECUTION_TIME, JDBC Statement.setQueryTimeout), so a slow query is cancelled cleanly instead of breaking the connection",
+            "if the statement is quick when run by hand, the connection was cut mid-statement (a failover, a middlebox dropping the flow): poolcheck probe checks the path; retry idempotent statements once",
         ],
     ),
     (

@@ -3,7 +3,7 @@
 
 use super::advice;
 use super::model::{Group, Timing};
-use super::patterns::{KINDS, Topic, layer_name, match_limit};
+use super::patterns::{KINDS, Topic, kind_index, layer_name, match_limit};
 use super::recognize::{Numbers, Occurrence, Scan, idle_min};
 use super::text::{duration, num};
 use crate::finding::Finding;
@@ -22,12 +22,13 @@ pub(super) fn groups(scan: &Scan) -> Vec<Group> {
     for occ in &scan.occurrences {
         let mut numbers = occ.numbers.clone();
         derive(occ.kind, &mut numbers);
-        let key = group_key(occ, &numbers);
+        let kind = reading(occ.kind, &numbers);
+        let key = group_key(kind, occ, &numbers);
         match index.get(&key) {
             Some(&i) => accs[i].add(occ, numbers),
             None => {
                 index.insert(key, accs.len());
-                accs.push(Acc::new(occ, numbers));
+                accs.push(Acc::new(occ, kind, numbers));
             }
         }
     }
@@ -105,6 +106,11 @@ fn derive(kind: usize, n: &mut Numbers) {
     if let Some(recv) = n.get("last_packet_ms").and_then(Value::as_f64) {
         let sent = n.get("last_packet_sent_ms").and_then(Value::as_f64);
         match sent {
+            // Sent and received at the same moment, nothing since: the
+            // statement sent then was still waiting for its answer.
+            Some(s) if s == recv => {
+                n.insert("in_flight_s".into(), Value::from(recv / 1000.0));
+            }
             Some(s) if s >= 1000.0 && s <= recv - 1000.0 => {
                 n.insert("idle_s".into(), Value::from((recv - s) / 1000.0));
                 n.insert("answer_wait_s".into(), Value::from(s / 1000.0));
@@ -127,8 +133,17 @@ fn derive(kind: usize, n: &mut Numbers) {
     }
 }
 
-fn group_key(occ: &Occurrence, n: &Numbers) -> String {
-    let kind = &KINDS[occ.kind];
+/// The kind the numbers prove: a Connector/J link failure whose last packets
+/// went both ways at the same moment was a statement in flight.
+fn reading(kind: usize, n: &Numbers) -> usize {
+    if KINDS[kind].id == "communications-link-failure" && n.contains_key("in_flight_s") {
+        return kind_index("query-timeout").unwrap_or(kind);
+    }
+    kind
+}
+
+fn group_key(kind: usize, occ: &Occurrence, n: &Numbers) -> String {
+    let kind = &KINDS[kind];
     let mut key = format!(
         "{}|{}|{:?}|{}",
         kind.id,
@@ -168,9 +183,9 @@ struct Acc {
 }
 
 impl Acc {
-    fn new(occ: &Occurrence, numbers: Numbers) -> Acc {
+    fn new(occ: &Occurrence, kind: usize, numbers: Numbers) -> Acc {
         let mut acc = Acc {
-            kind: occ.kind,
+            kind,
             layer: occ.layer,
             caused_by: occ.caused_by,
             count: 0,
@@ -319,6 +334,21 @@ fn pattern_text(
     let longest = longest.map_or_else(String::new, |l| {
         format!(" (longest quiet time before one: {})", duration(l))
     });
+    if topic == Topic::ServerLog {
+        // The server writes these lines when it closes a connection: the
+        // gaps in its own log are not the clients' idle time.
+        let head = if n == 1 {
+            "one close logged".to_string()
+        } else {
+            format!("{n} closes logged")
+        };
+        return (
+            format!(
+                "{head}: the server writes these lines when it closes a connection, so quiet periods in its own log say nothing about how long the clients' connections had been idle"
+            ),
+            None,
+        );
+    }
     let head = if n == 1 {
         if quiet == 1 {
             format!("the failure came after >= {thr} without log lines{longest}")

@@ -26,6 +26,9 @@ pub(super) enum Topic {
     Killed,
     /// The server's own error log about connections it dropped.
     ServerLog,
+    /// A statement was sent and its answer did not come in time: a client
+    /// read or query timeout, a slow query, or a connection dropped mid-statement.
+    InFlight,
 }
 
 impl Topic {
@@ -93,6 +96,11 @@ pub(super) struct Pattern {
     /// A sentence for the cause when this pattern gave the occurrence its
     /// headline (template over the numbers; dropped when a number is missing).
     pub note: Option<&'static str>,
+    /// A generic network error (reset, broken pipe, refused) that HTTP
+    /// servers, CDNs and message queues print too: it counts only with
+    /// database context on its line or its occurrence's (see
+    /// `recognize::DB_CONTEXT`).
+    pub needs_db: bool,
     /// Where the message text comes from.
     pub source: &'static str,
 }
@@ -468,6 +476,24 @@ pub(super) static KINDS: &[Kind] = &[
         extra_fix: &[],
     },
     Kind {
+        id: "query-timeout",
+        title: "Statement in flight when the connection failed (read or query timeout)",
+        severity: Warn,
+        code: None,
+        rank: 1,
+        topic: Topic::InFlight,
+        key_numbers: &[],
+        cause: "the driver had sent a statement and was still waiting for its answer when it gave \
+                up: a client read or query timeout expired (Connector/J socketTimeout, the mysql2 \
+                gem's read_timeout), the statement really ran that long, or the connection was \
+                dropped silently while the answer was awaited",
+        not_cause: Some(
+            "not an idle connection killed before use: the statement was in flight, so a shorter \
+             pool lifetime or pre-ping does not prevent it",
+        ),
+        extra_fix: &[],
+    },
+    Kind {
         id: "aborted-connection",
         title: "Aborted connection (server error log)",
         severity: Info,
@@ -499,6 +525,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         note: Some(
             "QueuePool size ${pool_size} + overflow ${max_overflow} = ${pool_max} connections were all checked out and none came back within ${timeout_s} s",
         ),
+        needs_db: false,
         source: "sqlalchemy lib/sqlalchemy/pool/impl.py QueuePool._do_get: \"QueuePool limit of size %d overflow %d reached, connection timed out, timeout %0.2f\"",
     },
     Pattern {
@@ -510,6 +537,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         note: Some(
             "${pool_name} waited ${timeout_ms:n} ms for a free connection$[ (total=${pool_total}, active=${pool_active}, idle=${pool_idle}, waiting=${pool_waiting})]$",
         ),
+        needs_db: false,
         source: "HikariCP src/main/java/com/zaxxer/hikari/pool/HikariPool.java createTimeoutException: poolName + \" - Connection is not available, request timed out after \" + elapsed + \"ms.\" (newer releases add the pool stats)",
     },
     Pattern {
@@ -521,6 +549,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         note: Some(
             "no connection came free within the ${timeout_s} s checkout_timeout$[ (waited ${waited_s} s)]$; all pooled connections were in use",
         ),
+        needs_db: false,
         source: "rails activerecord/lib/active_record/connection_adapters/abstract/connection_pool/queue.rb: \"could not obtain a connection from the pool within %0.3f seconds (waited %0.3f seconds); all pooled connections were in use\"",
     },
     Pattern {
@@ -532,6 +561,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         note: Some(
             "sqlx waited its acquire_timeout (30 s by default) without getting a connection",
         ),
+        needs_db: false,
         source: "sqlx-core/src/error.rs Error::PoolTimedOut: \"pool timed out while waiting for an open connection\"",
     },
     Pattern {
@@ -543,6 +573,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         note: Some(
             "mysql2's queueLimit was reached: all connectionLimit connections were busy and the wait queue was full",
         ),
+        needs_db: false,
         source: "node-mysql2 lib/base/pool.js: new Error('Queue limit reached.')",
     },
     // --- never connected
@@ -555,6 +586,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         note: Some(
             "the driver never received a single packet from the server: the connection was never established",
         ),
+        needs_db: false,
         source: "Connector/J LocalizedErrorMessages.properties CommunicationsException.ServerPacketTimingInfoNoRecv",
     },
     Pattern {
@@ -564,6 +596,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"Lost connection to (?:MySQL )?server at '(?P<phase>reading initial communication packet|reading authorization packet|waiting for initial communication packet|sending authentication information|handshake: [^']*)'(?:, system error: (?P<system_error>\d+))?",
         sets: &[("error_code", Int(2013))],
         note: Some("it broke while ${phase}"),
+        needs_db: false,
         source: "libmysqlclient errmsg CR_SERVER_LOST_EXTENDED with the handshake stage (sql-common/client.cc)",
     },
     Pattern {
@@ -573,6 +606,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"Can't connect to local (?:MySQL )?server through socket '(?P<server_address>[^']+)'(?: \((?P<system_error>\d+)\))?",
         sets: &[("error_code", Int(2002))],
         note: Some("nothing answered on the socket ${server_address}"),
+        needs_db: false,
         source: "libmysqlclient errmsg CR_CONNECTION_ERROR (2002)",
     },
     Pattern {
@@ -582,6 +616,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"Can't connect to (?:MySQL )?server on '?(?P<server_address>[^'\s(]+)'?(?: \((?P<system_error>\d+)\))?",
         sets: &[("error_code", Int(2003))],
         note: Some("nothing answered at ${server_address}"),
+        needs_db: false,
         source: "libmysqlclient errmsg CR_CONN_HOST_ERROR (2003); PyMySQL connections.py",
     },
     Pattern {
@@ -591,6 +626,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"\bECONNREFUSED\b|connect: connection refused|Connection refused",
         sets: &[("closed_by", Str("refused"))],
         note: None,
+        needs_db: true,
         source: "ECONNREFUSED as Node, Go (net) and Java (java.net.ConnectException) print it",
     },
     // --- packets
@@ -603,6 +639,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         note: Some(
             "the statement was ${packet_bytes:n} bytes, above the ${max_allowed_packet_bytes:n}-byte max_allowed_packet the driver read from the server",
         ),
+        needs_db: false,
         source: "Connector/J LocalizedErrorMessages.properties PacketTooBigException: \"Packet for query is too large ({0} > {1}). You can change this value on the server by setting the 'max_allowed_packet' variable.\"",
     },
     Pattern {
@@ -614,6 +651,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         note: Some(
             "the statement was larger than the driver's own maxAllowedPacket (64 MiB unless the DSN sets it; maxAllowedPacket=0 uses the server's)",
         ),
+        needs_db: false,
         source: "go-sql-driver/mysql errors.go ErrPktTooLarge",
     },
     Pattern {
@@ -623,6 +661,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"(?i)Got a packet bigger than .?max_allowed_packet.? bytes|\bER_NET_PACKET_TOO_LARGE\b",
         sets: &[],
         note: None,
+        needs_db: false,
         source: "MySQL server ER_NET_PACKET_TOO_LARGE (1153); PyMySQL constants/ER.py NET_PACKET_TOO_LARGE",
     },
     Pattern {
@@ -634,6 +673,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         note: Some(
             "the client's own max_allowed_packet refused it (2020), before the server saw it",
         ),
+        needs_db: false,
         source: "libmysqlclient errmsg CR_NET_PACKET_TOO_LARGE (2020); PyMySQL constants/CR.py",
     },
     // --- capacity
@@ -644,6 +684,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"(?i)\bToo many connections\b|\bER_CON_COUNT_ERROR\b",
         sets: &[],
         note: None,
+        needs_db: false,
         source: "MySQL server ER_CON_COUNT_ERROR (1040): \"Too many connections\"",
     },
     Pattern {
@@ -653,6 +694,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"User '?(?P<user>[^'\s]+)'? already has more than 'max_user_connections' active connections",
         sets: &[("error_code", Int(1203))],
         note: None,
+        needs_db: false,
         source: "MySQL server ER_TOO_MANY_USER_CONNECTIONS (1203)",
     },
     Pattern {
@@ -662,6 +704,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"User '?(?P<user>[^'\s]+)'? has exceeded the 'max_user_connections' resource \(current value: (?P<max_user_connections>\d+)\)",
         sets: &[("error_code", Int(1226))],
         note: Some("the account's limit is ${max_user_connections} connections"),
+        needs_db: false,
         source: "MySQL server ER_USER_LIMIT_REACHED (1226)",
     },
     // --- login
@@ -674,6 +717,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         note: Some(
             "the server saw the login as '${user}'@'${host}' (using password: ${using_password})",
         ),
+        needs_db: false,
         source: "MySQL server ER_ACCESS_DENIED_ERROR (1045): \"Access denied for user '%s'@'%s' (using password: %s)\"",
     },
     Pattern {
@@ -685,6 +729,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         note: Some(
             "'${user}'@'${host}' logged in but has no privilege on database '${database}' (1044)",
         ),
+        needs_db: false,
         source: "MySQL server ER_DBACCESS_DENIED_ERROR (1044)",
     },
     // --- connections closed under the pool
@@ -695,6 +740,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"(?i)client was disconnected by the server because of inactivity|\bER_CLIENT_INTERACTION_TIMEOUT\b",
         sets: &[],
         note: None,
+        needs_db: false,
         source: "MySQL 8.0.24+ ER_CLIENT_INTERACTION_TIMEOUT (4031): \"The client was disconnected by the server because of inactivity. See wait_timeout and interactive_timeout for configuring this behavior.\"",
     },
     Pattern {
@@ -704,6 +750,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"Lost connection to (?:MySQL )?server at '(?P<server_address>[^']*)', system error: (?P<system_error>\d+)",
         sets: &[],
         note: None,
+        needs_db: false,
         source: "libmysqlclient / mysql-connector-python CR_SERVER_LOST_EXTENDED (2055): \"Lost connection to MySQL server at '%s', system error: %d\"",
     },
     Pattern {
@@ -713,6 +760,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"(?i)Lost connection to (?:MySQL )?server during query|\bCR_SERVER_LOST\b",
         sets: &[],
         note: None,
+        needs_db: false,
         source: "libmysqlclient errmsg CR_SERVER_LOST (2013); PyMySQL connections.py _read_bytes",
     },
     Pattern {
@@ -722,6 +770,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"(?i)\b(?:MySQL|server) has gone away|\bCR_SERVER_GONE_ERROR\b",
         sets: &[],
         note: None,
+        needs_db: false,
         source: "libmysqlclient errmsg CR_SERVER_GONE_ERROR (2006): \"MySQL server has gone away\" (MariaDB Connector/C: \"Server has gone away\"); PyMySQL connections.py _write_bytes",
     },
     Pattern {
@@ -731,6 +780,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"(?i)\bConnection was killed\b|\bER_CONNECTION_KILLED\b",
         sets: &[],
         note: None,
+        needs_db: false,
         source: "MariaDB ER_CONNECTION_KILLED (1927): \"Connection was killed\"",
     },
     Pattern {
@@ -740,6 +790,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"Failed to validate connection\b",
         sets: &[],
         note: None,
+        needs_db: false,
         source: "HikariCP PoolBase.isConnectionAlive: \"{} - Failed to validate connection {} ({}). Possibly consider using a shorter maxLifetime value.\"",
     },
     Pattern {
@@ -749,6 +800,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"Communications link failure|CommunicationsException",
         sets: &[],
         note: None,
+        needs_db: false,
         source: "Connector/J SQLError/ExceptionFactory.createLinkFailureMessageBasedOnHeuristics: \"Communications link failure\"",
     },
     Pattern {
@@ -758,6 +810,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"The last packet successfully received from the server was (?P<last_packet_ms>[\d,]+) milliseconds ago\.\s*The last packet sent successfully to the server was (?P<last_packet_sent_ms>[\d,]+) milliseconds ago",
         sets: &[],
         note: None,
+        needs_db: false,
         source: "Connector/J LocalizedErrorMessages.properties CommunicationsException.ServerPacketTimingInfo: \"The last packet successfully received from the server was {0} milliseconds ago. The last packet sent successfully to the server was {1} milliseconds ago.\"",
     },
     Pattern {
@@ -767,6 +820,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"No operations allowed after connection closed|InterfaceError(?::|\))\s*\(0, ''\)",
         sets: &[],
         note: None,
+        needs_db: false,
         source: "Connector/J Connection.2 \"No operations allowed after connection closed.\"; PyMySQL err.InterfaceError(0, '') on a closed connection",
     },
     Pattern {
@@ -776,6 +830,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"MySQL Connection not available",
         sets: &[],
         note: None,
+        needs_db: false,
         source: "mysql-connector-python connection.py: errors.OperationalError(\"MySQL Connection not available.\")",
     },
     Pattern {
@@ -785,6 +840,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"Connection lost: The server closed the connection|\bPROTOCOL_CONNECTION_LOST\b",
         sets: &[("closed_by", Str("eof"))],
         note: None,
+        needs_db: false,
         source: "node-mysql2 lib/connection.js: 'Connection lost: The server closed the connection.' code PROTOCOL_CONNECTION_LOST",
     },
     Pattern {
@@ -794,6 +850,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"closing bad idle connection: (?P<bad_idle_reason>[^\r\n]+?)\s*$",
         sets: &[],
         note: Some("the driver's reason: ${bad_idle_reason}"),
+        needs_db: false,
         source: "go-sql-driver/mysql connection.go / conncheck.go: \"closing bad idle connection: \" + err",
     },
     Pattern {
@@ -803,6 +860,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"\binvalid connection\b|driver: bad connection",
         sets: &[],
         note: None,
+        needs_db: false,
         source: "go-sql-driver/mysql errors.go ErrInvalidConn = errors.New(\"invalid connection\"); database/sql driver.ErrBadConn",
     },
     Pattern {
@@ -812,6 +870,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"\[mysql\] .*\bunexpected EOF|\b(?:packets|connection|buffer)\.go:\d+:? unexpected EOF",
         sets: &[("closed_by", Str("eof"))],
         note: None,
+        needs_db: false,
         source: "go-sql-driver/mysql packets.go: mc.log(err) of io.ErrUnexpectedEOF, printed as \"[mysql] <date> packets.go:NN: unexpected EOF\"",
     },
     Pattern {
@@ -821,6 +880,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"(?i)connection reset by peer|\bECONNRESET\b|\[Errno 104\]|ConnectionResetError|SocketException: Connection reset\b",
         sets: &[("closed_by", Str("reset"))],
         note: None,
+        needs_db: true,
         source: "ECONNRESET as Go (net.OpError), Python, Node and Java print it",
     },
     Pattern {
@@ -830,6 +890,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"(?i)\bbroken pipe\b|\bEPIPE\b|\[Errno 32\]|BrokenPipeError",
         sets: &[("closed_by", Str("broken-pipe"))],
         note: None,
+        needs_db: true,
         source: "EPIPE as Go (net.OpError), Python and Node print it",
     },
     Pattern {
@@ -839,6 +900,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"Aborted connection \d+ to db: '[^']*' user: '(?P<user>[^']*)' host: '(?P<host>[^']*)'.*?\((?P<reason>[^)]*)\)",
         sets: &[],
         note: Some("the server logged '${reason}' for '${user}' from ${host}"),
+        needs_db: false,
         source: "MySQL/MariaDB sql/sql_connect.cc ER_ABORTING_USER_CONNECTION / ER_NEW_ABORTING_CONNECTION in the error log",
     },
     Pattern {
@@ -850,7 +912,19 @@ pub(super) static PATTERNS: &[Pattern] = &[
         note: Some(
             "the server closed a connection of '${user}'@'${host}' that was idle past its wait_timeout of ${wait_timeout_s} s",
         ),
+        needs_db: false,
         source: "MySQL 8.0.24+ error log note MY-013730: \"'wait_timeout' period of %u seconds was exceeded for `%s`@`%s`. The idle time since last command was too long.\"",
+    },
+    // --- statements in flight
+    Pattern {
+        kind: Some("query-timeout"),
+        layer: None,
+        role: Start,
+        regex: r"Timeout waiting for a response from the last query\. \(waited (?P<timeout_s>\d+) seconds\)",
+        sets: &[],
+        note: Some("the client waited its read_timeout of ${timeout_s} s for the answer"),
+        needs_db: false,
+        source: "mysql2 gem ext/mysql2/client.c: rb_raise(cMysql2TimeoutError, \"Timeout waiting for a response from the last query. (waited %d seconds)\", FIX2INT(read_timeout))",
     },
     // --- details only: they add numbers to the occurrence they belong to
     Pattern {
@@ -860,6 +934,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"\[Errno 110\]|\bETIMEDOUT\b|\bi/o timeout\b|\bRead timed out\b|\bConnection timed out\b",
         sets: &[("closed_by", Str("timeout"))],
         note: None,
+        needs_db: false,
         source: "ETIMEDOUT as Python, Node, Go (net) and Java (SocketTimeoutException) print it",
     },
     Pattern {
@@ -869,6 +944,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
         regex: r"\(Background on this error at: https?://sqlalche\.me/e/(?:[\d.]+/)?(?P<sqlalchemy_code>\w+)\s*\)",
         sets: &[],
         note: None,
+        needs_db: false,
         source: "sqlalchemy lib/sqlalchemy/exc.py HasDescriptionCode: \"(Background on this error at: https://sqlalche.me/e/%s/%s)\"",
     },
 ];

@@ -104,6 +104,9 @@ pub(super) struct Occurrence {
     pub time: Option<Stamp>,
     /// Seconds without log lines before that timestamp.
     pub quiet_before_s: Option<f64>,
+    /// Only a generic network error so far (no database context on its
+    /// lines): dropped unless a line with database context joins it.
+    weak: bool,
 }
 
 /// Everything one pass over the text found.
@@ -159,6 +162,17 @@ static SYSTEM_ERROR: LazyLock<Regex> = LazyLock::new(|| {
     .expect("system error regex")
 });
 
+/// What shows that a generic network error (reset, broken pipe, refused)
+/// came from a database connection: a database, driver, ORM or pool name, the
+/// MySQL port, or mysql2's `fatal: true` property. Without it such a line is
+/// an HTTP server's, a CDN's or a message queue's and no MySQL failure.
+static DB_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)mysql|mariadb|\bsql|jdbc|database|\bdb\b|pymysql|sqlalchemy|activerecord|hikari|sequelize|knex|prisma|typeorm|doctrine|\bpdo\b|trilogy|:3306\b|packets\.go|driver: bad connection|^\s+fatal: true",
+    )
+    .expect("database context regex")
+});
+
 /// Error codes the tables know; other 4-digit numbers are not taken as codes.
 static KNOWN_CODES: LazyLock<Vec<i64>> = LazyLock::new(|| {
     let mut codes: Vec<i64> = KINDS.iter().filter_map(|k| k.code).collect();
@@ -206,6 +220,9 @@ struct Scanner {
     tb_marker_sig: Option<usize>,
     /// Line number of the latest "The above exception ..." / "During handling ..." line.
     chain_marker_line: usize,
+    /// `sig` of the latest weak occurrence (see [`Occurrence::weak`]): lines
+    /// within the window of it are checked for database context.
+    last_weak_sig: Option<usize>,
 }
 
 /// What one line matched.
@@ -220,6 +237,10 @@ struct LineHit<'a> {
     /// The exception line ending a Python traceback: may join only what began
     /// at or after this significant line.
     traceback_from: Option<usize>,
+    /// The line names a database, driver, ORM or pool ([`DB_CONTEXT`]).
+    db: bool,
+    /// A generic network error without database context on its line.
+    weak: bool,
 }
 
 impl Scanner {
@@ -264,6 +285,14 @@ impl Scanner {
             }
             self.tb_marker_sig = Some(self.sig);
         }
+        if let Some(w) = self.last_weak_sig {
+            if self.sig - w > MERGE_WINDOW {
+                self.last_weak_sig = None;
+            } else if continuation && DB_CONTEXT.is_match(line) {
+                // A frame or indented line of the error's own that names the database.
+                self.confirm_weak();
+            }
+        }
         if FRAME.is_match(line) {
             return;
         }
@@ -272,6 +301,8 @@ impl Scanner {
             return;
         };
         let any_start = class.any_start;
+        let db = DB_CONTEXT.is_match(line);
+        let weak = PATTERNS[class.best].needs_db && !db;
         let hit = LineHit {
             line,
             best: class.best,
@@ -283,6 +314,8 @@ impl Scanner {
                 (Some(m), Some(start)) if !continuation && self.sig == m + 1 => Some(start),
                 _ => None,
             },
+            db,
+            weak,
         };
         let taken = if any_start {
             self.start(hit);
@@ -300,6 +333,7 @@ impl Scanner {
 
     fn finish(mut self) -> Scan {
         self.out.unrecognised += self.pending.len();
+        self.out.occurrences.retain(|o| !o.weak);
         self.out.lines_read = self.line_no;
         self.out
     }
@@ -355,6 +389,9 @@ impl Scanner {
             if hit.traceback_from.is_some_and(|from| o.first_sig < from) {
                 return false; // an earlier error, not the one this traceback belongs to
             }
+            if o.weak != hit.weak && !chained {
+                return false; // network noise next to a database error is not part of it
+            }
             if o.kind == kind {
                 codes_compatible(&o.numbers, &hit.numbers)
                     && (chained || o.layers & (1 << hit.layer) == 0)
@@ -377,6 +414,7 @@ impl Scanner {
                     }
                 }
                 join(o, &hit, sig, self.line_no);
+                o.weak &= hit.weak;
                 if headline {
                     o.headline = clean_example(hit.line);
                     if COMPILED.pattern_kind[hit.best] == Some(o.kind) {
@@ -420,6 +458,8 @@ impl Scanner {
                     }
                 }
                 join(o, &hit, sig, self.line_no);
+                // A detail line (a timeout) is as generic as a reset.
+                o.weak &= !(hit.db || kind.is_some());
                 true
             }
             (None, Some(k)) => {
@@ -440,7 +480,21 @@ impl Scanner {
         }
     }
 
+    /// Database context near weak occurrences: they were database errors.
+    fn confirm_weak(&mut self) {
+        for &i in &self.open {
+            let o = &mut self.out.occurrences[i];
+            if o.weak && self.sig - o.last_sig <= MERGE_WINDOW {
+                o.weak = false;
+            }
+        }
+        self.last_weak_sig = None;
+    }
+
     fn create(&mut self, kind: usize, hit: LineHit<'_>) {
+        if hit.weak {
+            self.last_weak_sig = Some(self.sig);
+        }
         let note = if COMPILED.pattern_kind[hit.best] == Some(kind) {
             PATTERNS[hit.best].note
         } else {
@@ -460,6 +514,7 @@ impl Scanner {
             first_sig: self.sig,
             time: self.last_ts.clone(),
             quiet_before_s: self.last_gap,
+            weak: hit.weak,
         });
         self.open.push_back(self.out.occurrences.len() - 1);
         if self.open.len() > OPEN_MAX {

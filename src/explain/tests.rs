@@ -1103,12 +1103,14 @@ mod grouping {
             .collect();
         assert_eq!(got, vec![(json!(5), 2), (json!(20), 1)]);
 
-        let line = |ms: &str| {
+        let line = |ms: i64| {
             format!(
-                "Communications link failure The last packet successfully received from the server was {ms} milliseconds ago. The last packet sent successfully to the server was {ms} milliseconds ago."
+                "Communications link failure The last packet successfully received from the server was {} milliseconds ago. The last packet sent successfully to the server was {} milliseconds ago.",
+                text::int(ms),
+                text::int(ms + 1)
             )
         };
-        let g = only(&[line("352,500"), line("351,012"), line("9,000,000")].join("\n"));
+        let g = only(&[line(352_500), line(351_012), line(9_000_000)].join("\n"));
         assert_eq!(g.count, 3);
         assert_eq!(
             (n(&g, "last_packet_ms_min"), n(&g, "last_packet_ms_max")),
@@ -1769,7 +1771,12 @@ mod confirm_tests {
     use super::*;
     use crate::inspect::*;
 
-    fn facts(wait: u64, max_connections: u64, max_used: u64, packet: u64) -> ServerFacts {
+    pub(super) fn facts(
+        wait: u64,
+        max_connections: u64,
+        max_used: u64,
+        packet: u64,
+    ) -> ServerFacts {
         ServerFacts {
             server: ServerInfo {
                 version: "8.0.36".into(),
@@ -2000,5 +2007,187 @@ mod confirm_tests {
         let text = "2026-11-20 00:00:00,000 INFO start\n2026-11-20 00:10:00,000 ERROR MySQL server has gone away";
         let (_, v) = verdict(text, &facts(28_800, 151, 20, 64 << 20));
         assert_eq!(v.status, "possible", "{}", v.reason);
+    }
+}
+
+mod readings {
+    //! Readings issue 14 found wrong: statements in flight, network noise
+    //! without database context, and a server's own error log.
+    use super::*;
+
+    #[test]
+    fn connector_j_equal_packet_times_are_a_statement_in_flight() {
+        // alibaba/druid#5835 (MySQL 8.0.26, Druid 1.2.20): "query timeout after about 10 s";
+        // both times equal, the statement sent 11,541 ms ago never got its answer.
+        let g = only(
+            "Error querying database.  Cause: com.mysql.cj.jdbc.exceptions.CommunicationsException: Communications link failure The last packet successfully received from the server was 11,541 milliseconds ago. The last packet sent successfully to the server was 11,541 milliseconds ago.",
+        );
+        assert_kind(&g, "query-timeout", "connector-j", None);
+        assert_eq!(n(&g, "in_flight_s"), json!(11.541));
+        assert_eq!(n(&g, "idle_s"), Value::Null);
+        assert!(
+            g.cause.contains("was in flight all that time"),
+            "{}",
+            g.cause
+        );
+        assert!(!g.cause.contains("idle limit"), "{}", g.cause);
+        assert!(
+            g.not_cause
+                .as_deref()
+                .unwrap()
+                .starts_with("Not an idle connection")
+        );
+        assert!(
+            has(&g.checks, "the client's socketTimeout"),
+            "{:#?}",
+            g.checks
+        );
+        assert!(
+            has(&g.fix, "socketTimeout above the longest statement"),
+            "{:#?}",
+            g.fix
+        );
+        // One millisecond apart (alibaba/druid#6295: 38,307,062 / 38,307,063 after 10 h
+        // idle) stays the idle reading.
+        let g = only(
+            "com.mysql.cj.jdbc.exceptions.CommunicationsException: Communications link failure The last packet successfully received from the server was 38,307,062 milliseconds ago. The last packet sent successfully to the server was 38,307,063 milliseconds ago.",
+        );
+        assert_kind(&g, "communications-link-failure", "connector-j", None);
+        assert_eq!(n(&g, "idle_s"), json!(38_307.062));
+    }
+
+    #[test]
+    fn mysql2_gem_read_timeout_is_a_statement_in_flight() {
+        // mysql2 gem ext/mysql2/client.c rb_raise(cMysql2TimeoutError, "Timeout waiting for a
+        // response from the last query. (waited %d seconds)"); the message as errbit's spec quotes it.
+        let g = only(
+            "Mysql2::Error: Timeout waiting for a response from the last query. (waited 15 seconds): UPDATE `some_table` SET `some_value` = 1 WHERE `some_table`.`id` = 1",
+        );
+        assert_kind(&g, "query-timeout", "rails", None);
+        assert_eq!(n(&g, "timeout_s"), json!(15));
+        assert!(
+            g.cause
+                .starts_with("The client waited its read_timeout of 15 s"),
+            "{}",
+            g.cause
+        );
+        assert!(
+            has(&g.checks, "the client gave up after 15 s"),
+            "{:#?}",
+            g.checks
+        );
+        assert!(
+            has(&g.checks, "the client's read_timeout"),
+            "{:#?}",
+            g.checks
+        );
+    }
+
+    /// HTTP/CDN lines as servers print them: nginx/Kong (Kong/kong#3082,
+    /// engintron/engintron#1333), Go's net/http (barnacs/compy#19), Python
+    /// requests (psf/requests#6203), Node (nodejs core `read ECONNRESET`).
+    const HTTP_NOISE: &[&str] = &[
+        "2017/12/11 16:35:02 [error] 59#0: *244286 recv() failed (104: Connection reset by peer) while reading response header from upstream, client: 10.250.3.2, server: kong, request: \"GET /api/events/lastEventTime HTTP/1.1\", upstream: \"http://11.211.103.77:9000/api/events/lastEventTime\", host: \"<REDACTED>\"",
+        "2021/06/18 14:49:16 [error] 1379645#1379645: *73 peer closed connection in SSL handshake (104: Connection reset by peer) while SSL handshaking to upstream, client: ::ffff:62.210.78.76, server: localhost, request: \"GET / HTTP/1.1\", upstream: \"https://85.10.200.69:8443/\", host: \"agsksa.com\"",
+        "2017/06/09 07:50:01 http: TLS handshake error from 41.66.203.167:41837: read tcp 45.62.242.187:3130->41.66.203.167:41837: read: connection reset by peer",
+        "[2022-07-21 11:10:41,919] ERROR in resilientsession: ('Connection aborted.', ConnectionResetError(104, 'Connection reset by peer'))",
+        "2020/08/27 17:12:58 [error] 14965#0: *20033661 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.7, server: localhost, request: \"POST /upload/log HTTP/1.1\", upstream: \"http://127.0.0.1:9980/upload/log\"",
+        "2017/12/11 16:35:03 [error] 59#0: *244287 writev() failed (32: Broken pipe) while sending request to upstream, client: 10.250.3.2, server: kong",
+        "Error: read ECONNRESET\n    at TLSWrap.onStreamRead (node:internal/stream_base_commons:217:20)",
+    ];
+
+    #[test]
+    fn network_errors_without_database_context_are_not_mysql_failures() {
+        for line in HTTP_NOISE {
+            let r = explain(line);
+            assert!(r.matches.is_empty(), "{line}: {:#?}", r.matches);
+        }
+        // The same noise, 100 times each, around four real errors: only those.
+        let real = [
+            "2017/12/11 16:40:00 [mysql] 2017/12/11 16:40:00 packets.go:37: unexpected EOF",
+            "read tcp 10.0.0.5:51234->10.0.0.9:3306: read: connection reset by peer",
+            "pymysql.err.OperationalError: (2013, 'Lost connection to MySQL server during query ([Errno 104] Connection reset by peer)')",
+            "write tcp 10.0.0.5:51234->10.0.0.9:3306: write: broken pipe",
+        ];
+        let mut log = Vec::new();
+        for i in 0..100 {
+            for line in HTTP_NOISE {
+                log.push(line.to_string());
+            }
+            if i % 25 == 0 {
+                log.push(real[i / 25].to_string());
+            }
+        }
+        let r = explain(&log.join("\n"));
+        let ids: Vec<(&str, usize)> = r.matches.iter().map(|g| (g.id.as_str(), g.count)).collect();
+        assert_eq!(
+            ids,
+            [
+                ("unexpected-eof", 1),
+                ("connection-reset", 1),
+                ("lost-connection-during-query", 1),
+                ("broken-pipe", 1)
+            ],
+            "{:#?}",
+            r.matches
+        );
+        // A driver's stack frame under a bare reset is the context (a Node mysql2 stack).
+        let g = only(
+            "Error: read ECONNRESET\n    at TCP.onStreamRead (node:internal/stream_base_commons:217:20)\n    at Connection.query (/app/node_modules/mysql2/lib/connection.js:120:12)",
+        );
+        assert_kind(&g, "connection-reset", "node-mysql2", None);
+    }
+
+    #[test]
+    fn server_logs_quiet_periods_are_not_the_clients_idle_time() {
+        // MariaDB's ER_NEW_ABORTING_CONNECTION lines, busy log: the timing must not
+        // call an idle timeout unlikely when the server says it timed them out.
+        let text = (0..6)
+            .map(|i| format!("2026-11-20 03:14:{:02} {i} [Warning] Aborted connection {i} to db: 'shop' user: 'app' host: '10.0.0.5' (Got timeout reading communication packets)", 10 + i))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let g = only(&text);
+        let t = g.timing.as_ref().unwrap();
+        assert!(!t.pattern.contains("unlikely"), "{}", t.pattern);
+        assert!(
+            t.pattern.contains("say nothing about how long"),
+            "{}",
+            t.pattern
+        );
+        assert!(!g.cause.contains("In this log"), "{}", g.cause);
+    }
+}
+
+mod server_log_confirm {
+    use super::confirm_tests::facts;
+    use super::*;
+
+    #[test]
+    fn a_logged_wait_timeout_unlike_the_servers_is_not_confirmed() {
+        // MY-013730 as MySQL 8.0.24+ writes it, with a session wait_timeout of 2 s.
+        let mut r = explain(
+            "2026-11-20T03:14:15.123456Z 12 [Note] [MY-013730] [Server] 'wait_timeout' period of 2 seconds was exceeded for `app`@`10.0.0.5`. The idle time since last command was too long.",
+        );
+        confirm(&mut r, &facts(28_800, 151, 20, 64 << 20));
+        let v = &r.server.as_ref().unwrap().verdicts[0];
+        assert_eq!(v.status, "possible", "{v:#?}");
+        assert!(
+            v.reason
+                .contains("closed after 2 s idle, but wait_timeout here is 28,800 s"),
+            "{}",
+            v.reason
+        );
+        // The fix keeps the log's 2 s limit, not this server's 28,800 s.
+        assert!(
+            !has(&r.matches[0].checks, "28800"),
+            "{:#?}",
+            r.matches[0].checks
+        );
+        // The same number as the server's: confirmed.
+        let mut r = explain(
+            "2026-11-20T03:14:15.123456Z 12 [Note] [MY-013730] [Server] 'wait_timeout' period of 60 seconds was exceeded for `app`@`10.0.0.5`. The idle time since last command was too long.",
+        );
+        confirm(&mut r, &facts(60, 151, 20, 64 << 20));
+        assert_eq!(r.server.as_ref().unwrap().verdicts[0].status, "confirmed");
     }
 }
