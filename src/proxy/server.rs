@@ -26,9 +26,33 @@ use super::packet::{ER_CLIENT_INTERACTION_TIMEOUT, err_packet};
 const TICK: Duration = Duration::from_millis(10);
 /// Accepts per tick at most, so a connection flood cannot delay idle kills.
 const ACCEPTS_PER_TICK: usize = 256;
-/// Deeper than std's 128 so a burst of pool connects is not dropped while
-/// the main loop sleeps between ticks (the kernel caps it at somaxconn).
-const BACKLOG: i32 = 1024;
+/// The listen backlog when the system maximum cannot be read: Linux's
+/// default somaxconn since 5.4.
+const BACKLOG_FALLBACK: i32 = 4096;
+/// Bounds on the backlog: std's 128 at least; at most what any kernel takes.
+const BACKLOG_MIN: i32 = 128;
+const BACKLOG_MAX: i32 = 65535;
+
+/// The listen backlog: the system maximum (`/proc/sys/net/core/somaxconn`),
+/// so a burst of pool connects waits in the accept queue while the main loop
+/// sleeps between ticks. A fixed 1024 made the 1025th simultaneous connect
+/// lose its SYN and retry after 1 s.
+fn backlog() -> i32 {
+    use std::io::Read;
+    let mut text = String::new();
+    let read = std::fs::File::open("/proc/sys/net/core/somaxconn")
+        .and_then(|f| f.take(32).read_to_string(&mut text));
+    backlog_from(read.ok().map(|_| text.as_str()))
+}
+
+/// Pure: the backlog from somaxconn's text (`None`: unreadable).
+pub(super) fn backlog_from(somaxconn: Option<&str>) -> i32 {
+    somaxconn
+        .and_then(|t| t.trim().parse::<i64>().ok())
+        .map_or(BACKLOG_FALLBACK, |n| {
+            n.clamp(i64::from(BACKLOG_MIN), i64::from(BACKLOG_MAX)) as i32
+        })
+}
 
 pub struct Proxy {
     config: ProxyConfig,
@@ -249,13 +273,13 @@ fn kill_action(config: &ProxyConfig) -> (Kill, &'static str) {
     }
 }
 
-fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+pub(super) fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     // Like std's TcpListener::bind: a restarted proxy can rebind its port
     // while old flows linger in TIME_WAIT. (On Windows it means port theft.)
     #[cfg(unix)]
     socket.set_reuse_address(true)?;
     socket.bind(&addr.into())?;
-    socket.listen(BACKLOG)?;
+    socket.listen(backlog())?;
     Ok(socket.into())
 }

@@ -596,3 +596,47 @@ fn bind_rejects_unresolvable_upstream() {
     let cfg = ProxyConfig::new(LOCALHOST.parse().unwrap(), "no port here");
     assert!(Proxy::bind(cfg).is_err());
 }
+
+#[test]
+fn the_backlog_is_the_system_maximum_within_bounds() {
+    use super::server::backlog_from;
+    assert_eq!(backlog_from(Some("4096\n")), 4096);
+    assert_eq!(backlog_from(Some("65535")), 65535);
+    assert_eq!(backlog_from(Some("1000000")), 65535);
+    assert_eq!(backlog_from(Some("16")), 128);
+    assert_eq!(backlog_from(Some("-1")), 128);
+    assert_eq!(backlog_from(Some("junk")), 4096);
+    assert_eq!(backlog_from(None), 4096);
+}
+
+/// 1500 clients connect at once to a proxy listener nobody accepts from (the
+/// main loop asleep between ticks, or busy): every connect completes from the
+/// accept queue. With the old fixed backlog of 1024, connect 1026 lost its SYN
+/// and waited for the retransmit (1 s); here it would fail its 2 s bound.
+/// Counts connects, not time. Skipped when somaxconn itself is below 1500.
+#[test]
+fn more_than_1024_simultaneous_connects_all_land_in_the_accept_queue() {
+    let somaxconn = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .ok()
+        .and_then(|t| t.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    const CLIENTS: usize = 1500;
+    if somaxconn < CLIENTS + 1 {
+        eprintln!(
+            "somaxconn is {somaxconn}: the system maximum is below {CLIENTS}, nothing to show"
+        );
+        return;
+    }
+    // Client sockets: 1500, above a common soft limit of 1024.
+    let _ = super::fds::fit(CLIENTS);
+    let listener = super::server::listen("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut clients = Vec::with_capacity(CLIENTS);
+    for i in 0..CLIENTS {
+        match TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
+            Ok(c) => clients.push(c),
+            Err(e) => panic!("connect {} of {CLIENTS} did not complete: {e}", i + 1),
+        }
+    }
+    assert_eq!(clients.len(), CLIENTS);
+}
