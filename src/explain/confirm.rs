@@ -280,7 +280,8 @@ fn server_log(g: &Group, f: &ServerFacts) -> Outcome {
 
 fn too_many(f: &ServerFacts) -> Outcome {
     let c = &f.capacity;
-    let errors = f.counters.connection_errors_max_connections;
+    // MariaDB counts most refusals in Aborted_connects only (inspect::refusals).
+    let errors = crate::inspect::refusals(f).total();
     let up = duration(f.server.uptime_s as f64);
     let peak = format!(
         "Max_used_connections is {} of max_connections {} (now {} connected)",
@@ -289,7 +290,7 @@ fn too_many(f: &ServerFacts) -> Outcome {
     if c.max_used_connections >= c.max_connections || errors > 0 {
         let errs = if errors > 0 {
             format!(
-                ", and Connection_errors_max_connections is {}",
+                ", and {} connection attempts were refused with 'Too many connections'",
                 int(errors as i64)
             )
         } else {

@@ -1814,6 +1814,9 @@ mod confirm_tests {
                 aborted_clients_per_hour: 10.0,
                 aborted_connects: 0,
                 connection_errors_max_connections: 0,
+                aborted_connects_preauth: 0,
+                access_denied_errors: 0,
+                connection_errors_total: 0,
                 connections: 1_000,
             },
             idle: IdleConnections {

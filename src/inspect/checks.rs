@@ -124,15 +124,30 @@ pub fn evaluate(f: &ServerFacts) -> (Vec<Finding>, Vec<Skipped>) {
             );
         }
     }
-    let refused = f.counters.connection_errors_max_connections;
-    if refused > 0 {
+    let refusals = refusals(f);
+    if refusals.total() > 0 {
+        let how = if refusals.at_login > 0 {
+            format!(
+                " ({} when connecting, {} at login: MariaDB counts those only in Aborted_connects, \
+                 so the login figure is Aborted_connects less the other causes it counts and may \
+                 include a few other failed logins)",
+                refusals.at_accept, refusals.at_login
+            )
+        } else {
+            String::new()
+        };
         out.push(
             Finding::new(
                 "max-connections-refused",
                 Severity::Warn,
-                format!("{refused} connection attempts were refused with 'Too many connections' (1040) since the server started"),
+                format!(
+                    "{} connection attempts were refused with 'Too many connections' (1040) since the server started{how}",
+                    refusals.total()
+                ),
             )
-            .with("connection_errors_max_connections", refused),
+            .with("refused", refusals.total())
+            .with("connection_errors_max_connections", refusals.at_accept)
+            .with("refused_at_login", refusals.at_login),
         );
     }
 
@@ -175,7 +190,29 @@ pub fn evaluate(f: &ServerFacts) -> (Vec<Finding>, Vec<Skipped>) {
     // other accounts' pooled sessions start with.
     let limit = t.wait_timeout_global_s;
     for g in &f.idle.groups {
-        if limit > 0 && pct(g.max_idle_s, limit) >= IDLE_NEAR_PCT {
+        if limit > 0 && g.max_idle_s > limit {
+            // Alive past the global limit: the server is not applying it to
+            // them. Their session has a longer wait_timeout (the client set
+            // it, as Rails and many shells do, or interactive_timeout applies).
+            out.push(
+                Finding::new(
+                    "idle-past-global-wait-timeout",
+                    Severity::Info,
+                    format!(
+                        "{} sleeping connection(s) of {}@{} have been idle up to {} s, past the {} s \
+                         global wait_timeout, and are still open: their sessions run with a longer \
+                         wait_timeout (set by the client, or interactive_timeout for interactive \
+                         clients), so the global value does not limit that pool",
+                        g.count, g.user, g.host, g.max_idle_s, limit
+                    ),
+                )
+                .with("user", g.user.clone())
+                .with("host", g.host.clone())
+                .with("count", g.count)
+                .with("max_idle_s", g.max_idle_s)
+                .with("wait_timeout_global_s", limit),
+            );
+        } else if limit > 0 && pct(g.max_idle_s, limit) >= IDLE_NEAR_PCT {
             out.push(
                 Finding::new(
                     "idle-near-wait-timeout",
@@ -203,6 +240,52 @@ pub fn evaluate(f: &ServerFacts) -> (Vec<Finding>, Vec<Skipped>) {
         });
     }
     (out, skipped)
+}
+
+/// "Too many connections" refusals, by where the server refused them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusals {
+    /// Refused when the connection arrived: Connection_errors_max_connections.
+    pub at_accept: u64,
+    /// MariaDB: refused at login because only the extra SUPER slot was left.
+    pub at_login: u64,
+}
+
+impl Refusals {
+    pub fn total(&self) -> u64 {
+        self.at_accept.saturating_add(self.at_login)
+    }
+}
+
+/// MariaDB (verified on 10.11) refuses an ordinary account at login when
+/// connections exceed max_connections (the extra slot is for SUPER) and
+/// counts that only in Aborted_connects; it refuses at accept, counting both
+/// Aborted_connects and Connection_errors_max_connections, when even the
+/// extra slot is taken. A login refusal needs max_connections + 1 threads at
+/// once, so without `Max_used_connections > max_connections` there was none.
+/// Otherwise they are what Aborted_connects holds beyond its other known
+/// causes: aborts before authentication, access denied, and every
+/// Connection_errors_% refusal. MySQL counts its refusals in
+/// Connection_errors_max_connections.
+pub fn refusals(f: &ServerFacts) -> Refusals {
+    let c = &f.counters;
+    let at_login = if f.server.flavor == "MariaDB"
+        && f.capacity.max_used_connections > f.capacity.max_connections
+    {
+        c.aborted_connects
+            .saturating_sub(c.aborted_connects_preauth)
+            .saturating_sub(c.access_denied_errors)
+            .saturating_sub(
+                c.connection_errors_total
+                    .max(c.connection_errors_max_connections),
+            )
+    } else {
+        0
+    };
+    Refusals {
+        at_accept: c.connection_errors_max_connections,
+        at_login,
+    }
 }
 
 fn pct(part: u64, whole: u64) -> f64 {
@@ -273,6 +356,9 @@ mod tests {
                 aborted_connects: 0,
                 connection_errors_max_connections: 0,
                 connections: 100,
+                aborted_connects_preauth: 0,
+                access_denied_errors: 0,
+                connection_errors_total: 0,
             },
             idle: IdleConnections {
                 scope: "all".into(),
@@ -400,6 +486,83 @@ mod tests {
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].id, "idle-near-wait-timeout");
         assert_eq!(findings[0].evidence["user"], "app");
+    }
+
+    #[test]
+    fn idle_past_the_global_limit_is_a_longer_session_limit_not_a_warning() {
+        let mut f = healthy();
+        f.idle.groups = vec![
+            IdleGroup {
+                user: "rails".into(),
+                host: "10.0.0.7".into(),
+                count: 4,
+                max_idle_s: 28801,
+            },
+            IdleGroup {
+                user: "app".into(),
+                host: "10.0.0.5".into(),
+                count: 2,
+                max_idle_s: 28800,
+            },
+        ];
+        let got = ids(&f);
+        assert_eq!(
+            got,
+            vec![
+                ("idle-past-global-wait-timeout".into(), Severity::Info),
+                ("idle-near-wait-timeout".into(), Severity::Warn),
+            ]
+        );
+        let (findings, _) = evaluate(&f);
+        assert_eq!(findings[0].evidence["user"], "rails");
+        assert!(
+            findings[0].message.contains("longer"),
+            "{}",
+            findings[0].message
+        );
+    }
+
+    #[test]
+    fn mariadb_refusals_at_login_are_found_in_aborted_connects() {
+        let mut f = healthy();
+        // 3 refused at login (only the SUPER slot was left), 1 wrong password,
+        // 2 aborted handshakes, 5 refused at accept (also in Aborted_connects).
+        f.capacity.max_connections = 10;
+        f.capacity.max_used_connections = 11;
+        f.counters.aborted_connects = 3 + 1 + 2 + 5;
+        f.counters.access_denied_errors = 1;
+        f.counters.aborted_connects_preauth = 2;
+        f.counters.connection_errors_max_connections = 5;
+        f.counters.connection_errors_total = 5;
+        assert_eq!(
+            refusals(&f),
+            Refusals {
+                at_accept: 5,
+                at_login: 3
+            }
+        );
+        let (findings, _) = evaluate(&f);
+        let r = findings
+            .iter()
+            .find(|x| x.id == "max-connections-refused")
+            .unwrap();
+        assert_eq!(r.evidence["refused"], 8);
+        assert!(
+            r.message.starts_with("8 connection attempts"),
+            "{}",
+            r.message
+        );
+        // Never more than max_connections at once: no login refusal possible.
+        f.capacity.max_used_connections = 10;
+        assert_eq!(refusals(&f).at_login, 0);
+        // MySQL counts its refusals in Connection_errors_max_connections alone.
+        f.capacity.max_used_connections = 11;
+        f.server.flavor = "MySQL".into();
+        assert_eq!(refusals(&f).total(), 5);
+        // More other causes than aborts (access denied counts statements too): 0, not a wrap.
+        f.server.flavor = "MariaDB".into();
+        f.counters.access_denied_errors = 1000;
+        assert_eq!(refusals(&f).at_login, 0);
     }
 
     #[test]

@@ -14,9 +14,15 @@ const VARIABLES_SQL: &str = "SELECT VERSION(), @@version_comment, \
      @@global.max_connections, @@global.max_user_connections, @@session.max_user_connections, \
      @@global.max_allowed_packet, @@global.thread_cache_size, CURRENT_USER(), @@global.init_connect";
 
+/// The refusal counters differ by flavour: MariaDB counts a "Too many
+/// connections" refused at login (the usual case: the extra SUPER slot free)
+/// only in Aborted_connects, and one refused at accept in both that and
+/// Connection_errors_max_connections; so the other causes Aborted_connects
+/// counts are read too (checks.rs subtracts them).
 const STATUS_SQL: &str = "SHOW GLOBAL STATUS WHERE Variable_name IN \
-     ('Uptime', 'Aborted_clients', 'Aborted_connects', 'Connection_errors_max_connections', \
-      'Threads_connected', 'Threads_running', 'Max_used_connections', 'Connections')";
+     ('Uptime', 'Aborted_clients', 'Aborted_connects', 'Aborted_connects_preauth', \
+      'Access_denied_errors', 'Threads_connected', 'Threads_running', 'Max_used_connections', \
+      'Connections') OR Variable_name LIKE 'Connection\\_errors\\_%'";
 
 const GRANTS_SQL: &str = "SHOW GRANTS FOR CURRENT_USER()";
 
@@ -134,6 +140,14 @@ pub fn facts_from_rows(
             aborted_connects: stat("Aborted_connects")?,
             connection_errors_max_connections: stat("Connection_errors_max_connections")?,
             connections: stat("Connections")?,
+            aborted_connects_preauth: stat("Aborted_connects_preauth")?,
+            access_denied_errors: stat("Access_denied_errors")?,
+            connection_errors_total: status
+                .iter()
+                .filter(|(k, _)| k.starts_with("connection_errors_"))
+                .try_fold(0u64, |sum, (k, v)| {
+                    parse_count(k, v.as_deref()).map(|n| sum.saturating_add(n))
+                })?,
         },
         idle: IdleConnections {
             scope: if has_process { "all" } else { "own-only" }.into(),

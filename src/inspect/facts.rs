@@ -93,6 +93,15 @@ pub struct Counters {
     pub aborted_connects: u64,
     pub connection_errors_max_connections: u64,
     pub connections: u64,
+    /// MariaDB: attempts aborted before authentication (part of Aborted_connects).
+    #[serde(default)]
+    pub aborted_connects_preauth: u64,
+    /// MariaDB: access-denied errors (failed logins, and denied statements).
+    #[serde(default)]
+    pub access_denied_errors: u64,
+    /// Every `Connection_errors_%` counter added up (max_connections included).
+    #[serde(default)]
+    pub connection_errors_total: u64,
 }
 
 /// Sleeping connections now on the server, grouped by account and client host.

@@ -227,3 +227,119 @@ fn piping_into_head_is_not_an_error() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0");
     assert!(!String::from_utf8_lossy(&out.stderr).contains("error"));
 }
+
+/// MariaDB refuses an ordinary account at login once max_connections are in
+/// use (the extra slot is kept for SUPER) and counts that only in
+/// Aborted_connects, not in Connection_errors_max_connections: 3 such
+/// refusals gave no finding. With the SUPER slot taken too, it refuses at
+/// accept and counts both: 5 more gave "2 refused". The finding now says 3,
+/// then 8.
+#[test]
+fn refusals_of_an_ordinary_account_are_counted_on_mariadb() {
+    let sb = Sandbox::start(&["--max-connections=10"]);
+    sb.exec(&[
+        "CREATE USER 'full'@'%' IDENTIFIED BY 'full-pw'",
+        "GRANT SELECT ON *.* TO 'full'@'%'",
+    ]);
+    let app = || {
+        mysql::Conn::new(
+            mysql::OptsBuilder::new()
+                .ip_or_hostname(Some("127.0.0.1"))
+                .tcp_port(sb.port)
+                .user(Some("full"))
+                .pass(Some("full-pw"))
+                .prefer_socket(false),
+        )
+    };
+    let refuse = |n: usize| {
+        for _ in 0..n {
+            match app() {
+                Err(mysql::Error::MySqlError(e)) => assert_eq!(e.code, 1040, "{e}"),
+                other => panic!("expected 1040, got {:?}", other.map(|_| "a connection")),
+            }
+        }
+    };
+    let refused = |rep: &InspectReport| {
+        rep.findings
+            .iter()
+            .find(|f| f.id == "max-connections-refused")
+            .map(|f| (f.evidence["refused"].as_u64().unwrap(), f.message.clone()))
+    };
+    let held: Vec<_> = (0..10).map(|_| app().unwrap()).collect();
+    // Only the SUPER slot is left: refused at login.
+    refuse(3);
+    // root takes the SUPER slot for the inspection.
+    let (_, rep) = inspect_json(&["--fail-on", "never", &sb.root_url()]);
+    assert_eq!(rep.facts.counters.connection_errors_max_connections, 0);
+    assert_eq!(rep.facts.counters.aborted_connects, 3);
+    let (n, message) = refused(&rep).expect("a max-connections-refused finding");
+    assert_eq!(n, 3, "{message}");
+    assert!(
+        message.contains("0 when connecting, 3 at login"),
+        "{message}"
+    );
+    // The SUPER slot taken as well: refused at accept.
+    let admin = sb.admin();
+    refuse(5);
+    drop(admin);
+    let (_, rep) = inspect_json(&["--fail-on", "never", &sb.root_url()]);
+    assert_eq!(rep.facts.counters.connection_errors_max_connections, 5);
+    let (n, message) = refused(&rep).expect("a max-connections-refused finding");
+    assert_eq!(n, 8, "{message}");
+    assert!(
+        message.contains("5 when connecting, 3 at login"),
+        "{message}"
+    );
+    drop(held);
+}
+
+/// A connection that sets a longer session wait_timeout (Rails does; so does
+/// a shell) and idles past the global one is alive: that is evidence of the
+/// longer session limit (`idle-past-global-wait-timeout`, info), not of a
+/// pool that "does not recycle before the server kills them".
+#[test]
+fn idle_past_the_global_wait_timeout_is_named_as_a_longer_session_limit() {
+    let sb = Sandbox::shared();
+    sb.exec(&["CREATE USER IF NOT EXISTS 'longsession'@'%' IDENTIFIED BY 'long-pw'"]);
+    let mut c = mysql::Conn::new(
+        mysql::OptsBuilder::new()
+            .ip_or_hostname(Some("127.0.0.1"))
+            .tcp_port(sb.port)
+            .user(Some("longsession"))
+            .pass(Some("long-pw"))
+            .prefer_socket(false),
+    )
+    .unwrap();
+    c.query_drop("SET SESSION wait_timeout = 600").unwrap();
+    // Idle past the global 5 s: TIME must read above 5 (a bounded wait, 20 s).
+    let started = std::time::Instant::now();
+    let rep = loop {
+        std::thread::sleep(Duration::from_millis(500));
+        let (_, rep) = inspect_json(&["--fail-on", "never", &sb.root_url()]);
+        let past = rep
+            .facts
+            .idle
+            .groups
+            .iter()
+            .any(|g| g.user == "longsession" && g.max_idle_s > WAIT_TIMEOUT_S);
+        if past {
+            break rep;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never idle past {WAIT_TIMEOUT_S} s: {:?}",
+            rep.facts.idle
+        );
+    };
+    let ours: Vec<_> = rep
+        .findings
+        .iter()
+        .filter(|f| f.evidence.get("user").and_then(|u| u.as_str()) == Some("longsession"))
+        .collect();
+    assert_eq!(ours.len(), 1, "{ours:?}");
+    assert_eq!(ours[0].id, "idle-past-global-wait-timeout");
+    assert_eq!(ours[0].severity, poolcheck::finding::Severity::Info);
+    assert!(ours[0].message.contains("longer"), "{}", ours[0].message);
+    // It is alive: a query on it works.
+    c.query_drop("SELECT 1").unwrap();
+}
