@@ -3,11 +3,11 @@
 //! turns flow 1001 away at once; `probe` never holds more connections on the
 //! server than its cap, and leaves none behind.
 
-use crate::common::{Reaped, Sandbox, heavy, poolcheck, run};
+use crate::common::{Reaped, Sandbox, Silent, heavy, poolcheck, run};
 use mysql::prelude::Queryable;
 use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
 use std::io::{BufRead, BufReader, Read};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -56,54 +56,6 @@ fn nofile(pid: &str) -> (u64, u64) {
         .split_whitespace()
         .filter_map(|w| w.parse::<u64>().ok());
     (nums.next().unwrap(), nums.next().unwrap())
-}
-
-/// A tiny upstream that accepts and holds every connection, saying nothing,
-/// until dropped (or for 5 minutes at most).
-struct Holder {
-    port: u16,
-    held: Arc<AtomicUsize>,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Holder {
-    fn start() -> Holder {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let held = Arc::new(AtomicUsize::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (count, flag) = (held.clone(), stop.clone());
-        let thread = std::thread::spawn(move || {
-            let mut sockets = Vec::new();
-            let started = Instant::now();
-            while !flag.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(300) {
-                match listener.accept() {
-                    Ok((s, _)) => {
-                        sockets.push(s);
-                        count.store(sockets.len(), Ordering::SeqCst);
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                }
-            }
-        });
-        Holder {
-            port,
-            held,
-            stop,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Holder {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
 }
 
 /// Starts `poolcheck proxy` after `ulimit` with `ulimit_args` (`-Sn 1024`:
@@ -198,7 +150,7 @@ fn proxy_holds_1000_idle_flows_within_bounds() {
         soft >= want,
         "this test needs {want} open files; the limit is {soft} (hard {hard}): run `ulimit -n 4096` first"
     );
-    let upstream = Holder::start();
+    let upstream = Silent::start();
     let (mut proxy, port, log) = start_proxy_with_nofile(
         "-Sn 1024",
         &[
@@ -282,7 +234,7 @@ fn proxy_holds_1000_idle_flows_within_bounds() {
 /// instead of leaving them unserved in the listen backlog.
 #[test]
 fn proxy_under_a_low_hard_limit_serves_what_fits_and_refuses_the_rest() {
-    let upstream = Holder::start();
+    let upstream = Silent::start();
     // 100 descriptors: 32 spare, room for 34 flows of two sockets.
     let (proxy, port, log) = start_proxy_with_nofile(
         "-n 100",

@@ -4,13 +4,13 @@
 //! (exit 101), the proxy keeps serving whatever happens to its stderr, and a
 //! signal always ends the run with 130 within a bound.
 
-use crate::common::{Reaped, Sandbox, closed_port, light};
+use crate::common::{Reaped, Sandbox, Silent, closed_port, light};
 use std::io::{PipeReader, PipeWriter, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// How long a signalled run may take to exit: the 5 s backstop plus margin
@@ -110,52 +110,6 @@ fn read_all(mut r: impl Read) -> String {
     let mut s = String::new();
     r.read_to_string(&mut s).unwrap();
     s
-}
-
-/// A loopback listener that accepts connections and never says a word.
-struct Silent {
-    port: u16,
-    accepted: Arc<AtomicUsize>,
-    stop: Arc<AtomicBool>,
-}
-
-impl Silent {
-    fn start() -> Silent {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (count, flag) = (accepted.clone(), stop.clone());
-        std::thread::spawn(move || {
-            let mut held = Vec::new();
-            let started = Instant::now();
-            while !flag.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(300) {
-                match listener.accept() {
-                    Ok((s, _)) => {
-                        held.push(s);
-                        count.fetch_add(1, Ordering::SeqCst);
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
-                }
-            }
-        });
-        Silent {
-            port,
-            accepted,
-            stop,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("mysql://app@127.0.0.1:{}/", self.port)
-    }
-}
-
-impl Drop for Silent {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-    }
 }
 
 /// An upstream for the proxy that echoes every byte back, one thread per
@@ -538,7 +492,7 @@ fn a_signal_ends_a_write_to_a_full_stdout_with_130() {
 #[test]
 fn every_subcommand_exits_130_on_either_signal_while_waiting() {
     let silent = Silent::start();
-    let url = silent.url();
+    let url = format!("mysql://app@127.0.0.1:{}/", silent.port);
     let connecting: Vec<Vec<&str>> = vec![
         vec!["inspect", "--no-defaults", "--connect-timeout", "60s", &url],
         vec![
@@ -570,12 +524,12 @@ fn every_subcommand_exits_130_on_either_signal_while_waiting() {
     ];
     for args in &connecting {
         for signal in ["INT", "TERM"] {
-            let before = silent.accepted.load(Ordering::SeqCst);
+            let before = silent.accepted();
             let mut cmd = command(args);
             cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
             let mut child = cmd.spawn().unwrap();
             let started = Instant::now();
-            while silent.accepted.load(Ordering::SeqCst) == before {
+            while silent.accepted() == before {
                 assert!(child.try_wait().unwrap().is_none(), "{args:?} exited");
                 assert!(started.elapsed() < Duration::from_secs(30), "{args:?}");
                 std::thread::sleep(Duration::from_millis(10));

@@ -4,13 +4,11 @@
 //! no byte of stdout, stderr or a saved report, in any obvious encoding.
 //! Plus the warnings about passwords that other local users can see.
 
-use crate::common::{Reaped, Sandbox, UNRESOLVABLE_HOST, closed_port, light};
+use crate::common::{Reaped, Sandbox, Silent, UNRESOLVABLE_HOST, closed_port, light};
 use mysql::prelude::Queryable;
-use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -305,49 +303,6 @@ fn output_to(mut cmd: Command, stdout: &Path) -> Output {
         code: status.code().unwrap_or(-1),
         stdout: std::fs::read(stdout).unwrap(),
         stderr: std::fs::read(err).unwrap(),
-    }
-}
-
-/// A listener that completes the TCP handshake and then never says a word.
-/// Holds every client until dropped.
-struct Silent {
-    port: u16,
-    stop: std::sync::Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Silent {
-    fn start() -> Silent {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let stop = std::sync::Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let mut held: Vec<TcpStream> = Vec::new();
-            // Bounded even if the test forgets to drop it.
-            let started = Instant::now();
-            while !flag.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(300) {
-                match listener.accept() {
-                    Ok((s, _)) => held.push(s),
-                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
-                }
-            }
-        });
-        Silent {
-            port,
-            stop,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Silent {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 

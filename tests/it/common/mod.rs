@@ -139,3 +139,58 @@ impl Drop for Reaped {
         }
     }
 }
+
+/// A loopback listener that accepts every connection and holds it without
+/// a word (a server that never speaks, an upstream that only holds sockets),
+/// until dropped or for 5 minutes at most. `held` counts what it accepted.
+pub struct Silent {
+    pub port: u16,
+    pub held: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Silent {
+    pub fn start() -> Silent {
+        use std::sync::atomic::Ordering::SeqCst;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let held = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (count, flag) = (held.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut sockets = Vec::new();
+            let started = Instant::now();
+            while !flag.load(SeqCst) && started.elapsed() < Duration::from_secs(300) {
+                match listener.accept() {
+                    Ok((s, _)) => {
+                        sockets.push(s);
+                        count.store(sockets.len(), SeqCst);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        Silent {
+            port,
+            held,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// How many connections it has accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.held.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for Silent {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
