@@ -441,7 +441,8 @@ pub enum SslModeArg {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Output")]
 pub struct OutputArgs {
-    /// Result format on stdout.
+    /// Result format on stdout: tables, one JSON document, or a JUnit XML
+    /// report for CI (one testcase per check, a failure per finding at or above --fail-on).
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
 
@@ -462,6 +463,7 @@ pub struct OutputArgs {
 pub enum FormatArg {
     Table,
     Json,
+    Junit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

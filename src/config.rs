@@ -50,21 +50,24 @@ pub struct Output {
 
 impl Output {
     pub fn resolve(args: &OutputArgs, term: &Terminal) -> Output {
+        let fail_on = match args.fail_on {
+            FailOnArg::Info => Some(Severity::Info),
+            FailOnArg::Warn => Some(Severity::Warn),
+            FailOnArg::Crit => Some(Severity::Crit),
+            FailOnArg::Never => None,
+        };
         Output {
             render: RenderOpts {
                 format: match args.format {
                     FormatArg::Table => Format::Table,
                     FormatArg::Json => Format::Json,
+                    FormatArg::Junit => Format::Junit,
                 },
                 color: use_color(args.color, term.no_color, term.stdout_tty),
                 wrap: term.stdout_tty,
+                fail_on,
             },
-            fail_on: match args.fail_on {
-                FailOnArg::Info => Some(Severity::Info),
-                FailOnArg::Warn => Some(Severity::Warn),
-                FailOnArg::Crit => Some(Severity::Crit),
-                FailOnArg::Never => None,
-            },
+            fail_on,
             quiet: args.quiet,
             stderr_color: use_color(args.color, term.no_color, term.stderr_tty),
             progress: show_progress(term.stderr_tty, term.is_ci, args.quiet),
@@ -183,6 +186,7 @@ pub fn resolve_output(cli: &Cli, term: &Terminal) -> Output {
 /// password files, saved reports, the log to explain).
 pub fn resolve(cli: &Cli, env: &Environment, term: &Terminal) -> Result<Config> {
     let output = resolve_output(cli, term);
+    check_format_has_findings(&cli.command, output.render.format)?;
     let command = match &cli.command {
         cli::Command::Inspect(args) => Command::Inspect(resolve_target(&args.connect, env, term)?),
         cli::Command::Probe(args) => {
@@ -206,6 +210,23 @@ pub fn resolve(cli: &Cli, env: &Environment, term: &Terminal) -> Result<Config> 
         cli::Command::Man(args) => Command::Man(resolve_man(args)?),
     };
     Ok(Config { output, command })
+}
+
+/// CI formats report findings: `proxy` and `recommend --list-hosting` make none.
+fn check_format_has_findings(command: &cli::Command, format: Format) -> Result<()> {
+    let what = match command {
+        cli::Command::Proxy(_) => "proxy",
+        cli::Command::Recommend(a) if a.list_hosting => "recommend --list-hosting",
+        _ => return Ok(()),
+    };
+    let name = match format {
+        Format::Table | Format::Json => return Ok(()),
+        Format::Junit => "junit",
+    };
+    Err(hinted(
+        format!("{what} makes no findings for --format {name} to report"),
+        "use --format table or json here; junit is for inspect, probe, recommend and explain",
+    ))
 }
 
 /// The longest duration any flag takes (about 31,700 years), in bare seconds

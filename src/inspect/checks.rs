@@ -20,11 +20,25 @@ const ABORTED_RATE_WARN: f64 = 10.0;
 const IDLE_NEAR_PCT: f64 = 80.0;
 
 pub fn evaluate(f: &ServerFacts) -> (Vec<Finding>, Vec<Skipped>) {
+    run_checks(f, &mut Vec::new())
+}
+
+/// The ids of the checks that [`evaluate`] evaluates on these facts (a check
+/// that found nothing passed; one that lacked the data it needs is not here).
+pub fn checks_evaluated(f: &ServerFacts) -> Vec<String> {
+    let mut ran = Vec::new();
+    run_checks(f, &mut ran);
+    ran.into_iter().map(String::from).collect()
+}
+
+/// Every rule, each noting its id in `ran` as it is evaluated.
+fn run_checks(f: &ServerFacts, ran: &mut Vec<&'static str>) -> (Vec<Finding>, Vec<Skipped>) {
     let mut out = Vec::new();
     let t = &f.timeouts;
     let c = &f.capacity;
 
     let wait = t.wait_timeout_session_s;
+    ran.push("wait-timeout-short");
     if wait < WAIT_TIMEOUT_WARN_S {
         let severity = if wait < WAIT_TIMEOUT_CRIT_S {
             Severity::Crit
@@ -44,6 +58,7 @@ pub fn evaluate(f: &ServerFacts) -> (Vec<Finding>, Vec<Skipped>) {
             .with("threshold_s", if severity == Severity::Crit { WAIT_TIMEOUT_CRIT_S } else { WAIT_TIMEOUT_WARN_S }),
         );
     }
+    ran.push("wait-timeout-session-differs");
     if t.wait_timeout_session_s != t.wait_timeout_global_s {
         out.push(
             Finding::new(
@@ -59,6 +74,7 @@ pub fn evaluate(f: &ServerFacts) -> (Vec<Finding>, Vec<Skipped>) {
             .with("wait_timeout_global_s", t.wait_timeout_global_s),
         );
     }
+    ran.push("wait-timeout-differs-interactive");
     if t.interactive_timeout_s != t.wait_timeout_global_s {
         out.push(
             Finding::new(
@@ -74,6 +90,7 @@ pub fn evaluate(f: &ServerFacts) -> (Vec<Finding>, Vec<Skipped>) {
             .with("wait_timeout_global_s", t.wait_timeout_global_s),
         );
     }
+    ran.push("init-connect-set");
     if !t.init_connect.trim().is_empty() {
         out.push(
             Finding::new(
@@ -87,6 +104,7 @@ pub fn evaluate(f: &ServerFacts) -> (Vec<Finding>, Vec<Skipped>) {
     }
 
     if c.max_connections > 0 {
+        ran.push("max-connections-near-limit");
         let used_pct = pct(c.max_used_connections, c.max_connections);
         if used_pct >= CAPACITY_WARN_PCT {
             let severity = if c.max_used_connections >= c.max_connections {
@@ -108,6 +126,7 @@ pub fn evaluate(f: &ServerFacts) -> (Vec<Finding>, Vec<Skipped>) {
                 .with("used_pct", used_pct),
             );
         }
+        ran.push("threads-connected-high");
         let now_pct = pct(c.threads_connected, c.max_connections);
         if now_pct >= CAPACITY_WARN_PCT {
             out.push(
@@ -124,6 +143,7 @@ pub fn evaluate(f: &ServerFacts) -> (Vec<Finding>, Vec<Skipped>) {
             );
         }
     }
+    ran.push("max-connections-refused");
     let refusals = refusals(f);
     if refusals.total() > 0 {
         let how = if refusals.at_login > 0 {
@@ -151,6 +171,7 @@ pub fn evaluate(f: &ServerFacts) -> (Vec<Finding>, Vec<Skipped>) {
         );
     }
 
+    ran.push("aborted-clients-rate");
     let aborted = f.counters.aborted_clients;
     let rate = f.counters.aborted_clients_per_hour;
     if aborted >= 10 && rate >= 1.0 {
@@ -169,6 +190,7 @@ pub fn evaluate(f: &ServerFacts) -> (Vec<Finding>, Vec<Skipped>) {
         );
     }
 
+    ran.push("max-allowed-packet-small");
     let packet = f.packets.max_allowed_packet_bytes;
     if packet < DRIVER_PACKET_DEFAULT {
         out.push(
@@ -189,6 +211,9 @@ pub fn evaluate(f: &ServerFacts) -> (Vec<Finding>, Vec<Skipped>) {
     // Idle groups are compared with the global wait_timeout: that is what
     // other accounts' pooled sessions start with.
     let limit = t.wait_timeout_global_s;
+    if limit > 0 {
+        ran.extend(["idle-past-global-wait-timeout", "idle-near-wait-timeout"]);
+    }
     for g in &f.idle.groups {
         if limit > 0 && g.max_idle_s > limit {
             // Alive past the global limit: the server is not applying it to
@@ -579,6 +604,39 @@ mod tests {
         let mut f = healthy();
         f.timeouts.init_connect = "SET SESSION wait_timeout=300".into();
         assert_eq!(ids(&f), vec![("init-connect-set".into(), Severity::Info)]);
+    }
+
+    /// Every finding comes from a check that says it ran; a healthy server
+    /// ran every check and failed none.
+    #[test]
+    fn checks_evaluated_cover_every_finding() {
+        let all = checks_evaluated(&healthy());
+        assert_eq!(all.len(), 11, "{all:?}");
+        let mut f = healthy();
+        f.timeouts.wait_timeout_session_s = 5;
+        f.timeouts.interactive_timeout_s = 600;
+        f.timeouts.init_connect = "SET x=1".into();
+        f.capacity.max_used_connections = 151;
+        f.capacity.threads_connected = 140;
+        f.counters.connection_errors_max_connections = 3;
+        f.counters.aborted_clients = 240;
+        f.counters.aborted_clients_per_hour = 10.0;
+        f.packets.max_allowed_packet_bytes = 1 << 20;
+        f.idle.groups = vec![IdleGroup {
+            user: "app".into(),
+            host: "h".into(),
+            count: 1,
+            max_idle_s: 28000,
+        }];
+        let (findings, _) = evaluate(&f);
+        assert_eq!(findings.len(), 10);
+        let ran = checks_evaluated(&f);
+        for finding in &findings {
+            assert!(ran.contains(&finding.id), "{} not in {ran:?}", finding.id);
+        }
+        f.capacity.max_connections = 0;
+        let ran = checks_evaluated(&f);
+        assert!(!ran.contains(&"max-connections-near-limit".to_string()));
     }
 
     #[test]

@@ -5,7 +5,7 @@ mod checks;
 mod collect;
 mod facts;
 
-pub use checks::{Refusals, evaluate, human_bytes, refusals};
+pub use checks::{Refusals, checks_evaluated, evaluate, human_bytes, refusals};
 pub use collect::collect_facts;
 pub use facts::*;
 

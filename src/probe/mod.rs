@@ -16,6 +16,7 @@ mod watch;
 
 pub use conn::{ProbeConnOptions, probe_budget};
 pub use model::*;
+pub use verdict::checks_evaluated;
 
 use crate::finding::Summary;
 use crate::inspect::TargetInfo;

@@ -67,6 +67,29 @@ pub fn judge(obs: &Observation, wait_timeout_global_s: u64) -> Judgement {
     }
 }
 
+/// The id of every check [`findings`] evaluates, in the order it reports them.
+pub const CHECKS: &[&str] = &[
+    "idle-cutoff-short",
+    "middlebox-cutoff-below-wait-timeout",
+    "silent-drop",
+    "server-error-on-idle",
+    "zombie-connections",
+    "reconnect-failures",
+    "server-restarted",
+    "probe-backed-off",
+    "connection-killed",
+];
+
+/// The checks a probe run evaluated: every one of [`CHECKS`] runs on what the
+/// run observed, except the reconnect check when no reconnects were timed.
+pub fn checks_evaluated(report: &super::model::ProbeReport) -> Vec<String> {
+    CHECKS
+        .iter()
+        .filter(|id| **id != "reconnect-failures" || report.reconnects.is_some())
+        .map(|id| id.to_string())
+        .collect()
+}
+
 /// Every finding of a probe run.
 pub fn findings(obs: &Observation, j: &Judgement) -> Vec<Finding> {
     let classes: Vec<Outcome> = all_results(obs).iter().map(|r| r.outcome.clone()).collect();
@@ -376,6 +399,22 @@ fn path_findings(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`CHECKS`] names every finding this file can make, and nothing else.
+    #[test]
+    fn checks_list_every_finding_made_here() {
+        let source = include_str!("verdict.rs");
+        let source = source.split("#[cfg(test)]").next().unwrap_or_default();
+        let literal = regex::Regex::new(r#"Finding::new\(\s*"([a-z0-9-]+)""#).expect("regex");
+        let mut made: Vec<&str> = literal
+            .captures_iter(source)
+            .map(|c| c.get(1).expect("group").as_str())
+            .collect();
+        let mut listed = CHECKS.to_vec();
+        made.sort_unstable();
+        listed.sort_unstable();
+        assert_eq!(made, listed);
+    }
 
     fn r(idle: f64, outcome: Outcome) -> ConnResult {
         ConnResult {

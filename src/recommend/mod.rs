@@ -39,6 +39,10 @@ pub struct RecommendReport {
     /// The recommendation's own findings, then the check's.
     pub findings: Vec<Finding>,
     pub summary: Summary,
+    /// The ids of the checks the rules evaluated (for reports that list
+    /// passing checks too, such as JUnit); not part of the JSON document.
+    #[serde(skip)]
+    pub checks: Vec<String>,
 }
 
 /// Runs the rules, renders the framework's configuration, and checks the
@@ -48,16 +52,18 @@ pub fn build_report(
     sources: Vec<String>,
     check: Option<Vec<(String, String)>>,
 ) -> Result<RecommendReport, String> {
-    let recommendation = rules::recommend(inputs);
+    let mut ran = Vec::new();
+    let recommendation = rules::recommend_noting(inputs, &mut ran);
     let config = frameworks::render(inputs.framework, &recommendation, &inputs.topology);
     let check = match check {
         Some(given) => {
             let current = frameworks::current_from_check(inputs.framework, &given)?;
-            let findings = rules::check(
+            let findings = rules::check_noting(
                 &current,
                 &recommendation,
                 inputs,
                 &inputs.framework.spec().check_names,
+                &mut ran,
             );
             Some(CheckResult {
                 given,
@@ -81,6 +87,7 @@ pub fn build_report(
         config,
         check,
         findings,
+        checks: ran.into_iter().map(String::from).collect(),
     })
 }
 

@@ -122,6 +122,12 @@ pub fn budget(inputs: &Inputs) -> Option<u64> {
 }
 
 pub fn recommend(inputs: &Inputs) -> Recommendation {
+    recommend_noting(inputs, &mut Vec::new())
+}
+
+/// [`recommend`], noting in `ran` the id of each check it evaluates (a check
+/// that lacks the facts it needs, such as the connection budget, is not).
+pub fn recommend_noting(inputs: &Inputs, ran: &mut Vec<&'static str>) -> Recommendation {
     let mut notes = Vec::new();
     let mut findings = Vec::new();
     let candidates = candidates(inputs, &mut notes);
@@ -170,6 +176,9 @@ pub fn recommend(inputs: &Inputs) -> Recommendation {
         "{}: one connection per concurrent request ({} threads per process)",
         t.threads, t.threads
     );
+    if budget(inputs).is_some() {
+        ran.push("pool-budget-exceeded");
+    }
     let (pool, max_overflow_reason) = match budget(inputs) {
         Some(b) if needed > b => {
             let mut options = vec![
@@ -263,6 +272,12 @@ pub fn recommend(inputs: &Inputs) -> Recommendation {
     };
 
     if let Some(packet) = inputs.server.max_allowed_packet_bytes {
+        if inputs.max_blob_bytes.is_some() {
+            ran.push("max-allowed-packet-below-blob");
+        }
+        if inputs.framework.spec().driver.is_some() {
+            ran.push("max-allowed-packet-below-driver-default");
+        }
         if let Some(blob) = inputs.max_blob_bytes.filter(|b| *b >= packet) {
             findings.push(
                 Finding::new(
@@ -325,6 +340,25 @@ pub fn check(
     inputs: &Inputs,
     keys: &CheckKeys,
 ) -> Vec<Finding> {
+    check_noting(current, rec, inputs, keys, &mut Vec::new())
+}
+
+/// [`check`], noting in `ran` the id of each check it evaluates.
+pub fn check_noting(
+    current: &Current,
+    rec: &Recommendation,
+    inputs: &Inputs,
+    keys: &CheckKeys,
+    ran: &mut Vec<&'static str>,
+) -> Vec<Finding> {
+    ran.extend([
+        "recycle-at-or-above-limit",
+        "pre-ping-off",
+        "read-timeout-missing-silent-drop",
+    ]);
+    if budget(inputs).is_some() {
+        ran.push("pool-total-exceeds-budget");
+    }
     let mut out = Vec::new();
     let limit_s = rec
         .limit

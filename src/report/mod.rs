@@ -2,12 +2,15 @@
 //! about color and progress (made once, passed in as values).
 
 mod explain_table;
+mod junit;
 mod probe_table;
 mod progress;
 mod recommend_table;
 mod stream;
 mod table;
 
+#[cfg(test)]
+mod junit_tests;
 #[cfg(test)]
 mod render_tests;
 
@@ -33,6 +36,8 @@ pub enum Format {
     Table,
     /// For programs: one JSON document.
     Json,
+    /// For CI: a JUnit XML report, one testcase per check.
+    Junit,
 }
 
 /// How to render: decided once in config.rs.
@@ -43,6 +48,8 @@ pub struct RenderOpts {
     pub color: bool,
     /// Wrap tables to the terminal's width (stdout is a terminal).
     pub wrap: bool,
+    /// `--fail-on`: findings at or above it are failures in CI formats.
+    pub fail_on: Option<crate::finding::Severity>,
 }
 
 /// One subcommand's result, as every output format sees it: the header, the
@@ -57,6 +64,11 @@ pub trait Report: Serialize {
     fn skipped(&self) -> &[Skipped] {
         &[]
     }
+    /// The ids of the checks that were evaluated: one listed here without a
+    /// finding passed. Checks that could not run are in `skipped()`.
+    fn checks(&self) -> Vec<String> {
+        Vec::new()
+    }
     fn write_table(&self, opts: &RenderOpts, out: &mut dyn Write) -> Result<()>;
 }
 
@@ -70,6 +82,9 @@ impl Report for InspectReport {
     fn skipped(&self) -> &[Skipped] {
         &self.skipped
     }
+    fn checks(&self) -> Vec<String> {
+        crate::inspect::checks_evaluated(&self.facts)
+    }
     fn write_table(&self, opts: &RenderOpts, out: &mut dyn Write) -> Result<()> {
         render_inspect_table(self, opts, out)
     }
@@ -81,6 +96,9 @@ impl Report for crate::probe::ProbeReport {
     }
     fn findings(&self) -> &[Finding] {
         &self.findings
+    }
+    fn checks(&self) -> Vec<String> {
+        crate::probe::checks_evaluated(self)
     }
     fn write_table(&self, opts: &RenderOpts, out: &mut dyn Write) -> Result<()> {
         render_probe_table(self, opts, out)
@@ -94,6 +112,9 @@ impl Report for crate::recommend::RecommendReport {
     fn findings(&self) -> &[Finding] {
         &self.findings
     }
+    fn checks(&self) -> Vec<String> {
+        self.checks.clone()
+    }
     fn write_table(&self, opts: &RenderOpts, out: &mut dyn Write) -> Result<()> {
         recommend_table::render_recommend_table(self, opts, out)
     }
@@ -106,6 +127,16 @@ impl Report for crate::explain::ExplainReport {
     fn findings(&self) -> &[Finding] {
         &self.findings
     }
+    /// One check per recognised problem kind.
+    fn checks(&self) -> Vec<String> {
+        let mut ids: Vec<String> = Vec::new();
+        for g in &self.matches {
+            if !ids.contains(&g.id) {
+                ids.push(g.id.clone());
+            }
+        }
+        ids
+    }
     fn write_table(&self, opts: &RenderOpts, out: &mut dyn Write) -> Result<()> {
         explain_table::render_explain_table(self, opts, out)
     }
@@ -116,6 +147,7 @@ pub fn render(result: &impl Report, opts: &RenderOpts, out: &mut dyn Write) -> R
     match opts.format {
         Format::Json => write_json(result, out),
         Format::Table => result.write_table(opts, out),
+        Format::Junit => junit::write_junit(result, opts, out),
     }
 }
 

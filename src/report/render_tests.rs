@@ -13,6 +13,7 @@ const PLAIN: RenderOpts = RenderOpts {
     format: Format::Table,
     color: false,
     wrap: false,
+    fail_on: Some(crate::finding::Severity::Warn),
 };
 
 fn table(report: &impl Report) -> String {
@@ -21,15 +22,15 @@ fn table(report: &impl Report) -> String {
     String::from_utf8(out).expect("tables are UTF-8")
 }
 
-fn inspect_report() -> InspectReport {
+pub(super) fn inspect_report() -> InspectReport {
     serde_json::from_str(include_str!("testdata/inspect.json")).expect("inspect fixture")
 }
 
-fn probe_report() -> ProbeReport {
+pub(super) fn probe_report() -> ProbeReport {
     serde_json::from_str(include_str!("testdata/probe.json")).expect("probe fixture")
 }
 
-fn recommend_report(framework: Framework, topology: Topology) -> RecommendReport {
+pub(super) fn recommend_report(framework: Framework, topology: Topology) -> RecommendReport {
     let inspect = inspect_report();
     let inputs = Inputs {
         framework,
@@ -48,7 +49,7 @@ fn recommend_report(framework: Framework, topology: Topology) -> RecommendReport
     crate::recommend::build_report(&inputs, sources, None).expect("no --check given")
 }
 
-const LOG: &str = "\
+pub(super) const LOG: &str = "\
 2026-11-30 08:00:01,120 INFO app started
 2026-11-30 09:12:44,002 ERROR sqlalchemy.exc.OperationalError: (pymysql.err.OperationalError) (2013, 'Lost connection to MySQL server during query')
 2026-11-30 09:12:45,310 ERROR sqlalchemy.exc.OperationalError: (pymysql.err.OperationalError) (2006, \"MySQL server has gone away (BrokenPipeError(32, 'Broken pipe'))\")

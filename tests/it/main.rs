@@ -5,6 +5,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bad_input;
+mod ci_formats;
 mod cli;
 mod common;
 mod docs;
