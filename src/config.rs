@@ -307,7 +307,7 @@ pub fn resolve_target(args: &ConnectArgs, env: &Environment, term: &Terminal) ->
     };
     let files = optfile::load(&defaults, OPTION_GROUPS).map_err(|e| {
         hinted(
-            format!("could not read option file: {e}"),
+            e.to_string(),
             "fix the file, point --defaults-file elsewhere, or pass --no-defaults",
         )
     })?;

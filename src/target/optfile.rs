@@ -154,8 +154,16 @@ pub struct OptionFileError {
 
 impl fmt::Display for OptionFileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A read failure says "cannot read option file" itself; a syntax
+        // error names the file as an option file here.
         match self.line {
-            Some(line) => write!(f, "{}:{}: {}", self.file.display(), line, self.message),
+            Some(line) => write!(
+                f,
+                "option file {}:{}: {}",
+                self.file.display(),
+                line,
+                self.message
+            ),
             None => write!(f, "{}: {}", self.file.display(), self.message),
         }
     }
@@ -975,7 +983,7 @@ mod tests {
         assert!(err.message.contains("found option without preceding group"));
         assert_eq!(
             err.to_string(),
-            "/test/my.cnf:2: found option without preceding group"
+            "option file /test/my.cnf:2: found option without preceding group"
         );
     }
 
@@ -1584,7 +1592,7 @@ mod tests {
         };
         assert_eq!(
             err.to_string(),
-            "/etc/my.cnf:4: unterminated quoted value for option 'password'"
+            "option file /etc/my.cnf:4: unterminated quoted value for option 'password'"
         );
         let boxed: Box<dyn std::error::Error> = Box::new(err);
         assert!(boxed.source().is_none());
