@@ -3,7 +3,8 @@
 # MariaDB's server (mariadbd, mariadb-install-db) and client, openssl (TLS test
 # certificates), Python's venv (the SQLAlchemy proof installs SQLAlchemy and
 # PyMySQL from PyPI into a venv of its own) and man with groff (the test that
-# `poolcheck man` renders). Safe to run again.
+# `poolcheck man` renders), and unshare and ip (the DNS tests' private network
+# namespace). Safe to run again.
 set -euo pipefail
 
 need=()
@@ -12,6 +13,9 @@ command -v mariadb >/dev/null 2>&1 || need+=(mariadb-client)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v man >/dev/null 2>&1 || need+=(man-db)
 command -v nroff >/dev/null 2>&1 || need+=(groff-base)
+# tests/it/dns.rs runs poolcheck in a private network namespace.
+command -v unshare >/dev/null 2>&1 || need+=(util-linux)
+command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need+=(iproute2)
 if ! command -v python3 >/dev/null 2>&1; then
   need+=(python3 python3-venv)
 elif ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then

@@ -8,6 +8,7 @@ mod bad_input;
 mod ci_formats;
 mod cli;
 mod common;
+mod dns;
 mod docs;
 mod explain;
 mod faults;
