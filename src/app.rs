@@ -42,8 +42,29 @@ fn run_inspect(target: Target, out: &Output) -> Result<ExitStatus> {
         ..target_info(&target.spec)
     };
     let report = inspect::inspect(&mut session, info)?;
-    report::emit(&report, &out.render)?;
+    publish(&report, out)?;
     Ok(finding::status_for(&report.findings, out.fail_on))
+}
+
+/// Writes a subcommand's result to stdout; with `--format github`, also
+/// appends the job summary to `$GITHUB_STEP_SUMMARY`. A summary that cannot
+/// be written is a note on stderr: the result and the exit code stand.
+fn publish(result: &impl report::Report, out: &Output) -> Result<()> {
+    report::emit(result, &out.render)?;
+    if let Some(path) = &out.step_summary {
+        let summary = report::step_summary(result, &out.render);
+        if let Err(e) = report::append_step_summary(path, &summary) {
+            report::note(
+                out.quiet,
+                out.stderr_color,
+                &format!(
+                    "the job summary was not written to $GITHUB_STEP_SUMMARY ({}): {e:#}",
+                    path.display()
+                ),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Prints the target's notes and opens one connection for queries.
@@ -94,7 +115,7 @@ fn run_probe(target: Target, cfg: &probe::ProbeConfig, out: &Output) -> Result<E
         &|elapsed, msg| bar.update(elapsed, msg),
     )?;
     bar.finish();
-    report::emit(&report, &out.render)?;
+    publish(&report, out)?;
     if report.interrupted {
         return Ok(ExitStatus::Interrupted);
     }
@@ -128,7 +149,7 @@ fn run_recommend(rc: RecommendConfig, out: &Output) -> Result<ExitStatus> {
     let report = recommend::build_report(&inputs, gathered.sources, check).map_err(|e| {
         recommend::bad_check(inputs.framework, recommend::CheckProblem::Setting, &e)
     })?;
-    report::emit(&report, &out.render)?;
+    publish(&report, out)?;
     Ok(finding::status_for(&report.findings, out.fail_on))
 }
 
@@ -142,7 +163,7 @@ fn run_explain(ec: ExplainConfig, out: &Output) -> Result<ExitStatus> {
         let facts = inspect::collect_facts(&mut session)?;
         explain::confirm(&mut report, &facts);
     }
-    report::emit(&report, &out.render)?;
+    publish(&report, out)?;
     Ok(finding::status_for(&report.findings, out.fail_on))
 }
 

@@ -441,8 +441,10 @@ pub enum SslModeArg {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Output")]
 pub struct OutputArgs {
-    /// Result format on stdout: tables, one JSON document, or a JUnit XML
-    /// report for CI (one testcase per check, a failure per finding at or above --fail-on).
+    /// Result format on stdout: tables, one JSON document, a JUnit XML report
+    /// for CI (one testcase per check, a failure per finding at or above
+    /// --fail-on), or GitHub Actions annotations (one per finding; a job
+    /// summary is appended to $GITHUB_STEP_SUMMARY when it is set).
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
 
@@ -464,6 +466,7 @@ pub enum FormatArg {
     Table,
     Json,
     Junit,
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

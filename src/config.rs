@@ -38,7 +38,7 @@ impl Terminal {
 }
 
 /// Output settings every subcommand shares.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Output {
     pub render: RenderOpts,
     pub fail_on: Option<Severity>,
@@ -46,6 +46,9 @@ pub struct Output {
     /// Colors on stderr (errors, notes).
     pub stderr_color: bool,
     pub progress: bool,
+    /// `--format github`: the job summary file to append to
+    /// (`$GITHUB_STEP_SUMMARY`, when set).
+    pub step_summary: Option<std::path::PathBuf>,
 }
 
 impl Output {
@@ -62,6 +65,7 @@ impl Output {
                     FormatArg::Table => Format::Table,
                     FormatArg::Json => Format::Json,
                     FormatArg::Junit => Format::Junit,
+                    FormatArg::Github => Format::Github,
                 },
                 color: use_color(args.color, term.no_color, term.stdout_tty),
                 wrap: term.stdout_tty,
@@ -71,6 +75,7 @@ impl Output {
             quiet: args.quiet,
             stderr_color: use_color(args.color, term.no_color, term.stderr_tty),
             progress: show_progress(term.stderr_tty, term.is_ci, args.quiet),
+            step_summary: None,
         }
     }
 }
@@ -185,8 +190,11 @@ pub fn resolve_output(cli: &Cli, term: &Terminal) -> Output {
 /// Resolves the whole command line, reading the inputs it names (option and
 /// password files, saved reports, the log to explain).
 pub fn resolve(cli: &Cli, env: &Environment, term: &Terminal) -> Result<Config> {
-    let output = resolve_output(cli, term);
+    let mut output = resolve_output(cli, term);
     check_format_has_findings(&cli.command, output.render.format)?;
+    if output.render.format == Format::Github {
+        output.step_summary = env.get("GITHUB_STEP_SUMMARY").map(Into::into);
+    }
     let command = match &cli.command {
         cli::Command::Inspect(args) => Command::Inspect(resolve_target(&args.connect, env, term)?),
         cli::Command::Probe(args) => {
@@ -222,10 +230,11 @@ fn check_format_has_findings(command: &cli::Command, format: Format) -> Result<(
     let name = match format {
         Format::Table | Format::Json => return Ok(()),
         Format::Junit => "junit",
+        Format::Github => "github",
     };
     Err(hinted(
         format!("{what} makes no findings for --format {name} to report"),
-        "use --format table or json here; junit is for inspect, probe, recommend and explain",
+        "use --format table or json here; junit and github are for inspect, probe, recommend and explain",
     ))
 }
 

@@ -2,6 +2,7 @@
 //! about color and progress (made once, passed in as values).
 
 mod explain_table;
+mod github;
 mod junit;
 mod probe_table;
 mod progress;
@@ -14,6 +15,7 @@ mod junit_tests;
 #[cfg(test)]
 mod render_tests;
 
+pub use github::{STEP_SUMMARY_MAX_BYTES, append_step_summary, step_summary};
 pub use probe_table::render_probe_table;
 pub use progress::IdleProgress;
 pub use stream::{
@@ -38,6 +40,8 @@ pub enum Format {
     Json,
     /// For CI: a JUnit XML report, one testcase per check.
     Junit,
+    /// For GitHub Actions: one workflow command (annotation) per finding.
+    Github,
 }
 
 /// How to render: decided once in config.rs.
@@ -148,6 +152,7 @@ pub fn render(result: &impl Report, opts: &RenderOpts, out: &mut dyn Write) -> R
         Format::Json => write_json(result, out),
         Format::Table => result.write_table(opts, out),
         Format::Junit => junit::write_junit(result, opts, out),
+        Format::Github => github::write_github(result, opts, out),
     }
 }
 

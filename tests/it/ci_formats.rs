@@ -126,3 +126,83 @@ fn ci_formats_are_refused_where_there_are_no_findings() {
     let r = run(poolcheck().args(["recommend", "--list-hosting", "--format", "junit"]));
     r.assert_usage_error();
 }
+
+#[test]
+fn github_annotations_and_the_job_summary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let summary = dir.path().join("step_summary.md");
+    let r = run(poolcheck().env("GITHUB_STEP_SUMMARY", &summary).args([
+        "explain",
+        "--format",
+        "github",
+        "(2006, 'MySQL server has gone away')",
+    ]));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.stderr, "");
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", r.stdout);
+    assert!(
+        lines[0]
+            .starts_with("::warning title=poolcheck explain%3A server-gone-away::The client sent"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[0].ends_with("(evidence: error_code=2006, occurrences=1)"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(
+        lines[1],
+        "poolcheck explain: 0 crit, 1 warn, 0 info; 1 checks ran, 0 skipped"
+    );
+    let md = std::fs::read_to_string(&summary).expect("the summary was written");
+    assert!(md.starts_with("### poolcheck explain: failed\n"), "{md}");
+    assert!(
+        md.contains("| warn | `server-gone-away` | The client sent"),
+        "{md}"
+    );
+
+    // Without the variable nothing is written; with --format json neither.
+    let r = run(poolcheck().env("GITHUB_STEP_SUMMARY", &summary).args([
+        "explain",
+        "--format",
+        "json",
+        "all is well",
+    ]));
+    assert_eq!(r.code, 0);
+    assert_eq!(std::fs::read_to_string(&summary).unwrap(), md);
+}
+
+/// A summary that cannot be written is a note; the annotations and the exit
+/// code stand, and a FIFO nobody reads does not hang the run.
+#[test]
+fn an_unwritable_job_summary_is_a_note() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo ran");
+    assert!(made.success());
+    for path in [
+        dir.path().join("no/such/dir/summary.md"),
+        fifo,
+        dir.path().to_path_buf(),
+    ] {
+        let r = run(poolcheck().env("GITHUB_STEP_SUMMARY", &path).args([
+            "explain",
+            "--format",
+            "github",
+            "(2006, 'MySQL server has gone away')",
+        ]));
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert!(r.stdout.starts_with("::warning title="), "{}", r.stdout);
+        assert!(
+            r.stderr
+                .starts_with("note: the job summary was not written to $GITHUB_STEP_SUMMARY"),
+            "{}",
+            r.stderr
+        );
+    }
+}
