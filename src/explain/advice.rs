@@ -127,6 +127,9 @@ fn closed_by_sentence(how: &str) -> Option<&'static str> {
             "Connection refused: nothing listens at that address and port (server down or restarting, wrong port), or a firewall rejects it."
         }
         "unreachable" => "No route to host: the network path to the server is down.",
+        "dns" => {
+            "No such host: the database's host name did not resolve (a typo, a private DNS zone the app's network cannot see, or a name that exists only inside another network)."
+        }
         _ => return None,
     })
 }

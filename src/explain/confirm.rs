@@ -96,6 +96,18 @@ fn verdict(k: &Kind, g: &Group, f: &ServerFacts) -> Outcome {
         Topic::Connect => connect(f),
         Topic::Killed => killed(f),
         Topic::InFlight => in_flight(f),
+        Topic::Shared => outcome(
+            Status::Possible,
+            "a connection shared by threads or processes is a client-side fault: the server cannot confirm it".into(),
+        ),
+        Topic::Failover => outcome(
+            Status::Possible,
+            format!(
+                "this server ({}, up {}) answered poolcheck; check @@read_only on the server the app's pool is connected to, and whether a failover happened when the errors began",
+                f.server.version,
+                duration(f.server.uptime_s as f64)
+            ),
+        ),
     }
 }
 

@@ -29,9 +29,13 @@ impl Family {
             Topic::Pool => a.pool_fix,
             Topic::Capacity => a.capacity_fix,
             Topic::Packet => a.packet_fix,
-            Topic::Auth | Topic::Connect | Topic::Killed | Topic::ServerLog | Topic::InFlight => {
-                &[]
-            }
+            Topic::Auth
+            | Topic::Connect
+            | Topic::Killed
+            | Topic::ServerLog
+            | Topic::InFlight
+            | Topic::Shared
+            | Topic::Failover => &[],
         }
     }
 
@@ -107,6 +111,20 @@ pub(super) static TOPIC_CHECKS: &[(Topic, &[&str])] = &[
         ],
     ),
     (
+        Topic::Shared,
+        &[
+            "which threads, coroutines or processes use this connection: one connection (or one SQLAlchemy Session, one PyMySQL connection) used by two at once interleaves their packets",
+            "whether it was opened before a fork: gunicorn --preload, uWSGI without lazy-apps, Celery prefork, multiprocessing; a connection made at import time is shared by every child",
+        ],
+    ),
+    (
+        Topic::Failover,
+        &[
+            "SELECT @@hostname, @@read_only, @@innodb_read_only on the app's own connection: which server the pool is really on",
+            "when the failover happened (the cloud console's events, Orchestrator's log) against the first failure, and the host name the app connects to (the cluster/writer endpoint, not an instance's)",
+        ],
+    ),
+    (
         Topic::InFlight,
         &[
             "how long the statement ran$[ (the client gave up after ${timeout_s} s)]$$[ (its answer was awaited ${in_flight_s} s)]$: the slow query log or performance_schema.events_statements_history, and SHOW PROCESSLIST while it happens",
@@ -171,6 +189,22 @@ pub(super) static TOPIC_FIXES: &[(Topic, &[&str])] = &[
         &[
             "stop or tune whatever kills the connections, or keep the pool's max lifetime below its idle limit",
             "pre-ping (test on borrow) so a killed connection is replaced before a request uses it",
+        ],
+    ),
+    (
+        Topic::Shared,
+        &[
+            "one connection per thread or coroutine: take one from a pool for each unit of work (SQLAlchemy scoped_session, a pool's acquire, threading.local) instead of a module-level connection",
+            "never reuse the parent's connections after a fork: open them in the worker (gunicorn post_fork, uWSGI lazy-apps = true), or call engine.dispose(close=False) in the child (Flask-SQLAlchemy: db.engine.dispose())",
+            "for 2014 in PHP or C: read or free every result before the next statement (mysqli store_result and next_result; a stored procedure returns an extra result)",
+        ],
+    ),
+    (
+        Topic::Failover,
+        &[
+            "connect through the writer (cluster) endpoint and let the pool see the new primary: a short DNS cache (JVM networkaddress.cache.ttl=5) and a max lifetime (${recycle} s) so connections opened before the failover are replaced",
+            "evict a connection that returns 1290 instead of retrying on it (HikariCP SQLExceptionOverride, a retry with a fresh connection); the AWS Advanced JDBC/Python wrappers' failover plugins do this for Aurora",
+            "send reads meant for replicas through a separate pool, writes only to the writer",
         ],
     ),
     (
@@ -261,7 +295,13 @@ pub(super) fn family(layer: &str) -> Family {
             advice: &framework.spec().advice,
         };
     }
-    let (framework, advice) = if PYTHON_DRIVERS.layers.contains(&layer) {
+    let own = super::stacks::STACKS
+        .iter()
+        .copied()
+        .find(|a| a.layers.contains(&layer));
+    let (framework, advice) = if let Some(advice) = own {
+        (Framework::Generic, advice)
+    } else if PYTHON_DRIVERS.layers.contains(&layer) {
         (Framework::Generic, &PYTHON_DRIVERS)
     } else {
         (Framework::Generic, &Framework::Generic.spec().advice)

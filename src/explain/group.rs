@@ -91,10 +91,10 @@ fn derive(kind: usize, n: &mut Numbers) {
     {
         let how = match errno {
             32 => Some("broken-pipe"),
-            104 => Some("reset"),
-            110 => Some("timeout"),
-            111 => Some("refused"),
-            113 => Some("unreachable"),
+            104 | 10054 => Some("reset"),
+            110 | 10060 => Some("timeout"),
+            111 | 10061 => Some("refused"),
+            113 | 10065 => Some("unreachable"),
             _ => None,
         };
         if let Some(how) = how {

@@ -14,6 +14,7 @@ mod group;
 mod model;
 mod patterns;
 mod recognize;
+mod stacks;
 mod text;
 mod timestamp;
 

@@ -64,6 +64,8 @@ pub(super) const NUMERIC_KEYS: &[&str] = &[
     "system_error",
     "max_user_connections",
     "wait_timeout_s",
+    "connection_limit",
+    "pool_max_active",
 ];
 #[cfg(test)]
 pub(super) const STRING_KEYS: &[&str] = &[
@@ -406,8 +408,15 @@ impl Scanner {
                 let outer = hit.layer < o.layer;
                 let mut headline = outer;
                 if kind != o.kind {
+                    let connect = |k: usize| KINDS[k].topic == super::patterns::Topic::Connect;
+                    let idle = KINDS[o.kind].topic == super::patterns::Topic::Idle;
                     if KINDS[o.kind].rank == 0 && rank >= 1 {
                         o.kind = kind; // the driver error explains the transport symptom
+                        headline = true;
+                    } else if rank == 2 && connect(kind) && idle && KINDS[o.kind].rank == 1 {
+                        // A link failure caused by a failed connect (a TLS
+                        // handshake, a blocked host) is that connect failure.
+                        o.kind = kind;
                         headline = true;
                     } else if rank >= 1 && o.caused_by.is_none() && chained {
                         o.caused_by = Some(kind);

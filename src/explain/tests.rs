@@ -1530,6 +1530,18 @@ mod tables {
     }
 
     #[test]
+    fn every_stack_of_explains_own_has_advice_and_known_layers() {
+        for a in super::super::stacks::STACKS {
+            assert!(!a.idle_fix.is_empty(), "{:?}", a.layers);
+            for layer in a.layers {
+                assert!(LAYERS.iter().any(|(name, _)| name == layer), "{layer}");
+                let fam = super::super::frameworks::family(layer);
+                assert!(std::ptr::eq(fam.advice, *a), "{layer}");
+            }
+        }
+    }
+
+    #[test]
     fn catalogue_lists_every_kind() {
         let c = catalogue();
         for k in KINDS {
@@ -2192,5 +2204,437 @@ mod server_log_confirm {
         );
         confirm(&mut r, &facts(60, 151, 20, 64 << 20));
         assert_eq!(r.server.as_ref().unwrap().verdicts[0].status, "confirmed");
+    }
+}
+
+mod families {
+    //! The stacks issue 14 added, each message verbatim from the driver's
+    //! source or a public issue thread (named per case): id, layer, and the fix
+    //! in that stack's own terms.
+    use super::*;
+
+    /// (where the text comes from, text, id, layer, a fix or check line that must appear)
+    type Case = (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+    );
+
+    fn check(cases: &[Case]) {
+        for (source, text, id, layer, advice) in cases {
+            let r = explain(text);
+            assert_eq!(r.matches.len(), 1, "{source}: {:#?}", r.matches);
+            let g = &r.matches[0];
+            assert_eq!(
+                (g.id.as_str(), g.layer.as_str()),
+                (*id, *layer),
+                "{source}: {g:#?}"
+            );
+            assert!(
+                has(&g.fix, advice) || has(&g.checks, advice) || g.cause.contains(advice),
+                "{source}: no '{advice}' in {:#?} / {:#?}",
+                g.fix,
+                g.checks
+            );
+        }
+    }
+
+    #[test]
+    fn dotnet() {
+        check(&[
+            (
+                "MySqlConnector MySqlConnection.cs: \"Connect Timeout expired.\" + \" All pooled connections are in use.\"",
+                "MySqlConnector.MySqlException (0x80004005): Connect Timeout expired. All pooled connections are in use.",
+                "pool-exhausted",
+                "dotnet",
+                "dispose every MySqlConnection",
+            ),
+            (
+                "MySql.Data pool timeout (its own test asserts this exact text)",
+                "MySql.Data.MySqlClient.MySqlException (0x80004005): error connecting: Timeout expired.  The timeout period elapsed prior to obtaining a connection from the pool.  This may have occurred because all pooled connections were in use and max pool size was reached.",
+                "pool-exhausted",
+                "dotnet",
+                "Maximum Pool Size (default 100)",
+            ),
+            (
+                "MySqlConnector / MySql.Data UnableToConnectToHost (1042)",
+                "MySqlConnector.MySqlException (0x80004005): Unable to connect to any of the specified MySQL hosts.",
+                "cannot-connect",
+                "dotnet",
+                "make the server reachable",
+            ),
+            (
+                "MySql.Data MySqlCommand: InvalidOperationException(\"Connection must be valid and open.\")",
+                "System.InvalidOperationException: Connection must be valid and open.",
+                "connection-closed",
+                "dotnet",
+                "Connection Lifetime=216",
+            ),
+            (
+                ".NET NetworkStream IOException with WSAECONNRESET (10054), as MySql.Data wraps it",
+                "MySql.Data.MySqlClient.MySqlException (0x80004005): Reading from the stream has failed. ---> System.IO.IOException: Unable to read data from the transport connection: An existing connection was forcibly closed by the remote host.",
+                "connection-reset",
+                "dotnet",
+                "Connection Idle Timeout=216",
+            ),
+        ]);
+        // Windows 10054 in Python's form (SafeBreach-Labs/CloudMiner#4 quotes the tuple).
+        let g = only(
+            "pymysql.err.OperationalError: (2013, \"Lost connection to MySQL server during query (ConnectionResetError(10054, 'An existing connection was forcibly closed by the remote host', None, 10054, None))\")",
+        );
+        assert_eq!(
+            (n(&g, "system_error"), n(&g, "closed_by")),
+            (json!(10054), json!("reset"))
+        );
+        // 10060 is the Windows timeout.
+        let g = only(
+            "MySql.Data.MySqlClient.MySqlException (0x80004005): Unable to connect to any of the specified MySQL hosts. ---> System.Net.Sockets.SocketException (10060): A connection attempt failed because the connected party did not properly respond after a period of time, or established connection failed because connected host has failed to respond.",
+        );
+        assert_eq!(n(&g, "closed_by"), json!("timeout"));
+    }
+
+    #[test]
+    fn node_orms_and_query_builders() {
+        check(&[
+            (
+                "knex lib/client.js: KnexTimeoutError",
+                "KnexTimeoutError: Knex: Timeout acquiring a connection. The pool is probably full. Are you missing a .transacting(trx) call?",
+                "pool-exhausted",
+                "knex",
+                ".transacting(trx)",
+            ),
+            (
+                "sequelize ConnectionAcquireTimeoutError over sequelize-pool's TimeoutError",
+                "SequelizeConnectionAcquireTimeoutError: Operation timeout\n    at ConnectionManager._acquire (/app/node_modules/sequelize/lib/pool.js:120)",
+                "pool-exhausted",
+                "sequelize",
+                "{ transaction: t }",
+            ),
+            (
+                "sequelize connection manager: SequelizeConnectionError wrapping mysql2's connect error",
+                "SequelizeConnectionError: connect ETIMEDOUT",
+                "cannot-connect",
+                "sequelize",
+                "make the server reachable",
+            ),
+            (
+                "prisma P2024 (the numbers as prisma prints them)",
+                "PrismaClientKnownRequestError: Timed out fetching a new connection from the connection pool. More info: http://pris.ly/d/connection-pool (Current connection pool timeout: 10, connection limit: 5)",
+                "pool-exhausted",
+                "prisma",
+                "connection_limit 5 and pool_timeout 10 s here",
+            ),
+            (
+                "prisma P1001 (prisma's own test snapshot)",
+                "Error: P1001: Can't reach database server at `db.internal`:`3306`",
+                "cannot-connect",
+                "prisma",
+                "make the server reachable",
+            ),
+            (
+                "prisma user-facing-errors P1017",
+                "PrismaClientUnknownRequestError: Server has closed the connection.",
+                "server-closed-connection",
+                "prisma",
+                "max_idle_connection_lifetime=216",
+            ),
+            (
+                "node-mysql2 lib/connection.js _addCommandClosedState",
+                "Error: Can't add new command when connection is in closed state",
+                "connection-closed",
+                "node-mysql2",
+                "idleTimeout: 216000",
+            ),
+            (
+                "TypeORM's QueryFailedError over mysql2's PROTOCOL_CONNECTION_LOST",
+                "QueryFailedError: Connection lost: The server closed the connection.",
+                "connection-lost",
+                "typeorm",
+                "extra: { connectionLimit: 10, maxIdle: 5, idleTimeout: 216000",
+            ),
+        ]);
+        let g = only(
+            "PrismaClientKnownRequestError: Timed out fetching a new connection from the connection pool. More info: http://pris.ly/d/connection-pool (Current connection pool timeout: 10, connection limit: 5)",
+        );
+        assert_eq!(
+            (n(&g, "timeout_s"), n(&g, "connection_limit")),
+            (json!(10), json!(5))
+        );
+    }
+
+    #[test]
+    fn php_laravel_doctrine() {
+        check(&[
+            (
+                "php-src mysqlnd: \"Error while sending %s packet. PID=%d\" (the phpt expectations)",
+                "PHP Warning:  PDOStatement::execute(): Error while sending QUERY packet. PID=23661 in /var/www/app/Db.php on line 42",
+                "server-gone-away",
+                "php",
+                "reconnect (a new PDO or mysqli)",
+            ),
+            (
+                "Laravel QueryException over PDO's 2006 (DetectsLostConnections: 'server has gone away')",
+                "[2024-05-02 03:14:15] production.ERROR: SQLSTATE[HY000]: General error: 2006 MySQL server has gone away (SQL: select * from `jobs` limit 1) {\"exception\":\"[object] (Illuminate\\\\Database\\\\QueryException(code: HY000)",
+                "server-gone-away",
+                "laravel",
+                "php artisan queue:work --max-time=216",
+            ),
+            (
+                "doctrine/dbal ConnectionLost for 2006",
+                "Doctrine\\DBAL\\Exception\\ConnectionLost: An exception occurred while executing a query: SQLSTATE[HY000]: General error: 2006 MySQL server has gone away",
+                "server-gone-away",
+                "doctrine",
+                "messenger:consume --time-limit=216",
+            ),
+        ]);
+        let g = only(
+            "[2024-05-02 03:14:15] production.ERROR: SQLSTATE[HY000]: General error: 2006 MySQL server has gone away (SQL: select * from `jobs` limit 1) {\"exception\":\"[object] (Illuminate\\\\Database\\\\QueryException(code: HY000)",
+        );
+        assert!(has(&g.fix, "php artisan queue:restart"), "{:#?}", g.fix);
+        assert!(!has(&g.fix, "pool_recycle"), "{:#?}", g.fix);
+    }
+
+    #[test]
+    fn ruby() {
+        check(&[
+            (
+                "trilogy-libraries/trilogy#128: Trilogy::EOFError",
+                "Trilogy::EOFError: trilogy_query_recv: TRILOGY_CLOSED_CONNECTION",
+                "server-closed-connection",
+                "trilogy",
+                "open a new client",
+            ),
+            (
+                "trilogy-libraries/trilogy#183",
+                "Trilogy::SSLError: trilogy_query_recv: SSL Error: unexpected eof while reading",
+                "server-closed-connection",
+                "trilogy",
+                "read_timeout: 30",
+            ),
+            (
+                "Rails with the trilogy adapter at connect (the error-tracker spec quoting it)",
+                "ActiveRecord::ConnectionNotEstablished: trilogy_connect - unable to connect to db:25060: TRILOGY_CLOSED_CONNECTION",
+                "cannot-connect",
+                "rails",
+                "make the server reachable",
+            ),
+        ]);
+    }
+
+    #[test]
+    fn python_async_and_the_tuple_form() {
+        check(&[
+            (
+                "aiomysql connection.py raises PyMySQL's errors",
+                "aiomysql: pymysql.err.OperationalError: (2013, 'Lost connection to MySQL server during query')",
+                "lost-connection-during-query",
+                "aiomysql",
+                "aiomysql.create_pool(..., pool_recycle=216)",
+            ),
+            (
+                "asyncmy errors.pyx OperationalError",
+                "asyncmy.errors.OperationalError: (2006, 'MySQL server has gone away')",
+                "server-gone-away",
+                "asyncmy",
+                "asyncmy.create_pool(..., pool_recycle=216)",
+            ),
+            (
+                "SQLAlchemy's asyncio engine over asyncmy",
+                "sqlalchemy.exc.OperationalError: (asyncmy.errors.OperationalError) (2013, 'Lost connection to MySQL server during query')",
+                "lost-connection-during-query",
+                "sqlalchemy",
+                "pool_pre_ping=True",
+            ),
+            (
+                "the bare Python tuple PyMySQL/mysqlclient errors print",
+                "(2013, 'Lost connection to MySQL server during query')",
+                "lost-connection-during-query",
+                "python",
+                "read_timeout=30, write_timeout=30",
+            ),
+        ]);
+    }
+
+    #[test]
+    fn failover_and_topology() {
+        check(&[
+            (
+                "MySQL ER_OPTION_PREVENTS_STATEMENT as go-sql-driver prints it (go test quoting it)",
+                "Error 1290 (HY000): The MySQL server is running with the --read-only option so it cannot execute this statement",
+                "read-only-after-failover",
+                "go-sql-driver",
+                "writer (cluster) endpoint",
+            ),
+            (
+                "MySQL ER_HOST_IS_BLOCKED through PDO (quoted in a public log)",
+                "PDOException: SQLSTATE[HY000] [1129] Host 'p3nlhg240.shr.prod.phx3.secureserver.net' is blocked because of many connection errors; unblock with 'mysqladmin flush-hosts'",
+                "host-blocked",
+                "php",
+                "FLUSH HOSTS",
+            ),
+            (
+                "ER_USER_LIMIT_REACHED through node mysql (balderdashy/sails#1083)",
+                "{ [Error: ER_USER_LIMIT_REACHED: User '###' has exceeded the 'max_user_connections' resource (current value: 15)] code: 'ER_USER_LIMIT_REACHED', fatal: true }",
+                "max-user-connections",
+                "node-mysql2",
+                "max_user_connections",
+            ),
+            (
+                "ER_TOO_MANY_USER_CONNECTIONS, old wording (flourishlib/flourish-classes#161)",
+                "mysqli_connect(): (42000/1203): User newhind_test has already more than 'max_user_connections' active connections",
+                "max-user-connections",
+                "php",
+                "max_user_connections",
+            ),
+        ]);
+        // The quote variants users paste: none around the user, escaped, or none at all.
+        for text in [
+            "SQLSTATE[HY000] [1203] User already has more than 'max_user_connections' active connections",
+            "Error 1226: User 'exporter' has exceeded the 'max_user_connections' resource (current value: 10)",
+            "\"message\": \"User \\'app\\' has exceeded the \\'max_user_connections\\' resource (current value: 3)\"",
+        ] {
+            let g = only(text);
+            assert_eq!(g.id, "max-user-connections", "{text}");
+        }
+        let g = only(
+            "Error 1226: User 'exporter' has exceeded the 'max_user_connections' resource (current value: 10)",
+        );
+        assert_eq!(
+            (
+                n(&g, "user"),
+                n(&g, "max_user_connections"),
+                n(&g, "error_code")
+            ),
+            (json!("exporter"), json!(10), json!(1226))
+        );
+    }
+
+    #[test]
+    fn shared_connections() {
+        check(&[
+            (
+                "PyMySQL connections.py _read_packet (the threading write-up quoting it)",
+                "pymysql.err.InternalError: Packet sequence number wrong - got 0 expected 1",
+                "shared-connection",
+                "pymysql",
+                "engine.dispose(close=False)",
+            ),
+            (
+                "libmysqlclient CR_COMMANDS_OUT_OF_SYNC (2014) through mysqlclient",
+                "MySQLdb.ProgrammingError: (2014, \"Commands out of sync; you can't run this command now\")",
+                "shared-connection",
+                "mysqlclient",
+                "one connection per thread or coroutine",
+            ),
+        ]);
+        let g = only("#2014 - Commands out of sync; you can't run this command now");
+        assert_eq!(n(&g, "error_code"), json!(2014));
+        assert!(
+            g.not_cause
+                .as_deref()
+                .unwrap()
+                .starts_with("Not an idle timeout")
+        );
+    }
+
+    #[test]
+    fn java_pools() {
+        check(&[
+            (
+                "commons-dbcp2 PoolingDataSource.getConnection",
+                "java.sql.SQLException: Cannot get a connection, pool error Timeout waiting for idle object, borrowMaxWaitDuration=PT10S",
+                "pool-exhausted",
+                "dbcp",
+                "removeAbandonedOnBorrow=true",
+            ),
+            (
+                "c3p0 ThreadPoolAsynchronousRunner$DeadlockDetector",
+                "WARN  com.mchange.v2.async.ThreadPoolAsynchronousRunner  - com.mchange.v2.async.ThreadPoolAsynchronousRunner$DeadlockDetector@15a4ecd -- APPARENT DEADLOCK!!! Creating emergency threads for unassigned pending tasks!",
+                "pool-helper-deadlock",
+                "c3p0",
+                "maxStatements=0",
+            ),
+            (
+                "alibaba/druid DruidDataSource.getConnectionInternal",
+                "Caused by: com.alibaba.druid.pool.GetConnectionTimeoutException: wait millis 60009, active 50, maxActive 50, creating 0",
+                "pool-exhausted",
+                "druid",
+                "maxActive 50 here",
+            ),
+            (
+                "HikariCP ProxyLeakTask.run",
+                "2026-01-18 14:20:30.456 WARN 12345 --- [HikariPool-1 housekeeper] com.zaxxer.hikari.pool.ProxyLeakTask : Connection leak detection triggered for com.mysql.cj.jdbc.ConnectionImpl@7a5d012c on thread http-nio-8081-exec-23, stack trace follows\njava.lang.Exception: Apparent connection leak detected",
+                "connection-leak",
+                "hikaricp",
+                "leakDetectionThreshold=60000",
+            ),
+            (
+                "javax.net.ssl.SSLHandshakeException as Connector/J wraps it",
+                "com.mysql.cj.jdbc.exceptions.CommunicationsException: Communications link failure\nCaused by: javax.net.ssl.SSLHandshakeException: No appropriate protocol (protocol is disabled or cipher suites are inappropriate)",
+                "tls-handshake-failed",
+                "connector-j",
+                "tlsVersions=TLSv1.2,TLSv1.3",
+            ),
+        ]);
+        let g = only(
+            "Caused by: com.alibaba.druid.pool.GetConnectionTimeoutException: wait millis 60009, active 50, maxActive 50, creating 0",
+        );
+        assert_eq!(
+            (
+                n(&g, "timeout_ms"),
+                n(&g, "pool_active"),
+                n(&g, "pool_max_active")
+            ),
+            (json!(60009), json!(50), json!(50))
+        );
+        // An HTTP client's handshake failure is no database's.
+        assert!(
+            explain("javax.net.ssl.SSLHandshakeException: PKIX path building failed")
+                .matches
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn go_connect_failures_and_1040() {
+        check(&[
+            (
+                "Go net.DNSError through go-sql-driver",
+                "[mysql] 2024/03/01 10:00:00 connector.go:95: dial tcp: lookup mysql on 127.0.0.11:53: no such host",
+                "cannot-connect",
+                "go-sql-driver",
+                "No such host",
+            ),
+            (
+                "Go net.OpError EHOSTUNREACH",
+                "dial tcp 10.0.0.9:3306: connect: no route to host",
+                "cannot-connect",
+                "go-sql-driver",
+                "No route to host",
+            ),
+            (
+                "Go EADDRNOTAVAIL (TiDB tools' comment quotes it)",
+                "dial tcp 10.26.2.1:3306: connect: cannot assign requested address",
+                "local-ports-exhausted",
+                "go-sql-driver",
+                "SetMaxIdleConns(n) equal to db.SetMaxOpenConns(n)",
+            ),
+            (
+                "go-sql-driver MySQLError.Error(): \"Error %d: %s\"",
+                "Error 1040: Too many connections",
+                "too-many-connections",
+                "go-sql-driver",
+                "db.SetMaxOpenConns(<n>)",
+            ),
+            (
+                "sqlx PoolOptions::connect -> Error::PoolTimedOut, under the app's expect()",
+                "thread 'main' panicked at src/main.rs:20:10: Failed to create pool: PoolTimedOut",
+                "cannot-connect",
+                "sqlx",
+                "not that the pool was busy",
+            ),
+        ]);
     }
 }

@@ -1,0 +1,255 @@
+//! Advice for stacks `poolcheck recommend` does not serve (yet): PHP and
+//! Laravel, Doctrine, the Node ORMs and query builders, .NET, Java pools other
+//! than HikariCP, async Python drivers and Ruby's Trilogy. Each is an
+//! [`Advice`] in the registry's shape, so a stack that later gets a
+//! framework module moves there unchanged (its layer names stay the same);
+//! until then `--framework generic` is the recommend command they get.
+
+use crate::recommend::frameworks::Advice;
+
+const GENERIC_IDLE_CHECK: &str =
+    "max_lifetime_s=<current>,idle_timeout_s=<current>,pre_ping=<current>";
+
+static LARAVEL: Advice = Advice {
+    layers: &["laravel"],
+    lifetime: "queue worker's --max-time",
+    idle_check: GENERIC_IDLE_CHECK,
+    pool_check: "max_lifetime_s=<current>",
+    idle_fix: &[
+        "queue workers (and other long-running PHP processes) keep one connection for their whole life: restart them before ${limit_desc} can close it: php artisan queue:work --max-time=${recycle} (and --max-jobs) under Supervisor or Horizon, and php artisan queue:restart after every deploy",
+        "Laravel reconnects by itself when it detects a lost connection (Illuminate\\Database\\DetectsLostConnections: 'server has gone away', 'Lost connection', 'Error while sending', ...), but not inside a transaction: give jobs retries (--tries, $backoff) or call DB::reconnect() at the start of a job that may follow a long idle wait",
+        "PHP has no connection pool to recycle: pool lifetime settings do not apply; keep PDO::ATTR_PERSISTENT off behind PHP-FPM",
+    ],
+    pool_fix: &[],
+    capacity_fix: &[
+        "every PHP-FPM child and every queue worker holds its own connection: pm.max_children x servers + workers must fit max_connections",
+    ],
+    packet_fix: &[],
+    pool_checks: &[],
+};
+
+static DOCTRINE: Advice = Advice {
+    layers: &["doctrine"],
+    lifetime: "worker's --time-limit",
+    idle_check: GENERIC_IDLE_CHECK,
+    pool_check: "max_lifetime_s=<current>",
+    idle_fix: &[
+        "long-running Symfony Messenger workers: messenger:consume --time-limit=${recycle} (restart before ${limit_desc}) with the doctrine_ping_connection middleware, so each message starts on a live connection",
+        "outside Messenger: $connection->close() before a long wait; DBAL opens a new connection on the next query",
+    ],
+    pool_fix: &[],
+    capacity_fix: &[
+        "every PHP-FPM child and every worker holds its own connection: their total must fit max_connections",
+    ],
+    packet_fix: &[],
+    pool_checks: &[],
+};
+
+static PHP: Advice = Advice {
+    layers: &["php"],
+    lifetime: "script's connection lifetime",
+    idle_check: GENERIC_IDLE_CHECK,
+    pool_check: "max_lifetime_s=<current>",
+    idle_fix: &[
+        "a long-running PHP script or daemon keeps its connection forever: reconnect (a new PDO or mysqli) after a wait longer than ${limit_desc}, or catch 2006 / 'Error while sending QUERY packet', reconnect and retry the statement",
+        "persistent connections (PDO::ATTR_PERSISTENT, mysqli p:host) outlive requests: turn them off, or keep wait_timeout above the longest pause between requests",
+    ],
+    pool_fix: &[],
+    capacity_fix: &[
+        "every PHP-FPM child holds its own connection: pm.max_children x servers must fit max_connections",
+    ],
+    packet_fix: &[],
+    pool_checks: &[],
+};
+
+static PRISMA: Advice = Advice {
+    layers: &["prisma"],
+    lifetime: "max_idle_connection_lifetime",
+    idle_check: GENERIC_IDLE_CHECK,
+    pool_check: "max_lifetime_s=<current>",
+    idle_fix: &[
+        "DATABASE_URL parameters max_idle_connection_lifetime=${recycle}&max_connection_lifetime=${recycle} (seconds, below ${limit_desc})",
+        "socket_timeout=30 in DATABASE_URL, so a connection dropped silently fails instead of hanging",
+    ],
+    pool_fix: &[
+        "DATABASE_URL connection_limit=<n> (default: CPUs x 2 + 1) and pool_timeout=<seconds> (default 10)$[ (connection_limit ${connection_limit} and pool_timeout ${timeout_s} s here)]$",
+        "one PrismaClient per process (serverless: outside the handler); a long interactive $transaction holds its connection until it ends",
+    ],
+    capacity_fix: &[
+        "connection_limit x processes (every serverless instance has its own PrismaClient) must fit max_connections",
+    ],
+    packet_fix: &[],
+    pool_checks: &[],
+};
+
+static TYPEORM: Advice = Advice {
+    layers: &["typeorm"],
+    lifetime: "extra.idleTimeout",
+    idle_check: GENERIC_IDLE_CHECK,
+    pool_check: "max_lifetime_s=<current>",
+    idle_fix: &[
+        "DataSource options extra: { connectionLimit: 10, maxIdle: 5, idleTimeout: ${recycle_ms}, enableKeepAlive: true } (handed to mysql2's pool: idleTimeout in ms below ${limit_desc}, and maxIdle below connectionLimit or idle connections are never closed)",
+        "retry once on a QueryFailedError whose code is PROTOCOL_CONNECTION_LOST or ECONNRESET: the pool has already dropped that connection",
+    ],
+    pool_fix: &[
+        "release every QueryRunner you create (await queryRunner.release() in finally); poolSize or extra.connectionLimit for the real concurrency",
+    ],
+    capacity_fix: &["extra.connectionLimit x processes x instances must fit max_connections"],
+    packet_fix: &[],
+    pool_checks: &[],
+};
+
+static SEQUELIZE: Advice = Advice {
+    layers: &["sequelize"],
+    lifetime: "pool.idle",
+    idle_check: GENERIC_IDLE_CHECK,
+    pool_check: "max_lifetime_s=<current>",
+    idle_fix: &[
+        "new Sequelize(..., { pool: { max: 10, min: 0, idle: ${recycle_ms}, evict: 10000, acquire: 30000 } }): pool.idle (ms) below ${limit_desc}, so idle connections close before the limit does",
+        "retry: { match: [/SequelizeConnectionError/, /ECONNRESET/, /PROTOCOL_CONNECTION_LOST/], max: 3 }, so a query on a connection killed anyway is retried",
+    ],
+    pool_fix: &[
+        "pass { transaction: t } to every query inside a managed transaction: a query without it waits for a second connection and can exhaust the pool",
+        "pool.max for the real concurrency, and pool.acquire (ms, default 60000) below the request timeout",
+    ],
+    capacity_fix: &["pool.max x processes x instances must fit max_connections"],
+    packet_fix: &[],
+    pool_checks: &[],
+};
+
+static KNEX: Advice = Advice {
+    layers: &["knex"],
+    lifetime: "pool.idleTimeoutMillis",
+    idle_check: GENERIC_IDLE_CHECK,
+    pool_check: "max_lifetime_s=<current>",
+    idle_fix: &[
+        "knex({ pool: { min: 0, max: 10, idleTimeoutMillis: ${recycle_ms} } }): min: 0 lets idle connections close (the default min: 2 keeps two open forever), idleTimeoutMillis below ${limit_desc}",
+    ],
+    pool_fix: &[
+        "every query inside a transaction must run on it (.transacting(trx), or trx('table')): a query outside waits for a second connection and can exhaust the pool (Knex's own hint)",
+        "pool.max for the real concurrency, and acquireConnectionTimeout (ms, default 60000) below the request timeout",
+    ],
+    capacity_fix: &["pool.max x processes x instances must fit max_connections"],
+    packet_fix: &[],
+    pool_checks: &[],
+};
+
+static DOTNET: Advice = Advice {
+    layers: &["dotnet"],
+    lifetime: "Connection Lifetime",
+    idle_check: GENERIC_IDLE_CHECK,
+    pool_check: "max_lifetime_s=<current>",
+    idle_fix: &[
+        "connection string Connection Lifetime=${recycle} (seconds; a pooled connection older than this is closed instead of reused; below ${limit_desc})",
+        "MySqlConnector: Connection Idle Timeout=${recycle} (default 180) and Keepalive=30 (TCP keepalive, seconds); MySql.Data has Connection Lifetime only",
+        "Default Command Timeout=30, so a connection dropped silently fails in 30 s",
+    ],
+    pool_fix: &[
+        "dispose every MySqlConnection (using / await using) so it goes back to the pool; one left open is held until the garbage collector finds it",
+        "Maximum Pool Size (default 100) for the real concurrency, and Connection Timeout (default 15 s) below the request timeout",
+    ],
+    capacity_fix: &["Maximum Pool Size x processes x instances must fit max_connections"],
+    packet_fix: &[],
+    pool_checks: &[],
+};
+
+static DBCP: Advice = Advice {
+    layers: &["dbcp"],
+    lifetime: "maxConnLifetimeMillis",
+    idle_check: GENERIC_IDLE_CHECK,
+    pool_check: "max_lifetime_s=<current>",
+    idle_fix: &[
+        "BasicDataSource maxConnLifetimeMillis=${recycle_ms} (below ${limit_desc}) with testOnBorrow=true (validationQuery SELECT 1, or the driver's isValid)",
+        "JDBC URL socketTimeout=30000 (Connector/J, ms): a read on a connection dropped silently fails in 30 s",
+    ],
+    pool_fix: &[
+        "maxTotal (default 8) for the real concurrency, and maxWaitMillis below the request timeout",
+        "removeAbandonedOnBorrow=true, removeAbandonedTimeout=60 and logAbandoned=true: DBCP logs where a leaked connection was taken",
+    ],
+    capacity_fix: &["maxTotal x instances must fit max_connections"],
+    packet_fix: &[],
+    pool_checks: &[],
+};
+
+static C3P0: Advice = Advice {
+    layers: &["c3p0"],
+    lifetime: "maxConnectionAge",
+    idle_check: GENERIC_IDLE_CHECK,
+    pool_check: "max_lifetime_s=<current>",
+    idle_fix: &[
+        "maxIdleTime=${recycle} and maxConnectionAge=${recycle} (seconds, below ${limit_desc}) with testConnectionOnCheckout=true",
+    ],
+    pool_fix: &[
+        "maxPoolSize for the real concurrency, and checkoutTimeout (ms; 0 waits forever) below the request timeout",
+        "unreturnedConnectionTimeout=60 with debugUnreturnedConnectionStackTraces=true: c3p0 logs where a leaked connection was taken",
+    ],
+    capacity_fix: &["maxPoolSize x instances must fit max_connections"],
+    packet_fix: &[],
+    pool_checks: &[],
+};
+
+static DRUID: Advice = Advice {
+    layers: &["druid"],
+    lifetime: "phyTimeoutMillis",
+    idle_check: GENERIC_IDLE_CHECK,
+    pool_check: "max_lifetime_s=<current>",
+    idle_fix: &[
+        "DruidDataSource phyTimeoutMillis=${recycle_ms} (physical connections older than this are closed; below ${limit_desc}), maxEvictableIdleTimeMillis below it too, and testWhileIdle=true with validationQuery=SELECT 1 (or keepAlive=true)",
+    ],
+    pool_fix: &[
+        "maxActive for the real concurrency, and maxWait (ms) below the request timeout$[ (maxActive ${pool_max_active} here)]$",
+        "removeAbandoned=true, removeAbandonedTimeout=180 and logAbandoned=true: Druid logs where a leaked connection was taken",
+    ],
+    capacity_fix: &["maxActive x instances must fit max_connections"],
+    packet_fix: &[],
+    pool_checks: &[],
+};
+
+static ASYNC_PYTHON: Advice = Advice {
+    layers: &["aiomysql", "asyncmy"],
+    lifetime: "pool_recycle",
+    idle_check: GENERIC_IDLE_CHECK,
+    pool_check: "max_lifetime_s=<current>",
+    idle_fix: &[
+        "aiomysql.create_pool(..., pool_recycle=${recycle}) or asyncmy.create_pool(..., pool_recycle=${recycle}): below ${limit_desc} (the default -1 never recycles)",
+        "with SQLAlchemy's asyncio engine: create_async_engine(url, pool_recycle=${recycle}, pool_pre_ping=True)",
+    ],
+    pool_fix: &[
+        "maxsize (default 10) for the coroutines that query at once, and release every connection (async with pool.acquire() as conn)",
+    ],
+    capacity_fix: &[],
+    packet_fix: &[],
+    pool_checks: &[],
+};
+
+static TRILOGY: Advice = Advice {
+    layers: &["trilogy"],
+    lifetime: "connection's lifetime",
+    idle_check: GENERIC_IDLE_CHECK,
+    pool_check: "max_lifetime_s=<current>",
+    idle_fix: &[
+        "a Trilogy client whose connection closed cannot be used again: on Trilogy::EOFError (TRILOGY_CLOSED_CONNECTION) open a new client; under Rails the trilogy adapter reconnects, with Active Record's idle_timeout below ${limit_desc}",
+        "Trilogy.new(read_timeout: 30, write_timeout: 30): a connection dropped silently fails in 30 s",
+    ],
+    pool_fix: &[],
+    capacity_fix: &[],
+    packet_fix: &[],
+    pool_checks: &[],
+};
+
+/// Every stack above, for [`super::frameworks::family`] and the tests.
+pub(super) static STACKS: &[&Advice] = &[
+    &LARAVEL,
+    &DOCTRINE,
+    &PHP,
+    &PRISMA,
+    &TYPEORM,
+    &SEQUELIZE,
+    &KNEX,
+    &DOTNET,
+    &DBCP,
+    &C3P0,
+    &DRUID,
+    &ASYNC_PYTHON,
+    &TRILOGY,
+];
