@@ -488,7 +488,7 @@ fn a_signal_ends_a_write_to_a_full_stdout_with_130() {
 
 /// Ctrl-C or SIGTERM while any subcommand waits on a server that never
 /// answers (a listening socket that accepts and stays silent), or on stdin
-/// that never ends: exit 130 with a note, never the shell's 143.
+/// that never ends, and to the proxy: exit 130, never the shell's 143.
 #[test]
 fn every_subcommand_exits_130_on_either_signal_while_waiting() {
     let silent = Silent::start();
@@ -545,6 +545,16 @@ fn every_subcommand_exits_130_on_either_signal_while_waiting() {
                 "{signal} {args:?}: {stderr}"
             );
         }
+    }
+    // The proxy, with a flow open to an upstream that never answers.
+    for signal in ["INT", "TERM"] {
+        let (mut proxy, port) = start_proxy(silent.port, &[], Stdio::piped(), Stdio::null());
+        let _client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        kill(proxy.child(), signal);
+        let code = wait_exit(proxy.child(), EXIT_BOUND);
+        assert_eq!(code, 130, "proxy {signal}");
+        let summary = read_all(proxy.child().stdout.take().unwrap());
+        assert!(summary.contains("\"flows_total\""), "{summary}");
     }
     // Waiting on stdin that never ends (the test keeps it open, writes nothing).
     let reading: Vec<Vec<&str>> = vec![
