@@ -3,8 +3,9 @@
 # MariaDB's server (mariadbd, mariadb-install-db) and client, openssl (TLS test
 # certificates), Python's venv (the SQLAlchemy proof installs SQLAlchemy and
 # PyMySQL from PyPI into a venv of its own) and man with groff (the test that
-# `poolcheck man` renders), and unshare and ip (the DNS tests' private network
-# namespace). Safe to run again.
+# `poolcheck man` renders), unshare and ip (the DNS tests' private network
+# namespace), and nftables (the tests' kernel NAT in network namespaces,
+# tests/it/common/netns.rs). Safe to run again.
 set -euo pipefail
 
 need=()
@@ -15,6 +16,7 @@ command -v man >/dev/null 2>&1 || need+=(man-db)
 command -v nroff >/dev/null 2>&1 || need+=(groff-base)
 # tests/it/dns.rs runs poolcheck in a private network namespace.
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
+command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || need+=(nftables)
 command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need+=(iproute2)
 if ! command -v python3 >/dev/null 2>&1; then
   need+=(python3 python3-venv)

@@ -18,6 +18,7 @@ mod hostile_files;
 mod inspect;
 mod limits;
 mod lying_server;
+mod nat;
 mod output;
 mod probe;
 mod proxy;

@@ -1,6 +1,7 @@
 //! Test helpers: a hermetic `poolcheck` command and the throwaway MariaDB.
 
 pub mod fake_mysql;
+pub mod netns;
 pub mod python;
 pub mod relay;
 pub mod sandbox;

@@ -161,6 +161,11 @@ impl Sandbox {
             .is_some_and(|p| Path::new(&format!("/proc/{p}")).exists())
     }
 
+    /// Stops this server (SIGTERM); for a private sandbox a test is done with.
+    pub fn stop(&self) {
+        self.kill();
+    }
+
     fn kill(&self) {
         if let Some(p) = self.pid() {
             let _ = Command::new("kill").arg(p.to_string()).status();
