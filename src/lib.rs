@@ -37,7 +37,7 @@ pub fn run(cli: Cli) -> ExitStatus {
     let output = config::resolve_output(&cli, &term);
     // Every subcommand: a signal means exit 130, never the shell's 143. Probe
     // and proxy report a failure to install it; the others run without.
-    let _ = signal::install();
+    let _ = signal::install(report::backstop_last_words);
     let result = config::resolve(&cli, &env, &term).and_then(app::dispatch);
     match result {
         Ok(status) => status,

@@ -16,14 +16,20 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// this changes during its wait.
 static SIGNALS: AtomicU64 = AtomicU64::new(0);
 static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
+/// What the backstop does before it exits: say why, and let stderr drain.
+/// Given by the caller of [`install`], so that this module, which every
+/// blocking step reads, depends on no writer.
+static LAST_WORDS: OnceLock<fn()> = OnceLock::new();
 
 /// How long after the first Ctrl-C or SIGTERM poolcheck may still run: long
 /// enough to close connections and print a partial report, short enough that
 /// a stuck step never keeps it alive.
 pub const BACKSTOP: Duration = Duration::from_secs(5);
 
-/// Installs the handler (once per process).
-pub fn install() -> anyhow::Result<()> {
+/// Installs the handler (once per process). `last_words` runs on the
+/// backstop's thread just before it exits the process.
+pub fn install(last_words: fn()) -> anyhow::Result<()> {
+    let _ = LAST_WORDS.set(last_words);
     let installed =
         INSTALLED.get_or_init(|| ctrlc::set_handler(on_signal).map_err(|e| e.to_string()));
     match installed {
@@ -32,9 +38,10 @@ pub fn install() -> anyhow::Result<()> {
     }
 }
 
-/// Installs the handler (once per process) and returns the flag it sets.
+/// The flag the handler sets, installing the handler (with no last words)
+/// if `run` has not.
 pub fn interrupt_flag() -> anyhow::Result<&'static AtomicBool> {
-    install()?;
+    install(|| {})?;
     Ok(&INTERRUPTED)
 }
 
@@ -47,11 +54,9 @@ fn on_signal() {
             .stack_size(64 << 10)
             .spawn(|| {
                 std::thread::sleep(BACKSTOP);
-                crate::report::log_stderr(format!(
-                    "note: interrupted, and still not done {}s later; stopping now\n",
-                    BACKSTOP.as_secs()
-                ));
-                crate::report::drain_stderr(Duration::from_millis(200));
+                if let Some(last_words) = LAST_WORDS.get() {
+                    last_words();
+                }
                 std::process::exit(crate::exit::ExitStatus::Interrupted.code().into());
             });
     }

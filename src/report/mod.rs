@@ -270,6 +270,16 @@ pub fn print_error(err: &anyhow::Error, color: bool) {
     write_stderr(&format_error(err, color));
 }
 
+/// The interrupt backstop's last words before it exits with 130 (see
+/// `signal::BACKSTOP`): a note on stderr, and a moment for it to drain.
+pub fn backstop_last_words() {
+    log_stderr(format!(
+        "note: interrupted, and still not done {}s later; stopping now\n",
+        crate::signal::BACKSTOP.as_secs()
+    ));
+    drain_stderr(std::time::Duration::from_millis(200));
+}
+
 /// Says on stderr what an interruption left undone: nothing measured yet
 /// (a partial report is printed otherwise), or a result nobody read.
 pub fn print_interrupted(err: &anyhow::Error, color: bool) {
