@@ -215,46 +215,42 @@ fn run_checks(f: &ServerFacts, ran: &mut Vec<&'static str>) -> (Vec<Finding>, Ve
         ran.extend(["idle-past-global-wait-timeout", "idle-near-wait-timeout"]);
     }
     for g in &f.idle.groups {
-        if limit > 0 && g.max_idle_s > limit {
+        let (id, severity, message) = if limit > 0 && g.max_idle_s > limit {
             // Alive past the global limit: the server is not applying it to
             // them. Their session has a longer wait_timeout (the client set
             // it, as Rails and many shells do, or interactive_timeout applies).
-            out.push(
-                Finding::new(
-                    "idle-past-global-wait-timeout",
-                    Severity::Info,
-                    format!(
-                        "{} sleeping connection(s) of {}@{} have been idle up to {} s, past the {} s \
-                         global wait_timeout, and are still open: their sessions run with a longer \
-                         wait_timeout (set by the client, or interactive_timeout for interactive \
-                         clients), so the global value does not limit that pool",
-                        g.count, g.user, g.host, g.max_idle_s, limit
-                    ),
-                )
-                .with("user", g.user.clone())
-                .with("host", g.host.clone())
-                .with("count", g.count)
-                .with("max_idle_s", g.max_idle_s)
-                .with("wait_timeout_global_s", limit),
-            );
+            (
+                "idle-past-global-wait-timeout",
+                Severity::Info,
+                format!(
+                    "{} sleeping connection(s) of {}@{} have been idle up to {} s, past the {} s \
+                     global wait_timeout, and are still open: their sessions run with a longer \
+                     wait_timeout (set by the client, or interactive_timeout for interactive \
+                     clients), so the global value does not limit that pool",
+                    g.count, g.user, g.host, g.max_idle_s, limit
+                ),
+            )
         } else if limit > 0 && pct(g.max_idle_s, limit) >= IDLE_NEAR_PCT {
-            out.push(
-                Finding::new(
-                    "idle-near-wait-timeout",
-                    Severity::Warn,
-                    format!(
-                        "{} sleeping connection(s) of {}@{} have been idle up to {} s of the {} s \
-                         wait_timeout: that pool does not recycle before the server kills them",
-                        g.count, g.user, g.host, g.max_idle_s, limit
-                    ),
-                )
+            (
+                "idle-near-wait-timeout",
+                Severity::Warn,
+                format!(
+                    "{} sleeping connection(s) of {}@{} have been idle up to {} s of the {} s \
+                     wait_timeout: that pool does not recycle before the server kills them",
+                    g.count, g.user, g.host, g.max_idle_s, limit
+                ),
+            )
+        } else {
+            continue;
+        };
+        out.push(
+            Finding::new(id, severity, message)
                 .with("user", g.user.clone())
                 .with("host", g.host.clone())
                 .with("count", g.count)
                 .with("max_idle_s", g.max_idle_s)
                 .with("wait_timeout_global_s", limit),
-            );
-        }
+        );
     }
 
     let mut skipped = Vec::new();

@@ -121,15 +121,7 @@ fn idle_pool_connections_are_grouped_and_flagged_near_wait_timeout() {
     // own session value), left idle for 4.5 s: 90% of the global wait_timeout.
     let pool: Vec<mysql::Conn> = (0..3)
         .map(|_| {
-            let mut c = mysql::Conn::new(
-                mysql::OptsBuilder::new()
-                    .ip_or_hostname(Some("127.0.0.1"))
-                    .tcp_port(sb.port)
-                    .user(Some("idlepool"))
-                    .pass(Some("idle-pw"))
-                    .prefer_socket(false),
-            )
-            .unwrap();
+            let mut c = sb.connect_as("idlepool", "idle-pw").unwrap();
             c.query_drop("SET SESSION wait_timeout = 600").unwrap();
             c
         })
@@ -241,16 +233,7 @@ fn refusals_of_an_ordinary_account_are_counted_on_mariadb() {
         "CREATE USER 'full'@'%' IDENTIFIED BY 'full-pw'",
         "GRANT SELECT ON *.* TO 'full'@'%'",
     ]);
-    let app = || {
-        mysql::Conn::new(
-            mysql::OptsBuilder::new()
-                .ip_or_hostname(Some("127.0.0.1"))
-                .tcp_port(sb.port)
-                .user(Some("full"))
-                .pass(Some("full-pw"))
-                .prefer_socket(false),
-        )
-    };
+    let app = || sb.connect_as("full", "full-pw");
     let refuse = |n: usize| {
         for _ in 0..n {
             match app() {
@@ -301,15 +284,7 @@ fn refusals_of_an_ordinary_account_are_counted_on_mariadb() {
 fn idle_past_the_global_wait_timeout_is_named_as_a_longer_session_limit() {
     let sb = Sandbox::shared();
     sb.exec(&["CREATE USER IF NOT EXISTS 'longsession'@'%' IDENTIFIED BY 'long-pw'"]);
-    let mut c = mysql::Conn::new(
-        mysql::OptsBuilder::new()
-            .ip_or_hostname(Some("127.0.0.1"))
-            .tcp_port(sb.port)
-            .user(Some("longsession"))
-            .pass(Some("long-pw"))
-            .prefer_socket(false),
-    )
-    .unwrap();
+    let mut c = sb.connect_as("longsession", "long-pw").unwrap();
     c.query_drop("SET SESSION wait_timeout = 600").unwrap();
     // Idle past the global 5 s: TIME must read above 5 (a bounded wait, 20 s).
     let started = std::time::Instant::now();

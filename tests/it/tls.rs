@@ -140,6 +140,13 @@ fn inspect(args: &[&str], url: &str) -> crate::common::Run {
         .arg(url))
 }
 
+/// Asserts that stderr holds every one of `parts`.
+fn says(r: &crate::common::Run, parts: &[&str]) {
+    for part in parts {
+        assert!(r.stderr.contains(part), "no {part:?} in:\n{}", r.stderr);
+    }
+}
+
 fn tls_of(r: &crate::common::Run) -> bool {
     assert_eq!(r.code, 0, "{}", r.stderr);
     serde_json::from_str::<InspectReport>(&r.stdout)
@@ -211,21 +218,13 @@ fn a_server_that_requires_tls_gets_a_hint_that_says_so() {
     let url = t.sandbox.root_url();
     let r = inspect(&["--ssl-mode", "DISABLED"], &url);
     r.assert_usage_error();
-    assert!(
-        r.stderr.contains("(over a plain-text connection)"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.contains("require_secure_transport=ON"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr
-            .contains("connect with --ssl-mode REQUIRED (--ssl-mode is DISABLED now)"),
-        "{}",
-        r.stderr
+    says(
+        &r,
+        &[
+            "(over a plain-text connection)",
+            "require_secure_transport=ON",
+            "connect with --ssl-mode REQUIRED (--ssl-mode is DISABLED now)",
+        ],
     );
     assert!(
         tls_of(&inspect(&[], &url)),
@@ -246,13 +245,14 @@ fn an_account_that_requires_tls_gets_a_hint_that_says_so() {
     let url = t.sandbox.url("needs_tls", Some("tls-pw"));
     let r = inspect(&["--ssl-mode", "DISABLED"], &url);
     r.assert_usage_error();
-    assert!(
-        r.stderr.contains("(over a plain-text connection)"),
-        "{}",
-        r.stderr
+    says(
+        &r,
+        &[
+            "(over a plain-text connection)",
+            "REQUIRE SSL",
+            "--ssl-mode REQUIRED",
+        ],
     );
-    assert!(r.stderr.contains("REQUIRE SSL"), "{}", r.stderr);
-    assert!(r.stderr.contains("--ssl-mode REQUIRED"), "{}", r.stderr);
     assert!(tls_of(&inspect(&[], &url)));
     assert!(tls_of(&inspect(&["--ssl-mode", "REQUIRED"], &url)));
     // A wrong password over TLS: the plain user-and-password hint only.

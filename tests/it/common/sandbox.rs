@@ -185,6 +185,18 @@ impl Sandbox {
         mysql::Conn::new(opts)
     }
 
+    /// A TCP login as `user` (no TLS, never swapped for the socket).
+    pub fn connect_as(&self, user: &str, password: &str) -> mysql::Result<mysql::Conn> {
+        mysql::Conn::new(
+            mysql::OptsBuilder::new()
+                .ip_or_hostname(Some("127.0.0.1"))
+                .tcp_port(self.port)
+                .user(Some(user))
+                .pass(Some(password))
+                .prefer_socket(false),
+        )
+    }
+
     /// A root connection for test setup.
     pub fn admin(&self) -> mysql::Conn {
         self.try_admin().expect("admin connection to the sandbox")
