@@ -251,6 +251,11 @@ fn context(layer: &str, numbers: &Numbers, known: Option<&KnownLimit>) -> Number
     };
     put("recycle", Value::from(recycle));
     put("recycle_ms", Value::from(recycle * 1000));
+    // sqlx's idle_timeout: its reaper runs only every min(idle, lifetime).
+    put(
+        "recycle_half",
+        Value::from(crate::recommend::frameworks::sqlx_idle_timeout_for(recycle)),
+    );
     // HikariCP keepaliveTime: 30-60 s and below maxLifetime.
     put(
         "keepalive_ms",

@@ -2,6 +2,7 @@
 //! (see `text::render`: `${key}`, `${key|fallback}`, optional `$[ ... ]$`).
 //!
 //! Computed keys available to every template: `recycle`, `recycle_ms`,
+//! `recycle_half` (sqlx's idle_timeout for that recycle time),
 //! `keepalive_ms`, `tcp_keepalive_ms`, `limit_desc`, `limit_arg`, `probe_idle`,
 //! `framework`, `lifetime`, `idle_check`, `pool_check`, `packet_hint`,
 //! `packet_hint_bytes`, `pymysql_packet`, `go_packet` (the drivers' own

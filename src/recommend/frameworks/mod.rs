@@ -186,6 +186,12 @@ pub fn render(framework: Framework, rec: &Recommendation, topology: &Topology) -
     (framework.spec().render)(rec, topology)
 }
 
+/// sqlx's idle_timeout for a recycle time (see the sqlx module): explain's
+/// advice uses the same rule as the snippet.
+pub fn sqlx_idle_timeout_for(recycle_s: u64) -> u64 {
+    sqlx::idle_timeout_for(recycle_s)
+}
+
 /// `--check` pairs in the framework's own key names -> framework-neutral
 /// [`Current`]. Keys not given take the framework's default (e.g.
 /// SQLAlchemy: pool_recycle=-1 i.e. never, pool_pre_ping=False, pool_size=5,

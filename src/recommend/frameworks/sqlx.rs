@@ -1,7 +1,7 @@
 //! Rust sqlx: a `MySqlPoolOptions` builder chain; and `--check` in the
 //! builder's method names, durations in seconds.
 
-use super::common::{NO_POOL_NUMBERS, Out, and, footer, header, pool_lines, pool_numbers, untagged};
+use super::common::{NO_POOL_NUMBERS, Out, and, footer, header, limit_s, pool_lines, pool_numbers, secs, untagged};
 use super::parse::{self, Bare};
 use crate::recommend::model::{Current, Recommendation, Topology};
 use super::{Advice, CheckKeys, Framework, FrameworkConfig, Spec};
@@ -18,6 +18,18 @@ pub(super) const KEYS: &[&str] = &[
 ];
 
 const PREFIXES: &[&str] = &["."];
+
+/// sqlx 0.8 and 0.9 (`sqlx-core/src/pool/inner.rs` at v0.8.6 and at main,
+/// 0.9.0-alpha.1): `spawn_maintenance_tasks` reaps idle connections every
+/// `min(max_lifetime, idle_timeout)`, and `check_idle_conn` at acquire only
+/// pings (and runs `before_acquire`); it checks neither idle time nor age. So
+/// a connection can sit idle for idle_timeout + that period: with both at
+/// the recycle time, twice the recycle time. Half the recycle time for
+/// idle_timeout (max_lifetime staying at the recycle time) keeps the
+/// longest idle time at most the recycle time.
+pub(super) fn idle_timeout_for(recycle_s: u64) -> u64 {
+    (recycle_s / 2).max(1)
+}
 
 pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
     let mut out = Out::new(Framework::Sqlx);
@@ -48,6 +60,8 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
         0,
     );
     let r = rec.recycle_s;
+    let idle = idle_timeout_for(r);
+    let period = idle.min(r);
     out.set(
         "    ",
         &and(
@@ -58,17 +72,30 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
         "max_lifetime",
         r,
     );
+    let longest = idle + period;
+    let bound = match limit_s(rec) {
+        Some(limit) if (longest as f64) < limit => {
+            format!("{longest} s, below the {} s limit", secs(limit))
+        }
+        Some(limit) => format!(
+            "{longest} s, not below the {} s limit: a limit this short is too short for sqlx's reaper",
+            secs(limit)
+        ),
+        None => format!("{longest} s"),
+    };
     out.set(
         "    ",
-        "close connections idle this long, before the idle limit can (default 10 min)",
-        format!("    .idle_timeout(Duration::from_secs({r}))"),
+        &format!(
+            "half the recycle time: sqlx closes idle connections only when its reaper runs, every min(idle_timeout, max_lifetime) = {period} s, and acquire checks neither idle time nor age, so a connection can sit idle up to idle_timeout + {period} = {bound} (default 10 min)"
+        ),
+        format!("    .idle_timeout(Duration::from_secs({idle}))"),
         "idle_timeout",
-        r,
+        idle,
     );
     let acquire = rec.checkout_timeout_s;
     let acquire_reason = and(
         rec.reasons.checkout_timeout.clone(),
-        "also bounds connecting and the test ping, which sqlx has no separate timeouts for (default 30 s)",
+        "sqlx runs the whole acquire in this timeout, connecting and the test ping included, which have no timeouts of their own (default 30 s)",
     );
     let acquire_reason = if rec.silent_drop {
         format!(
@@ -161,7 +188,7 @@ pub(super) const ADVICE: Advice = Advice {
     idle_check: "max_lifetime=<current>,idle_timeout=<current>",
     pool_check: "max_connections=<current>,acquire_timeout=<current>",
     idle_fix: &[
-                    "MySqlPoolOptions::new().max_lifetime(Duration::from_secs(${recycle})).idle_timeout(Duration::from_secs(${recycle})).test_before_acquire(true): below ${limit_desc}",
+                    "MySqlPoolOptions::new().max_lifetime(Duration::from_secs(${recycle})).idle_timeout(Duration::from_secs(${recycle_half})).test_before_acquire(true): below ${limit_desc}; idle_timeout is half of it because sqlx reaps idle connections only every min(idle_timeout, max_lifetime) and does not check idle time at acquire",
                     "wrap queries in tokio::time::timeout(Duration::from_secs(30), ...): sqlx's MySQL driver has no read timeout",
                 ],
     pool_fix: &[
@@ -199,7 +226,7 @@ pub(super) const SPEC: Spec = Spec {
             ".max_connections(12)",
             ".min_connections(0)",
             ".max_lifetime(Duration::from_secs(270))",
-            ".idle_timeout(Duration::from_secs(270))",
+            ".idle_timeout(Duration::from_secs(135))",
             ".acquire_timeout(Duration::from_secs(10))",
             ".test_before_acquire(true)",
             "tokio::time::timeout(Duration::from_secs(30)",

@@ -894,3 +894,35 @@ fn names_are_unique_and_read_back() {
     }
     assert!(serde_json::from_str::<Framework>("\"nope\"").is_err());
 }
+
+/// sqlx reaps idle connections only every min(idle_timeout, max_lifetime)
+/// and checks neither at acquire (pool/inner.rs, 0.8 and 0.9): at a 40 s
+/// limit, idle_timeout + that period must stay below 40 s.
+#[test]
+fn sqlx_idle_timeout_leaves_room_for_the_reaper() {
+    let mut r = rec_300();
+    r.limit.as_mut().unwrap().seconds = 40.0;
+    r.recycle_s = crate::recommend::rules::recycle_for(40.0);
+    let cfg = render(Framework::Sqlx, &r, &topology());
+    let value = |key: &str| {
+        cfg.settings
+            .iter()
+            .find(|s| s.key == key)
+            .and_then(|s| s.value.as_u64())
+            .unwrap()
+    };
+    let (life, idle) = (value("max_lifetime"), value("idle_timeout"));
+    assert!(idle + idle.min(life) < 40, "{}", cfg.snippet);
+    assert!((14..=19).contains(&idle), "{}", cfg.snippet);
+    assert!(
+        cfg.snippet
+            .contains("idle_timeout + 15 = 30 s, below the 40 s limit"),
+        "{}",
+        cfg.snippet
+    );
+    // Every recycle time: the longest idle time stays at most the recycle.
+    for recycle in 1..2000 {
+        let idle = super::sqlx_idle_timeout_for(recycle);
+        assert!(idle + idle.min(recycle) <= recycle.max(2), "{recycle}");
+    }
+}
