@@ -223,3 +223,54 @@ fn a_silent_resolver_is_named_as_the_phase_that_ran_out_of_time() {
     );
     assert!(!r.stderr.contains("connect timeout"), "{}", r.stderr);
 }
+
+/// The name is what TLS verifies, though the connection goes to the address
+/// resolved for it: `slow.poolcheck.test` resolves to 127.0.0.1, and the TLS
+/// sandbox's certificate is for `localhost` and 127.0.0.1. VERIFY_IDENTITY
+/// refuses it (had poolcheck handed the driver the address, the certificate's
+/// 127.0.0.1 would have matched); VERIFY_CA, which checks only the issuer,
+/// accepts it. Both over the namespace's relay to the server's Unix socket.
+#[test]
+fn tls_verifies_the_host_name_not_the_address_it_resolved_to() {
+    let t = crate::tls::tls_sandbox();
+    let ns = Namespace::new();
+    let ca = t.ca.to_str().unwrap();
+    let url = "mysql://root@slow.poolcheck.test:{PORT}/";
+    let r = ns.poolcheck(
+        &t.sandbox.socket,
+        &[
+            "inspect",
+            "--no-defaults",
+            "--ssl-mode",
+            "VERIFY_IDENTITY",
+            "--ssl-ca",
+            ca,
+            url,
+        ],
+    );
+    r.assert_usage_error();
+    assert!(
+        r.stderr.contains("certificate was not accepted"),
+        "{}",
+        r.stderr
+    );
+    let r = ns.poolcheck(
+        &t.sandbox.socket,
+        &[
+            "inspect",
+            "--no-defaults",
+            "--fail-on",
+            "never",
+            "--format",
+            "json",
+            "--ssl-mode",
+            "VERIFY_CA",
+            "--ssl-ca",
+            ca,
+            url,
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rep: poolcheck::inspect::InspectReport = serde_json::from_str(&r.stdout).unwrap();
+    assert!(rep.target.tls, "VERIFY_CA connected with TLS");
+}

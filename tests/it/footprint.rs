@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 /// Counters read with one admin connection held open for the whole test, so
 /// the admin itself adds nothing between two readings.
-struct Meter {
+pub struct Meter<'a> {
     admin: mysql::Conn,
-    sandbox: Sandbox,
+    sandbox: &'a Sandbox,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -23,8 +23,8 @@ pub struct Footprint {
     pub error_log_lines: usize,
 }
 
-impl Meter {
-    fn new(sandbox: Sandbox) -> Meter {
+impl<'a> Meter<'a> {
+    pub fn new(sandbox: &'a Sandbox) -> Meter<'a> {
         Meter {
             admin: sandbox.admin(),
             sandbox,
@@ -53,7 +53,7 @@ impl Meter {
 
     /// Runs `f` and returns what it cost, after the server has seen every
     /// connection of it end (a bounded wait: 10 s).
-    fn measure(&mut self, f: impl FnOnce()) -> Footprint {
+    pub fn measure(&mut self, f: impl FnOnce()) -> Footprint {
         let before = self.status();
         let lines = self.log_lines();
         f();
@@ -91,7 +91,7 @@ fn default_runs_open_one_connection_and_leave_nothing_in_the_counters_or_the_log
     let sandbox = Sandbox::start(&["--log-warnings=4"]);
     let url = sandbox.root_url();
     let port = sandbox.port;
-    let mut meter = Meter::new(sandbox);
+    let mut meter = Meter::new(&sandbox);
     // The control: what the old PREFERRED fallback did (a connection closed
     // after the greeting, without a login) is seen by this meter.
     let control = meter.measure(|| {

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-struct TlsSandbox {
-    sandbox: Sandbox,
-    ca: PathBuf,
+pub struct TlsSandbox {
+    pub sandbox: Sandbox,
+    pub ca: PathBuf,
     other_ca: PathBuf,
 }
 
@@ -47,7 +47,7 @@ fn make_ca(dir: &Path, name: &str) {
     );
 }
 
-fn tls_sandbox() -> &'static TlsSandbox {
+pub fn tls_sandbox() -> &'static TlsSandbox {
     static TLS: OnceLock<TlsSandbox> = OnceLock::new();
     TLS.get_or_init(|| start_tls_sandbox(&[]))
 }
@@ -61,7 +61,7 @@ fn secure_transport_sandbox() -> TlsSandbox {
     t
 }
 
-fn start_tls_sandbox(extra: &[&str]) -> TlsSandbox {
+pub fn start_tls_sandbox(extra: &[&str]) -> TlsSandbox {
     {
         let dir = tempfile::Builder::new()
             .prefix("poolcheck-tls-")
@@ -333,4 +333,25 @@ fn a_bad_ssl_ca_is_blamed_on_the_file() {
             assert!(!r.stderr.contains("connection refused"), "{}", r.stderr);
         }
     }
+}
+
+/// Against a server with TLS the default PREFERRED also costs one connection
+/// (TLS on it) and leaves no aborted connect, counter or error-log line
+/// (a private TLS sandbox, so other tests' connections do not count).
+#[test]
+fn preferred_against_a_tls_server_costs_one_connection() {
+    use crate::footprint::{Footprint, Meter};
+    let t = start_tls_sandbox(&["--log-warnings=4"]);
+    let url = t.sandbox.root_url();
+    let mut meter = Meter::new(&t.sandbox);
+    let mut tls = false;
+    let fp = meter.measure(|| tls = tls_of(&inspect(&[], &url)));
+    assert!(tls);
+    assert_eq!(
+        fp,
+        Footprint {
+            connections: 1,
+            ..Footprint::default()
+        }
+    );
 }
