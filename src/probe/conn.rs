@@ -72,6 +72,7 @@ impl ProbeConn {
             outcome,
             detect_ms: round3(started.elapsed().as_secs_f64() * 1000.0),
             thread_on_server: None,
+            during_stall: false,
         }
     }
 }

@@ -90,14 +90,9 @@ pub fn run_find(
         while let Some(a) = early.take().or_else(|| rx.try_recv().ok()) {
             in_flight -= 1;
             learned = true;
-            let alive = a.result.outcome == Outcome::Alive;
-            planner.tested(
-                a.id,
-                a.sent_at,
-                if alive { Seen::Alive } else { Seen::Dead },
-                a.answered_at,
-            );
-            if alive {
+            let mut result = a.result;
+            if result.outcome == Outcome::Alive {
+                planner.tested(a.id, a.sent_at, Seen::Alive, a.answered_at);
                 held.insert(
                     a.id,
                     Held {
@@ -105,8 +100,23 @@ pub fn run_find(
                         quiet_at: a.answered_at,
                     },
                 );
+            } else {
+                // A test that failed while the server itself stalled is no
+                // verdict on the path: the planner loses the connection.
+                match watch.stalled_during(started + a.sent_at, started + a.answered_at, stop) {
+                    Ok(true) => {
+                        result.during_stall = true;
+                        planner.lost(a.id);
+                    }
+                    Ok(false) => planner.tested(a.id, a.sent_at, Seen::Dead, a.answered_at),
+                    Err(e) if crate::signal::is_interrupted(&e) || stop.load(Ordering::SeqCst) => {
+                        run.interrupted = true;
+                        break 'search;
+                    }
+                    Err(e) => return Err(e),
+                }
             }
-            fresh.push(a.result);
+            fresh.push(result);
         }
         // Deaths announced on idle connections.
         let now = since(Instant::now());
@@ -137,6 +147,7 @@ pub fn run_find(
                 outcome,
                 detect_ms: 0.0,
                 thread_on_server: None,
+                during_stall: false,
             });
         }
         if !fresh.is_empty() {

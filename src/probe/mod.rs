@@ -88,6 +88,7 @@ pub fn probe(
         zombies: obs.zombies,
         reconnects: obs.reconnects,
         restart: obs.restart,
+        stalls: obs.stalls,
         interrupted: obs.interrupted,
         summary: Summary::of(&findings),
         findings,

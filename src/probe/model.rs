@@ -55,6 +55,10 @@ pub struct ConnResult {
     /// After a death: was the server still holding this connection's thread?
     #[serde(skip_serializing_if = "Option::is_none")]
     pub thread_on_server: Option<bool>,
+    /// A death while the server itself stopped answering (see [`Stall`]):
+    /// no evidence about the path, left out of the cutoff and the verdict.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub during_stall: bool,
 }
 
 /// One `--idle` duration and what happened to its connections.
@@ -85,6 +89,16 @@ pub struct Restart {
     pub noticed_after_s: f64,
     /// Probe connections that died with the restart.
     pub connection_ids: Vec<u32>,
+}
+
+/// A stretch of time in which the server did not answer its own control
+/// connection (SIGSTOP, a VM pause, swapping, stuck storage): seconds since
+/// the probe started. It may have begun as early as `from_s` (the last quick
+/// answer before it).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Stall {
+    pub from_s: f64,
+    pub to_s: f64,
 }
 
 /// Who ended the idle connections.
@@ -120,6 +134,9 @@ pub struct Reconnects {
     pub first_query_ms: Option<Spread>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub errors: Vec<String>,
+    /// The server restarted during the timing: sampling stopped there.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub restarted: bool,
 }
 
 /// The cutoff search's own figures (`--find`).
@@ -164,6 +181,9 @@ pub struct ProbeReport {
     /// The server restarted during the run.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub restart: Option<Restart>,
+    /// The server stopped answering for a while during the run.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub stalls: Vec<Stall>,
     /// Ctrl-C or SIGTERM stopped the run: this is a partial report.
     pub interrupted: bool,
     pub findings: Vec<Finding>,

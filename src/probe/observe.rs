@@ -3,7 +3,7 @@
 //! reconnects while the server has room.
 
 use super::conn::probe_budget;
-use super::model::{ConnResult, Reconnects, Restart, Rung, Search};
+use super::model::{ConnResult, Reconnects, Restart, Rung, Search, Stall};
 use super::planner::{Estimate, PlannerConfig};
 use super::verdict::DeathCheck;
 use super::watch::{Crowding, ServerWatch};
@@ -39,6 +39,8 @@ pub struct Observation {
     pub reconnects: Option<Reconnects>,
     /// The server restarted while the probe ran.
     pub restart: Option<Restart>,
+    /// The server stopped answering its control connection for a while.
+    pub stalls: Vec<Stall>,
     /// Ctrl-C or SIGTERM: a partial run.
     pub interrupted: bool,
 }
@@ -52,9 +54,11 @@ pub fn observe(
     progress: &Progress<'_>,
 ) -> Result<(ServerRoom, Observation)> {
     let io = cfg.conn.io_timeout;
-    let room = db::server::read_room(&mut db::connect(spec, io)?)?;
+    // The connection that reads the room stays open as the control connection.
+    let mut control = db::connect(spec, io)?;
+    let room = db::server::read_room(&mut control)?;
     check_budget(cfg, &room)?;
-    let mut watch = ServerWatch::new(spec, io, &room);
+    let mut watch = ServerWatch::new(spec, io, &room, control);
     let mut obs = match &cfg.mode {
         ProbeMode::Rungs(idles) => rungs::run_rungs(
             spec,
@@ -83,7 +87,14 @@ pub fn observe(
         match watch.may_open(0, 1, stop) {
             Ok(Ok(())) => {
                 progress(Duration::ZERO, "timing reconnects");
-                obs.reconnects = Some(reconnect::time_reconnects(spec, io, cfg.reconnects, stop));
+                let mut restarted = || watch.restarted(stop);
+                obs.reconnects = Some(reconnect::time_reconnects(
+                    spec,
+                    io,
+                    cfg.reconnects,
+                    stop,
+                    &mut restarted,
+                )?);
             }
             Ok(Err(crowding)) => obs.backed_off = Some(crowding),
             Err(e) if crate::signal::is_interrupted(&e) || stop.load(Ordering::SeqCst) => {}
@@ -92,6 +103,7 @@ pub fn observe(
         obs.interrupted = stop.load(Ordering::SeqCst);
     }
     obs.restart = watch.restart.take();
+    obs.stalls = watch.stalls();
     Ok((room, obs))
 }
 

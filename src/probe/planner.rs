@@ -872,6 +872,15 @@ impl Planner {
         }
     }
 
+    /// `conn` is gone without a verdict (its test fell into a stall of the
+    /// server itself, which says nothing about the path): its slot is freed,
+    /// nothing is learned, and a fresh connection may take its place.
+    pub fn lost(&mut self, conn: ConnId) {
+        if self.slots.remove(&conn).is_some() {
+            self.version += 1;
+        }
+    }
+
     /// A test of `conn` sent at `sent_at` got `verdict` at `answered_at`.
     pub fn tested(
         &mut self,

@@ -8,21 +8,31 @@ use crate::db;
 use crate::target::ConnectSpec;
 use std::time::{Duration, Instant};
 
+/// The pause after a failed sample from a server that did not restart.
+const FAILURE_PAUSE: Duration = Duration::from_millis(300);
+
 /// `count` sequential samples. Each sample: a bare TCP (or socket) connect on a
 /// socket closed at once, then a full driver connect (handshake + login), then
 /// `SELECT 1`. The bare connect shows in the server's Aborted_connects.
+///
+/// After a failed connect, `after_failure` asks the control connection
+/// whether the server restarted (true: sampling stops there, and the report
+/// says so, instead of counting every sample of the outage as a failure). An
+/// account the server now refuses ends the run with an error.
 pub fn time_reconnects(
     spec: &ConnectSpec,
     io_timeout: Duration,
     count: usize,
     stop: &std::sync::atomic::AtomicBool,
-) -> Reconnects {
+    after_failure: &mut dyn FnMut() -> anyhow::Result<bool>,
+) -> anyhow::Result<Reconnects> {
     let mut tcp = Vec::new();
     let mut handshake = Vec::new();
     let mut query = Vec::new();
     let mut failures = 0;
     let mut attempts = 0;
     let mut errors: Vec<String> = Vec::new();
+    let mut restarted = false;
     for _ in 0..count {
         if stop.load(std::sync::atomic::Ordering::SeqCst) {
             break;
@@ -53,26 +63,48 @@ pub fn time_reconnects(
                 break;
             }
             Err(e) => {
+                if let Some(code) = super::watch::account_gone(&e) {
+                    return Err(super::watch::account_refused(e, code));
+                }
                 failures += 1;
                 let text = format!("{e:#}");
-                let timed_out = text.contains("connect timeout") || text.contains("timed out");
+                let timed_out = e
+                    .chain()
+                    .any(|c| c.downcast_ref::<db::ConnectTimedOut>().is_some())
+                    || text.contains("timed out");
                 remember(&mut errors, text);
                 if timed_out {
                     // A path that swallows new connections makes every sample
                     // wait the whole connect timeout: one is proof enough.
                     break;
                 }
+                match after_failure() {
+                    Ok(true) => {
+                        restarted = true;
+                        break;
+                    }
+                    // The same server, failing a connect: one failure is not
+                    // followed by hundreds within a second (a shutdown in
+                    // progress refuses connects before the server is gone).
+                    Ok(false) => {
+                        let _ =
+                            super::conn::wait_until(Instant::now() + FAILURE_PAUSE, stop, || {});
+                    }
+                    Err(e) if crate::signal::is_interrupted(&e) => break,
+                    Err(e) => return Err(e),
+                }
             }
         }
     }
-    Reconnects {
+    Ok(Reconnects {
         attempts,
         failures,
         tcp_connect_ms: spread(&tcp),
         handshake_auth_ms: spread(&handshake),
         first_query_ms: spread(&query),
         errors,
-    }
+        restarted,
+    })
 }
 
 fn remember(errors: &mut Vec<String>, e: String) {

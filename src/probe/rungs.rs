@@ -76,11 +76,15 @@ pub fn run_rungs(
         }
         // The tested connections stay open until their threads have been
         // looked up (closing one would end its server thread), then close.
+        let tested_from = Instant::now();
         let (mut results, _tested, complete) = test_all(std::mem::take(pool), stop);
         if !complete {
             run.interrupted = true;
         }
-        match watch.record_deaths(&mut results, &mut run.deaths, &mut run.zombies, stop) {
+        let checked = mark_stalled(watch, &mut results, tested_from, stop).and_then(|()| {
+            watch.record_deaths(&mut results, &mut run.deaths, &mut run.zombies, stop)
+        });
+        match checked {
             Err(e) if crate::signal::is_interrupted(&e) || stop.load(Ordering::SeqCst) => {
                 run.interrupted = true;
             }
@@ -95,6 +99,25 @@ pub fn run_rungs(
         }
     }
     Ok(run)
+}
+
+/// Marks the deaths among `results` (tested from `from` until now) that the
+/// server's own stall explains.
+pub fn mark_stalled(
+    watch: &mut ServerWatch<'_>,
+    results: &mut [ConnResult],
+    from: Instant,
+    stop: &AtomicBool,
+) -> Result<()> {
+    if !results.iter().any(|r| r.outcome.is_death()) {
+        return Ok(());
+    }
+    if watch.stalled_during(from, Instant::now(), stop)? {
+        for r in results.iter_mut().filter(|r| r.outcome.is_death()) {
+            r.during_stall = true;
+        }
+    }
+    Ok(())
 }
 
 /// A probe connection the server refused while the others were being opened:
@@ -145,6 +168,7 @@ pub fn test_all(
                 },
                 detect_ms: 0.0,
                 thread_on_server: None,
+                during_stall: false,
             });
         }
     }

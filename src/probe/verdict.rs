@@ -18,12 +18,25 @@ pub struct Judgement {
     pub session_wait_timeout_s: u64,
 }
 
-/// Every test result of the run, rungs first.
+/// Every test result of the run that is evidence about the path, rungs
+/// first: deaths during a stall of the server itself are left out.
 fn all_results(obs: &Observation) -> Vec<&ConnResult> {
     obs.rungs
         .iter()
         .flat_map(|r| r.connections.iter())
         .chain(obs.tests.iter())
+        .filter(|r| !r.during_stall)
+        .collect()
+}
+
+/// The deaths a stall of the server explains.
+fn stalled_ids(obs: &Observation) -> Vec<u32> {
+    obs.rungs
+        .iter()
+        .flat_map(|r| r.connections.iter())
+        .chain(obs.tests.iter())
+        .filter(|r| r.during_stall)
+        .map(|r| r.connection_id)
         .collect()
 }
 
@@ -31,7 +44,22 @@ fn all_results(obs: &Observation) -> Vec<&ConnResult> {
 /// no probe connection reported its session value.
 pub fn judge(obs: &Observation, wait_timeout_global_s: u64) -> Judgement {
     let all = all_results(obs);
-    let mut killed = killed(&all, &obs.rungs);
+    // A rung's stalled deaths are not its survivors' neighbours: `killed`
+    // only looks at the results kept.
+    let rungs_kept: Vec<super::model::Rung> = obs
+        .rungs
+        .iter()
+        .map(|r| super::model::Rung {
+            idle_s: r.idle_s,
+            connections: r
+                .connections
+                .iter()
+                .filter(|c| !c.during_stall)
+                .cloned()
+                .collect(),
+        })
+        .collect();
+    let mut killed = killed(&all, &rungs_kept);
     // The restart's casualties are left out of the cutoff like a KILL's.
     let restart_ids: &[u32] = obs.restart.as_ref().map_or(&[], |r| &r.connection_ids);
     killed.retain(|id| !restart_ids.contains(id));
@@ -48,6 +76,15 @@ pub fn judge(obs: &Observation, wait_timeout_global_s: u64) -> Judgement {
     }
     let session_wait = obs.session_wait_timeout_s.unwrap_or(wait_timeout_global_s);
     let (verdict, mut verdict_reason) = decide(&obs.deaths, &killed, &cutoff, session_wait);
+    let stalled = stalled_ids(obs);
+    if !stalled.is_empty() && obs.deaths.is_empty() {
+        verdict_reason = format!(
+            "the server itself stopped answering for a while during the probe (its own control \
+             connection waited too): the {} test(s) that failed meanwhile say nothing about an idle \
+             limit, and every other test survived",
+            stalled.len()
+        );
+    }
     if let Some(r) = &obs.restart
         && obs.deaths.is_empty()
     {
@@ -67,6 +104,10 @@ pub fn judge(obs: &Observation, wait_timeout_global_s: u64) -> Judgement {
     }
 }
 
+fn round1(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
 /// The id of every check [`findings`] evaluates, in the order it reports them.
 pub const CHECKS: &[&str] = &[
     "idle-cutoff-short",
@@ -77,6 +118,7 @@ pub const CHECKS: &[&str] = &[
     "reconnect-failures",
     "server-restarted",
     "probe-backed-off",
+    "server-stalled",
     "connection-killed",
 ];
 
@@ -107,13 +149,19 @@ pub fn findings(obs: &Observation, j: &Judgement) -> Vec<Finding> {
                 "server-restarted",
                 Severity::Warn,
                 format!(
-                    "the server restarted while the probe ran (noticed {:.0} s in; Uptime was {} s, then {} s): \
-                     the {} probe connection(s) that died with it are left out of the cutoff; run the probe again \
-                     for a full measurement",
+                    "the server restarted while the probe ran (noticed {:.0} s in; Uptime was {} s, then {} s): {}; \
+                     run the probe again for a full measurement",
                     r.noticed_after_s,
                     r.uptime_before_s,
                     r.uptime_after_s,
-                    r.connection_ids.len()
+                    if r.connection_ids.is_empty() {
+                        "no probe connection died with it".to_string()
+                    } else {
+                        format!(
+                            "the {} probe connection(s) that died with it are left out of the cutoff",
+                            r.connection_ids.len()
+                        )
+                    }
                 ),
             )
             .with("uptime_after_s", r.uptime_after_s)
@@ -139,6 +187,31 @@ pub fn findings(obs: &Observation, j: &Judgement) -> Vec<Finding> {
             )
             .with("threads_connected", c.threads_connected)
             .with("max_connections", c.max_connections),
+        );
+    }
+    if let Some(longest) = obs
+        .stalls
+        .iter()
+        .map(|s| s.to_s - s.from_s)
+        .max_by(f64::total_cmp)
+    {
+        let ids = stalled_ids(obs);
+        out.push(
+            Finding::new(
+                "server-stalled",
+                Severity::Warn,
+                format!(
+                    "the server itself stopped answering during the probe ({} time(s), up to {longest:.1} s; \
+                     its own control connection waited too): a frozen server (a paused VM or container, \
+                     SIGSTOP, swapping, stuck storage) is no idle cutoff; {} test(s) that failed meanwhile \
+                     are left out of the cutoff and the verdict",
+                    obs.stalls.len(),
+                    ids.len()
+                ),
+            )
+            .with("stalls", obs.stalls.len())
+            .with("longest_stall_s", round1(longest))
+            .with("connection_ids", ids),
         );
     }
     if !j.kills.is_empty() {
@@ -386,7 +459,15 @@ fn path_findings(
                 Finding::new(
                     "reconnect-failures",
                     Severity::Warn,
-                    format!("{} of {} fresh connections failed", r.failures, r.attempts),
+                    if r.restarted {
+                        format!(
+                            "{} of {} fresh connections failed: the server restarted during the reconnect \
+                             timing, which stopped there (see server-restarted)",
+                            r.failures, r.attempts
+                        )
+                    } else {
+                        format!("{} of {} fresh connections failed", r.failures, r.attempts)
+                    },
                 )
                 .with("failures", r.failures)
                 .with("attempts", r.attempts),
@@ -423,6 +504,7 @@ mod tests {
             outcome,
             detect_ms: 1.0,
             thread_on_server: None,
+            during_stall: false,
         }
     }
 
@@ -642,6 +724,7 @@ mod tests {
             handshake_auth_ms: None,
             first_query_ms: None,
             errors: vec![],
+            restarted: false,
         };
         assert_eq!(
             ids(path_findings(

@@ -191,8 +191,11 @@ fn other_clients_filling_the_server_make_the_probe_back_off() {
     };
 
     // 1. --find behind a proxy that silently drops flows idle for 3 s:
-    // dead connections need replacing, but by then others hold 26 of 30, so
-    // the search must stop opening and end early.
+    // dead connections need replacing, but by then (at 4 s at the earliest)
+    // others hold 28 of 30, so the search must stop opening and end early.
+    // Half of the filling is done before the probe starts (it still has room
+    // for its 4 and the control connection), so the rest is quick.
+    let prefill = fill(14);
     let (proxy, proxy_port, _log) = crate::proxy::start_proxy(&[
         "--upstream",
         &format!("127.0.0.1:{}", sb.port),
@@ -218,7 +221,7 @@ fn other_clients_filling_the_server_make_the_probe_back_off() {
         &via(&url, sb.port, proxy_port),
     ]);
     std::thread::sleep(Duration::from_millis(1000));
-    let filler = fill(26);
+    let filler = fill(28);
     let r = finish(child, Duration::from_secs(40));
     let rep = report(&r);
     assert!(
@@ -244,6 +247,7 @@ fn other_clients_filling_the_server_make_the_probe_back_off() {
     // 2. --idle: the rungs are held; the reconnect timing, which needs fresh
     // connections, is skipped once others have filled the server meanwhile.
     drop(filler);
+    drop(prefill);
     let child = spawn(&[
         "probe",
         "--no-defaults",
@@ -256,7 +260,7 @@ fn other_clients_filling_the_server_make_the_probe_back_off() {
         &url,
     ]);
     std::thread::sleep(Duration::from_millis(700));
-    let filler = fill(26);
+    let filler = fill(27);
     let r = finish(child, Duration::from_secs(30));
     let rep = report(&r);
     assert!(
@@ -369,9 +373,9 @@ fn a_path_that_goes_silent_during_the_reconnect_test_is_reported() {
     let sb = Sandbox::shared();
     let url = user(sb, "silentre");
     let relay = Relay::start(sb.port);
-    // 0: capacity check, 1: the probe connection, 2: room check before the
-    // reconnects; from 3 on (the reconnect samples) the path swallows everything.
-    relay.silent_from(3);
+    // 0: the control connection (capacity, room checks), 1: the probe
+    // connection; from 2 on (the reconnect samples) the path swallows everything.
+    relay.silent_from(2);
     let r = run(poolcheck().args([
         "probe",
         "--no-defaults",
@@ -463,9 +467,9 @@ fn interrupt_at(phase: Phase, sig: &str) {
             Duration::from_millis(3500)
         }
         Phase::Reconnecting => {
-            // 0: capacity, 1: probe connection, 2: room check; then samples,
-            // each full connect held 1 s.
-            relay.slow_from(3, Duration::from_secs(1));
+            // 0: the control connection, 1: the probe connection; then
+            // samples, each connect held 1 s.
+            relay.slow_from(2, Duration::from_secs(1));
             args.extend(["--idle", "1s", "--connections", "1", "--reconnects", "20"]);
             Duration::from_millis(3500)
         }
@@ -482,7 +486,8 @@ fn interrupt_at(phase: Phase, sig: &str) {
         std::thread::sleep(at);
     }
     if matches!(phase, Phase::Idle) {
-        assert_eq!(threads_of(sb, &name), 3, "the probe holds its connections");
+        // 3 probe connections and the control connection.
+        assert_eq!(threads_of(sb, &name), 4, "the probe holds its connections");
     }
     let sent = Instant::now();
     signal(&mut child, sig);
@@ -541,4 +546,167 @@ fn interrupted_while_testing_connections() {
 fn interrupted_while_timing_reconnects() {
     interrupt_at(Phase::Reconnecting, "INT");
     interrupt_at(Phase::Reconnecting, "TERM");
+}
+
+/// `probe --idle 3s` with the server frozen (SIGSTOP) from 1 s to 6 s: the
+/// tests at 3 s get no answer within `--io-timeout 2s`, exactly as on a path
+/// that drops packets, but the control connection's own heartbeat hung too.
+/// Before, this was verdict `middlebox` with `silent-drop` and
+/// `zombie-connections`.
+#[test]
+fn a_frozen_server_is_not_taken_for_a_silent_middlebox() {
+    let sb = Sandbox::start(&["--wait-timeout=3600"]);
+    let url = user(&sb, "frozenidle");
+    let child = spawn(&[
+        "probe",
+        "--no-defaults",
+        "--format",
+        "json",
+        "--idle",
+        "3s",
+        "--connections",
+        "2",
+        "--io-timeout",
+        "2s",
+        "--reconnects",
+        "2",
+        &url,
+    ]);
+    std::thread::sleep(Duration::from_millis(1000));
+    let frozen = sb.freeze();
+    std::thread::sleep(Duration::from_secs(5));
+    drop(frozen);
+    let r = finish(child, Duration::from_secs(60));
+    let rep = report(&r);
+    assert!(
+        ids(&rep).contains(&"server-stalled"),
+        "{:?}\n{}\n{}",
+        ids(&rep),
+        r.stdout,
+        r.stderr
+    );
+    assert!(!rep.stalls.is_empty(), "{:?}", rep.stalls);
+    assert_ne!(
+        rep.verdict,
+        poolcheck::probe::Verdict::Middlebox,
+        "{}",
+        rep.verdict_reason
+    );
+    for id in [
+        "silent-drop",
+        "zombie-connections",
+        "idle-cutoff-short",
+        "connection-killed",
+    ] {
+        assert!(!ids(&rep).contains(&id), "{id}: {:?}", ids(&rep));
+    }
+    assert_eq!(rep.cutoff.hi_s, None, "{:?}", rep.cutoff);
+    assert!(rep.zombies.is_empty(), "{:?}", rep.zombies);
+    assert_eq!(r.code, 1, "a warning finding; stderr:\n{}", r.stderr);
+    assert_no_thread_left(&sb, "frozenidle");
+}
+
+/// `probe --find` with the server frozen from 1 s to 5 s, on connections whose
+/// session wait_timeout is 6 s: the tests the freeze failed are not taken for
+/// deaths (before: a claimed 1-2 s cutoff); the search still finds the
+/// server's 6 s.
+#[test]
+fn a_frozen_server_does_not_shorten_the_cutoff_found() {
+    let sb = Sandbox::start(&["--wait-timeout=3600"]);
+    let url = user(&sb, "frozenfind");
+    let child = spawn(&[
+        "probe",
+        "--no-defaults",
+        "--format",
+        "json",
+        "--find",
+        "--max",
+        "30s",
+        "--max-connections",
+        "6",
+        "--io-timeout",
+        "2s",
+        "--session-wait-timeout",
+        "6",
+        "--reconnects",
+        "0",
+        &url,
+    ]);
+    std::thread::sleep(Duration::from_millis(1000));
+    let frozen = sb.freeze();
+    std::thread::sleep(Duration::from_secs(4));
+    drop(frozen);
+    let r = finish(child, Duration::from_secs(90));
+    let rep = report(&r);
+    assert!(
+        ids(&rep).contains(&"server-stalled"),
+        "{:?}\n{}\n{}",
+        ids(&rep),
+        r.stdout,
+        r.stderr
+    );
+    let (lo, hi) = (rep.cutoff.lo_s, rep.cutoff.hi_s.expect("a cutoff"));
+    assert!(lo < 6.5 && hi >= 5.5, "({lo}, {hi}] should contain 6 s");
+    assert_eq!(
+        rep.verdict,
+        poolcheck::probe::Verdict::Server,
+        "{}",
+        rep.verdict_reason
+    );
+    assert!(!ids(&rep).contains(&"silent-drop"), "{:?}", ids(&rep));
+    assert_no_thread_left(&sb, "frozenfind");
+}
+
+/// The server is restarted while `probe` times 1000 reconnects: sampling
+/// stops at the first failure that the restart explains, and the report names
+/// the restart. Before, hundreds of samples "failed" within a fraction of a
+/// second with a misleading message.
+#[test]
+fn a_server_restart_during_the_reconnect_timing_stops_the_sampling_and_is_named() {
+    let mut sb = Sandbox::start(&["--wait-timeout=3600"]);
+    let url = user(&sb, "restartre");
+    // Up for a few seconds, so the restart's Uptime is clearly smaller.
+    let t = Instant::now();
+    while status(&sb, "Uptime") < 4 && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // 0: the control connection, 1: the probe connection; every connect of
+    // the reconnect samples is held 20 ms, so 1000 samples take over 20 s.
+    let relay = Relay::start(sb.port);
+    relay.slow_from(2, Duration::from_millis(20));
+    let child = spawn(&[
+        "probe",
+        "--no-defaults",
+        "--format",
+        "json",
+        "--ssl-mode",
+        "DISABLED",
+        "--idle",
+        "1s",
+        "--connections",
+        "1",
+        "--reconnects",
+        "1000",
+        &via(&url, sb.port, relay.port),
+    ]);
+    // The reconnect timing starts after about 1 s.
+    std::thread::sleep(Duration::from_millis(3000));
+    sb.restart(&["--wait-timeout=3600"]);
+    let r = finish(child, Duration::from_secs(90));
+    let rep = report(&r);
+    let re = rep.reconnects.as_ref().expect("reconnects were timed");
+    assert!(re.restarted, "{re:?}\n{}", r.stderr);
+    assert!(re.attempts < 1000, "{re:?}");
+    assert!(re.failures >= 1 && re.failures <= 10, "{re:?}");
+    assert!(rep.restart.is_some(), "{:?}", rep.restart);
+    assert!(ids(&rep).contains(&"server-restarted"), "{:?}", ids(&rep));
+    let f = rep
+        .findings
+        .iter()
+        .find(|f| f.id == "reconnect-failures")
+        .expect("reconnect-failures");
+    assert!(f.message.contains("restarted"), "{}", f.message);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    drop(relay);
+    assert_no_thread_left(&sb, "restartre");
 }

@@ -210,7 +210,8 @@ fn sigterm_closes_every_probe_connection_and_prints_a_partial_report() {
             .unwrap()
             .unwrap()
     };
-    assert_eq!(count(), 3, "the probe holds its connections");
+    // 3 probe connections and the control connection.
+    assert_eq!(count(), 4, "the probe holds its connections");
     let (code, stdout) = terminate(child);
     assert_eq!(code, 130);
     let rep: ProbeReport = serde_json::from_str(&stdout).unwrap();
@@ -313,7 +314,8 @@ fn a_killed_connection_is_not_taken_for_a_cutoff() {
     std::thread::sleep(std::time::Duration::from_millis(1500));
     let mut admin = sb.admin();
     let victim: u64 = admin
-        .query_first("SELECT MIN(ID) FROM information_schema.PROCESSLIST WHERE USER = 'probekill'")
+        // The newest: the oldest is the probe's control connection.
+        .query_first("SELECT MAX(ID) FROM information_schema.PROCESSLIST WHERE USER = 'probekill'")
         .unwrap()
         .unwrap();
     admin

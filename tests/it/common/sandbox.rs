@@ -148,6 +148,15 @@ impl Sandbox {
         false
     }
 
+    /// Freezes mariadbd (SIGSTOP) until the guard is dropped (SIGCONT): a
+    /// server that stops answering without closing anything, as a paused VM or
+    /// container does. Needs a private sandbox.
+    pub fn freeze(&self) -> Frozen {
+        let pid = self.pid().expect("mariadbd pid");
+        signal_pid(pid, "STOP");
+        Frozen(pid)
+    }
+
     fn pid(&self) -> Option<i32> {
         std::fs::read_to_string(self.dir.join("mariadbd.pid"))
             .ok()?
@@ -229,6 +238,23 @@ fn private_tmpdir(dir: &Path) -> PathBuf {
     let tmp = dir.join("tmp");
     std::fs::create_dir_all(&tmp).expect("sandbox tmp dir");
     tmp
+}
+
+/// A frozen mariadbd; dropping this resumes it (also when a test fails).
+pub struct Frozen(i32);
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        signal_pid(self.0, "CONT");
+    }
+}
+
+fn signal_pid(pid: i32, name: &str) {
+    let ok = Command::new("kill")
+        .args([&format!("-{name}"), &pid.to_string()])
+        .status()
+        .expect("kill ran");
+    assert!(ok.success(), "kill -{name} {pid}");
 }
 
 /// Runs mariadbd under a small shell that stops it (and deletes the directory)
