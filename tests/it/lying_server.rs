@@ -149,7 +149,15 @@ fn malformed_greetings_are_refused_within_the_connect_timeout() {
     let cases = [
         (Greeting::WrongProtocol, "did not answer like a MySQL"),
         (Greeting::TruncatedThenClose, "did not answer like a MySQL"),
-        (Greeting::ShortThenStall, "handshake"),
+        (
+            Greeting::ShortThenStall,
+            "sent no complete MySQL greeting within 2s (connect timeout ran out in the handshake)",
+        ),
+        // The default PREFERRED takes the offered TLS; nothing answers it.
+        (
+            Greeting::OffersTlsThenStall,
+            "did not finish within 2s (connect timeout ran out in TLS)",
+        ),
         (Greeting::Garbage, "MySQL"),
         (Greeting::Empty, "MySQL"),
     ];
@@ -161,9 +169,16 @@ fn malformed_greetings_are_refused_within_the_connect_timeout() {
 
 #[test]
 fn a_broken_login_answer_is_refused_within_the_connect_timeout() {
-    for login in [Login::Empty, Login::Stall] {
+    let cases = [
+        (Login::Empty, "did not answer like a MySQL"),
+        (
+            Login::Stall,
+            "did not finish the login within 2s (connect timeout ran out in the login)",
+        ),
+    ];
+    for (login, expect) in cases {
         let (runs, log) = run_against(Script::default().login(login), ALL);
-        assert_refused(&format!("{login:?} login answer"), &runs, &log, &[]);
+        assert_refused(&format!("{login:?} login answer"), &runs, &log, &[expect]);
     }
 }
 

@@ -38,6 +38,9 @@ pub enum Greeting {
     Garbage,
     /// A zero-length packet where the greeting belongs.
     Empty,
+    /// A greeting that offers TLS (CLIENT_SSL); after the client's SSL
+    /// request, silence (the TLS handshake never gets an answer).
+    OffersTlsThenStall,
 }
 
 /// What the fake answers to the login (HandshakeResponse41).
@@ -349,6 +352,18 @@ impl Conn {
             }
             Greeting::Empty => {
                 let _ = self.send(0, &[]);
+                self.stall();
+                return;
+            }
+            Greeting::OffersTlsThenStall => {
+                let mut g = greeting.clone();
+                // Capability flags (low 16 bits) follow the protocol byte, the
+                // version string, the connection id and 8 + 1 scramble bytes.
+                let at = 1 + b"8.0.36-fake\0".len() + 4 + 9;
+                g[at + 1] |= 0x08; // CLIENT_SSL (0x0800)
+                if self.send(0, &g).is_ok() {
+                    let _ = self.recv(); // the SSL request
+                }
                 self.stall();
                 return;
             }

@@ -99,8 +99,15 @@ impl Stream {
                         .into_inner()
                         .map_err(io::Error::from)
                         .unwrap();
-                    let conn =
+                    let mut conn =
                         rustls::ClientConnection::new(Arc::new(config), server_name).unwrap();
+                    let mut inner = inner;
+                    // poolcheck patch: finish the TLS handshake here rather than
+                    // on the first write of the login, so a stall or a refused
+                    // certificate happens in the TLS phase.
+                    while conn.is_handshaking() {
+                        conn.complete_io(&mut inner)?;
+                    }
                     let secure_stream = rustls::StreamOwned::new(conn, inner);
                     Ok(Stream::TcpStream(TcpStream::Secure(BufStream::new(
                         Box::new(secure_stream),
