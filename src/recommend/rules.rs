@@ -33,6 +33,35 @@ pub fn recycle_for(limit_s: f64) -> u64 {
     ((limit_s - margin).floor() as i64).max(1) as u64
 }
 
+/// Seconds as the reasons show them: whole seconds without a fraction, else
+/// a tenth (a measured 39.7 s is not "40 s").
+pub fn secs_text(value: f64) -> String {
+    if value.fract() == 0.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    }
+}
+
+/// The recycle time's reason, saying the margin it really has: a limit too
+/// short for the usual margin gets the shortest recycle, and says so.
+pub fn recycle_reason(limit_s: f64, recycle_s: u64, which: &str) -> String {
+    let limit = secs_text(limit_s);
+    let margin = limit_s - recycle_s as f64;
+    if margin >= (limit_s * 0.10).max(10.0) - 1e-6 {
+        format!("{recycle_s} s: below the {limit} s idle limit ({which}) by 10% (at least 10 s)")
+    } else if margin > 0.0 {
+        format!(
+            "{recycle_s} s: {} s below the {limit} s idle limit ({which}); the usual margin (10%, at least 10 s) does not fit a limit this short",
+            secs_text(margin)
+        )
+    } else {
+        format!(
+            "{recycle_s} s: the shortest setting, and not below the {limit} s idle limit ({which}): no recycle time fits a limit this short"
+        )
+    }
+}
+
 /// Every idle limit the inputs name.
 pub fn candidates(inputs: &Inputs, notes: &mut Vec<String>) -> Vec<LimitCandidate> {
     let mut out = Vec::new();
@@ -66,7 +95,7 @@ pub fn candidates(inputs: &Inputs, notes: &mut Vec<String>) -> Vec<LimitCandidat
                     seconds,
                     silent: m.silent,
                     detail: format!(
-                        "measured by poolcheck probe: connections survived {:.0} s and died by {hi:.0} s idle ({}{}){extra}",
+                        "measured by poolcheck probe: connections survived {:.1} s and died by {hi:.1} s idle ({}{}){extra}",
                         m.lo_s,
                         verdict_word(m.verdict),
                         if m.silent { ", silently" } else { "" }
@@ -251,9 +280,7 @@ pub fn recommend_noting(inputs: &Inputs, ran: &mut Vec<&'static str>) -> Recomme
         }
     };
     let reasons = Reasons {
-        recycle: format!(
-            "{recycle_s} s: below the {limit_s:.0} s idle limit ({which}) by 10% (at least 10 s)"
-        ),
+        recycle: recycle_reason(limit_s, recycle_s, &which),
         pre_ping: "check each connection before use, so one that died anyway (restart, failover, kill) is replaced, not handed to a request".into(),
         read_timeout: timeout_reason.clone(),
         write_timeout: timeout_reason,

@@ -485,3 +485,56 @@ fn reasons_are_the_same_list_in_json() {
     assert!(!json.contains("pool_size"), "{json}");
     assert_eq!(serde_json::from_str::<Reasons>(&json).unwrap(), r.reasons);
 }
+
+/// A limit too short for the usual margin gets a reason that says so, not
+/// "by 10% (at least 10 s)" next to a 1 s recycle (#12).
+#[test]
+fn recycle_reason_says_the_margin_it_has() {
+    let reason = |limit: f64| recycle_reason(limit, recycle_for(limit), "x");
+    assert_eq!(
+        reason(300.0),
+        "270 s: below the 300 s idle limit (x) by 10% (at least 10 s)"
+    );
+    assert!(reason(50.0).contains("by 10% (at least 10 s)"));
+    let short = reason(3.0);
+    assert!(!short.contains("by 10%"), "{short}");
+    assert!(
+        short.starts_with("1 s: 2 s below the 3 s idle limit (x); the usual margin"),
+        "{short}"
+    );
+    assert!(reason(39.7).starts_with("29 s: below the 39.7 s idle limit"));
+    assert!(reason(0.5).contains("not below the 0.5 s idle limit"));
+    for tenths in 1..5000 {
+        let limit = f64::from(tenths) / 10.0;
+        let r = reason(limit);
+        assert_eq!(
+            r.contains("by 10% (at least 10 s)"),
+            limit - recycle_for(limit) as f64 >= (limit * 0.1).max(10.0) - 1e-6,
+            "{r}"
+        );
+    }
+}
+
+/// The measured interval keeps its tenths: "survived 39.7 s and died by
+/// 40.2 s", not "survived 40 s and died by 40 s" (#12).
+#[test]
+fn measured_detail_shows_the_interval() {
+    let mut i = inputs();
+    i.measured = Some(Measured {
+        lo_s: 39.7,
+        hi_s: Some(40.2),
+        silent: true,
+        verdict: Verdict::Middlebox,
+    });
+    let r = recommend(&i);
+    let detail = &r.limit.as_ref().unwrap().detail;
+    assert!(
+        detail.contains("survived 39.7 s and died by 40.2 s idle"),
+        "{detail}"
+    );
+    assert!(
+        r.reasons.recycle.contains("39.7 s idle limit"),
+        "{}",
+        r.reasons.recycle
+    );
+}

@@ -1,4 +1,5 @@
-//! Django (mysqlclient backend): `DATABASES["default"]` with CONN_MAX_AGE,
+//! Django (its MySQL backend on mysqlclient, or on PyMySQL installed as
+//! MySQLdb): `DATABASES["default"]` with CONN_MAX_AGE,
 //! CONN_HEALTH_CHECKS and the driver OPTIONS timeouts. Django has no pool:
 //! each thread holds its own connection, so the topology is the pool.
 
@@ -82,7 +83,10 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
         rec.pre_ping,
     );
     out.code("        \"OPTIONS\": {");
-    let options = super::common::driver_timeouts(rec, "mysqlclient; default: no timeout");
+    let options = super::common::driver_timeouts(
+        rec,
+        "mysqlclient, or PyMySQL as MySQLdb; default: no timeout",
+    );
     for (key, value, why) in options {
         out.set(
             "            ",
@@ -96,7 +100,10 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
     out.code("    },");
     out.code("}");
     let notes: Vec<Note> = vec![
-        ("", keepalive_note(rec, "mysqlclient cannot set it")),
+        ("", keepalive_note(
+            rec,
+            "neither mysqlclient nor PyMySQL (as MySQLdb, via pymysql.install_as_MySQLdb()) can set it",
+        )),
         ("", "CONN_MAX_AGE = 0 (the default) is also safe - a new connection per request - at the cost of a connect per request.".to_string()),
         ("close_old_connections", "Outside requests (management commands, task workers) Django does not recycle connections: call django.db.close_old_connections() before each unit of work.".to_string()),
         ("ASGI", "Under ASGI, Django's docs say to disable persistent connections (CONN_MAX_AGE = 0).".to_string()),

@@ -33,6 +33,11 @@ const RECYCLE_NOTE: &str = "Flask-SQLAlchemy 3 sets pool_recycle=7200 by itself 
 const TEARDOWN_NOTE: &str =
     "Flask-SQLAlchemy removes the session at app-context teardown; do not keep sessions in globals";
 
+/// pool_recycle when the app does not set it: Flask-SQLAlchemy 3.x sets 7200
+/// for MySQL drivers (extension.py, `options.setdefault("pool_recycle", 7200)`).
+const RECYCLE_DEFAULT: &str =
+    "default 7200: Flask-SQLAlchemy 3.x sets it for MySQL; SQLAlchemy's own is -1, never";
+
 /// Pre-3.0 config key for an engine option.
 fn old_key(key: &str) -> Option<&'static str> {
     match key {
@@ -52,7 +57,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
         "Flask config, Flask-SQLAlchemy 2.4+ and 3.x (3.x sets pool_recycle=7200 for MySQL by itself; this overrides it).",
     );
     out.code("SQLALCHEMY_ENGINE_OPTIONS = {");
-    sqlalchemy::write_engine_options(&mut out, rec, true);
+    sqlalchemy::write_engine_options(&mut out, rec, true, RECYCLE_DEFAULT);
     out.code("}");
     out.blank();
     // The old keys are shown, not recorded as settings: the engine options
@@ -61,7 +66,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
         "",
         "Flask-SQLAlchemy before 2.4 has no SQLALCHEMY_ENGINE_OPTIONS (and 3.0 removed these keys):",
     );
-    for o in engine_options(rec).iter() {
+    for o in engine_options(rec, RECYCLE_DEFAULT).iter() {
         if let Some(old) = old_key(o.key) {
             out.comment("", &format!("{old} = {}", o.literal));
         }

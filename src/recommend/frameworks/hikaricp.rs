@@ -59,7 +59,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
             (rec.connect_timeout_s * 1000).to_string(),
             and(
                 rec.reasons.connect_timeout.clone(),
-                "ms (default 0: none)",
+                "ms (default 0: none in MySQL Connector/J; 30000 in MariaDB Connector/J)",
             ),
         ),
         (
@@ -68,14 +68,14 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
             (rec.read_timeout_s * 1000).to_string(),
             and(
                 timeout_reason(rec, &rec.reasons.read_timeout, Hang::Query),
-                "ms, reads only (default 0: none); HikariCP's own check at borrow is bounded by validationTimeout (5 s)",
+                "ms, reads only (default 0: none, in both MySQL and MariaDB Connector/J); HikariCP's own check at borrow is bounded by validationTimeout (5 s)",
             ),
         ),
         (
             "tcpKeepAlive",
             serde_json::Value::from(true),
             "true".to_string(),
-            "SO_KEEPALIVE on (the default): the OS keepalive timing applies, which Connector/J cannot set; keepaliveTime below is the pool's own".to_string(),
+            "SO_KEEPALIVE on (the default in both MySQL and MariaDB Connector/J): the OS keepalive timing applies, which Connector/J cannot set; keepaliveTime below is the pool's own".to_string(),
         ),
     ];
     let mut params = Vec::new();
@@ -84,6 +84,10 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
         out.record(key, value, &why);
         params.push(format!("{key}={text}"));
     }
+    out.comment(
+        "",
+        "jdbc:mysql:// is MySQL Connector/J; with MariaDB Connector/J write jdbc:mariadb:// (the same property names)",
+    );
     out.code(format!(
         "jdbcUrl=jdbc:mysql://HOST:3306/DBNAME?{}",
         params.join("&")

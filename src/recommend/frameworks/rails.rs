@@ -35,12 +35,14 @@ fn own_wait_timeout(wait: u64) -> String {
 const MAX_REAPING_S: u64 = 20;
 
 /// The reaper closes idle connections only when it runs, so a connection can
-/// sit idle for idle_timeout + reaping_frequency: keep that under the limit.
+/// sit idle for idle_timeout + reaping_frequency: keep that strictly under the
+/// limit (the largest whole number of seconds below the room left, at most
+/// 20, at least 1).
 fn reaping_frequency(rec: &Recommendation) -> u64 {
     match limit_s(rec) {
         Some(limit) => {
-            let margin = (limit - rec.recycle_s as f64).floor();
-            (margin.max(1.0) as u64).min(MAX_REAPING_S)
+            let room = (limit - rec.recycle_s as f64).ceil() - 1.0;
+            (room.max(1.0) as u64).min(MAX_REAPING_S)
         }
         None => MAX_REAPING_S,
     }
@@ -91,8 +93,13 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
     );
     let reap = reaping_frequency(rec);
     let reap_reason = match limit_s(rec) {
-        Some(limit) => format!(
+        Some(limit) if ((rec.recycle_s + reap) as f64) < limit => format!(
             "the reaper closes idle connections only when it runs: idle_timeout + {reap} = {} s stays below the {} s limit (older Rails default 60)",
+            rec.recycle_s + reap,
+            secs(limit)
+        ),
+        Some(limit) => format!(
+            "the reaper closes idle connections only when it runs: idle_timeout + {reap} = {} s, not below the {} s limit - a limit this short is too short for the reaper (older Rails default 60)",
             rec.recycle_s + reap,
             secs(limit)
         ),

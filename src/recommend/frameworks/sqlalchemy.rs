@@ -24,6 +24,9 @@ pub(super) const KEYS: &[&str] = &[
     "write_timeout",
 ];
 
+/// SQLAlchemy's own pool_recycle default, as the snippet states it.
+pub(super) const RECYCLE_DEFAULT: &str = "default -1: never";
+
 /// The rules' notes for SQLAlchemy (Flask-SQLAlchemy shares the first).
 pub(super) const FORK_NOTE: &str = "create the engine once per process; with gunicorn --preload or uWSGI, dispose of it in each worker after fork (engine.dispose(close=False)) so workers never share sockets";
 const SESSION_NOTE: &str = "use one session per request and remove it at teardown (scoped_session.remove()); never keep a session open across idle periods";
@@ -53,14 +56,19 @@ fn opt(key: &'static str, n: u64, reason: String, connect_arg: bool) -> PyOpt {
 
 /// The engine options for `rec`, in the order they are printed. Pool sizes
 /// are left out when the budget cannot hold the topology.
-pub(super) fn engine_options(rec: &Recommendation) -> Vec<PyOpt> {
+///
+/// `recycle_default` is what pool_recycle is when the app does not set it
+/// (SQLAlchemy's -1, or what Flask-SQLAlchemy sets).
+pub(super) fn engine_options(rec: &Recommendation, recycle_default: &str) -> Vec<PyOpt> {
     let mut opts = vec![
         opt(
             "pool_recycle",
             rec.recycle_s,
             and(
                 rec.reasons.recycle.clone(),
-                "SQLAlchemy replaces a connection older than this at checkout (default -1: never)",
+                &format!(
+                    "SQLAlchemy replaces a connection older than this at checkout ({recycle_default})"
+                ),
             ),
             false,
         ),
@@ -155,8 +163,13 @@ pub(super) fn keepalive_note(rec: &Recommendation, cannot: &str) -> String {
 
 /// create_engine()'s options and connect_args, as keyword arguments or (for
 /// Flask's SQLALCHEMY_ENGINE_OPTIONS) as dict entries.
-pub(super) fn write_engine_options(out: &mut Out, rec: &Recommendation, as_dict: bool) {
-    let opts = engine_options(rec);
+pub(super) fn write_engine_options(
+    out: &mut Out,
+    rec: &Recommendation,
+    as_dict: bool,
+    recycle_default: &str,
+) {
+    let opts = engine_options(rec, recycle_default);
     let mut pool_note = pool_numbers(rec).is_none();
     for o in opts.iter().filter(|o| !o.connect_arg) {
         if pool_note && o.key == "pool_timeout" {
@@ -194,7 +207,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
     out.blank();
     out.code("engine = create_engine(");
     out.code("    DATABASE_URL,  # mysql+pymysql://... or mysql+mysqldb://...");
-    write_engine_options(&mut out, rec, false);
+    write_engine_options(&mut out, rec, false, RECYCLE_DEFAULT);
     out.code(")");
     let notes: Vec<Note> = vec![
         ("", keepalive_note(

@@ -45,7 +45,7 @@ fn reasons() -> Reasons {
         covers_silent_drop: false,
     };
     Reasons {
-        recycle: "below the idle limit with a 10% margin, so the pool replaces a connection before the limit closes it".into(),
+        recycle: "below the idle limit with a 10% margin, so a connection is replaced before the limit closes it".into(),
         pre_ping: "a ping at checkout replaces a connection that died anyway (restart, failover, kill)".into(),
         read_timeout: timeout("fails a read from a dead connection after this long; above the slowest expected query"),
         write_timeout: timeout("fails a write to a dead connection after this long"),
@@ -924,5 +924,68 @@ fn sqlx_idle_timeout_leaves_room_for_the_reaper() {
     for recycle in 1..2000 {
         let idle = super::sqlx_idle_timeout_for(recycle);
         assert!(idle + idle.min(recycle) <= recycle.max(2), "{recycle}");
+    }
+}
+
+/// Comments that state a default state the framework's own (#12).
+#[test]
+fn comments_state_each_frameworks_own_defaults() {
+    let flask = render(Framework::FlaskSqlalchemy, &rec_300(), &topology());
+    let recycle = flask
+        .settings
+        .iter()
+        .find(|s| s.key == "pool_recycle")
+        .unwrap();
+    assert!(
+        !recycle.reason.contains("(default -1: never)"),
+        "{}",
+        recycle.reason
+    );
+    assert!(
+        recycle.reason.contains("default 7200"),
+        "{}",
+        recycle.reason
+    );
+    let sa = render(Framework::Sqlalchemy, &rec_300(), &topology()).snippet;
+    assert!(sa.contains("(default -1: never)"), "{sa}");
+
+    // Django runs on mysqlclient or on PyMySQL as MySQLdb, and has no pool.
+    let dj = render(Framework::Django, &rec_300(), &topology()).snippet;
+    assert!(dj.contains("neither mysqlclient nor PyMySQL"), "{dj}");
+    assert!(!dj.contains("the pool replaces"), "{dj}");
+
+    // HikariCP's URL properties: MySQL's and MariaDB's Connector/J differ.
+    let hk = render(Framework::Hikaricp, &rec_300(), &topology()).snippet;
+    assert!(hk.contains("30000 in MariaDB Connector/J"), "{hk}");
+    assert!(hk.contains("jdbc:mariadb://"), "{hk}");
+}
+
+/// Rails: idle_timeout + reaping_frequency strictly below the limit at every
+/// limit where that fits, and the comment says when it cannot (#12).
+#[test]
+fn rails_reaper_sum_is_strictly_below_the_limit() {
+    for tenths in 1..20_000 {
+        let limit = f64::from(tenths) / 10.0;
+        let mut r = rec_300();
+        r.limit.as_mut().unwrap().seconds = limit;
+        r.recycle_s = crate::recommend::rules::recycle_for(limit);
+        let cfg = render(Framework::Rails, &r, &topology());
+        let reap = cfg
+            .settings
+            .iter()
+            .find(|s| s.key == "reaping_frequency")
+            .and_then(|s| s.value.as_u64())
+            .unwrap();
+        let below = ((r.recycle_s + reap) as f64) < limit;
+        assert!(
+            below || r.recycle_s as f64 + 1.0 >= limit,
+            "{limit}: {reap}"
+        );
+        assert_eq!(
+            cfg.snippet.contains("stays below"),
+            below,
+            "{limit}: {}",
+            cfg.snippet
+        );
     }
 }
