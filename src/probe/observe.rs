@@ -56,6 +56,10 @@ pub fn observe(
     let io = cfg.conn.io_timeout;
     // The connection that reads the room stays open as the control connection.
     let mut control = db::connect(spec, io)?;
+    // One probe per server at a time: the room is read, and the budget spent,
+    // by whoever holds the lock, so concurrent probes never add up to more
+    // than one share.
+    take_probe_lock(&mut control, stop, progress)?;
     let room = db::server::read_room(&mut control)?;
     check_budget(cfg, &room)?;
     let mut watch = ServerWatch::new(spec, io, &room, control);
@@ -105,6 +109,50 @@ pub fn observe(
     obs.restart = watch.restart.take();
     obs.stalls = watch.stalls();
     Ok((room, obs))
+}
+
+/// The server-wide named lock a running probe holds on its control connection.
+pub const PROBE_LOCK: &str = "poolcheck.probe";
+/// How long a probe waits for another one on the same server to finish.
+const LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// Takes [`PROBE_LOCK`], waiting at most [`LOCK_WAIT`] for another probe of
+/// the same server to finish. A server without named locks is probed
+/// without one.
+fn take_probe_lock(
+    control: &mut crate::db::Session,
+    stop: &AtomicBool,
+    progress: &Progress<'_>,
+) -> Result<()> {
+    let started = std::time::Instant::now();
+    loop {
+        match db::server::try_named_lock(control, PROBE_LOCK) {
+            Some(true) | None => return Ok(()),
+            Some(false) => {}
+        }
+        if started.elapsed() >= LOCK_WAIT {
+            return Err(hinted(
+                format!(
+                    "another poolcheck probe is running against this server (it holds the named lock \
+                     '{PROBE_LOCK}'; waited {})",
+                    humantime::format_duration(LOCK_WAIT)
+                ),
+                "run one probe per server at a time (together they would take more than the half of the \
+                 free connections a probe may use); wait for the other one to finish and run again",
+            ));
+        }
+        progress(
+            started.elapsed(),
+            "waiting for another poolcheck probe on this server to finish",
+        );
+        if !super::conn::wait_until(
+            std::time::Instant::now() + Duration::from_millis(250),
+            stop,
+            || {},
+        ) {
+            return Err(anyhow::Error::new(crate::signal::Interrupted));
+        }
+    }
 }
 
 /// The probe's connections plus one control connection must fit its share.

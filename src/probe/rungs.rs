@@ -12,6 +12,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+/// Probe connections opened between two room checks.
+const BATCH: usize = 8;
+
 pub fn run_rungs(
     spec: &ConnectSpec,
     opts: &ProbeConnOptions,
@@ -27,14 +30,33 @@ pub fn run_rungs(
     let mut run = Observation::default();
 
     // Open everything first; an early error drops (closes) whatever was opened.
+    // The room was checked for all of them at the start; every BATCH opens
+    // it is checked again (other clients may fill the server meanwhile), and
+    // the probe stops opening rather than take more than its share.
     let mut pools: Vec<Vec<ProbeConn>> = Vec::with_capacity(idles.len());
     let mut opened = 0;
-    for _ in &order {
+    let total = order.len() * per_rung;
+    'open: for _ in &order {
         let mut pool = Vec::with_capacity(per_rung);
         for _ in 0..per_rung {
             if stop.load(Ordering::SeqCst) {
                 run.interrupted = true;
                 return Ok(run);
+            }
+            if opened > 0 && opened % BATCH == 0 {
+                match watch.may_open(opened, BATCH.min(total - opened), stop) {
+                    Ok(Ok(())) => {}
+                    Ok(Err(crowding)) => {
+                        run.backed_off = Some(crowding);
+                        pools.push(pool);
+                        break 'open;
+                    }
+                    Err(e) if crate::signal::is_interrupted(&e) || stop.load(Ordering::SeqCst) => {
+                        run.interrupted = true;
+                        return Ok(run);
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             let conn = match ProbeConn::open(spec, opts) {
                 Ok(c) => c,
@@ -54,6 +76,9 @@ pub fn run_rungs(
     let longest = idles.iter().max().copied().unwrap_or_default();
 
     for (pool, &rung_index) in pools.iter_mut().zip(&order) {
+        if pool.is_empty() {
+            continue;
+        }
         let idle = idles[rung_index];
         let newest = pool
             .iter()

@@ -180,8 +180,10 @@ pub fn findings(obs: &Observation, j: &Judgement) -> Vec<Finding> {
                     c.max_connections,
                     if obs.search.is_some() {
                         " and ended the search early"
-                    } else {
+                    } else if obs.reconnects.is_none() {
                         " and skipped the reconnect timing"
+                    } else {
+                        ""
                     }
                 ),
             )

@@ -222,7 +222,11 @@ impl<'a> ServerWatch<'a> {
         let first_try = Instant::now();
         loop {
             match timed(&self.stalls, || db::connect(self.spec, self.io_timeout)) {
-                Ok(s) => return Ok(s),
+                Ok(mut s) => {
+                    // The lost connection's named lock went with it.
+                    let _ = server::try_named_lock(&mut s, super::observe::PROBE_LOCK);
+                    return Ok(s);
+                }
                 Err(e) if crate::signal::is_interrupted(&e) => return Err(e),
                 Err(e) => {
                     if let Some(code) = account_gone(&e) {
@@ -448,7 +452,8 @@ fn heartbeat(
                 }
             }
             None => {
-                if let Ok(s) = timed(stalls, || db::connect(spec, io_timeout)) {
+                if let Ok(mut s) = timed(stalls, || db::connect(spec, io_timeout)) {
+                    let _ = server::try_named_lock(&mut s, super::observe::PROBE_LOCK);
                     *guard = Some(s);
                 }
             }
@@ -526,7 +531,10 @@ mod tests {
         // A ping that hangs 3 s, then a reconnect that takes 2.5 s: one stall
         // from the last quick answer to the end of the slow reconnect.
         s.begin(at(500));
-        assert!(!s.overlaps(at(400), at(600)), "not yet longer than the minimum");
+        assert!(
+            !s.overlaps(at(400), at(600)),
+            "not yet longer than the minimum"
+        );
         assert_eq!(s.all(at(2000)), vec![(at(260), at(2000))], "ongoing");
         s.end(at(3500));
         s.begin(at(3600));

@@ -710,3 +710,77 @@ fn a_server_restart_during_the_reconnect_timing_stops_the_sampling_and_is_named(
     drop(relay);
     assert_no_thread_left(&sb, "restartre");
 }
+
+/// Two, then three probes started together against a server with 24
+/// connections, each wanting 9 (two rungs of 4 and the control connection)
+/// of its share of 11: they take the server-wide named lock in turn, so each
+/// reads the room after the one before has finished, and nobody is refused a
+/// connection. A probe that waited too long refuses clearly. Before, two
+/// probes together held 36 of 40 connections and three pushed
+/// `Connection_errors_max_connections` up.
+#[test]
+fn concurrent_probes_share_the_server_within_one_budget() {
+    let sb = Sandbox::start(&["--wait-timeout=3600", "--max-connections=24"]);
+    for n in [2usize, 3] {
+        let names: Vec<String> = (0..n).map(|i| format!("together{n}x{i}")).collect();
+        let urls: Vec<String> = names.iter().map(|name| user(&sb, name)).collect();
+        sb.exec(&["FLUSH STATUS"]);
+        let children: Vec<Reaped> = urls
+            .iter()
+            .map(|url| {
+                spawn(&[
+                    "probe",
+                    "--no-defaults",
+                    "--format",
+                    "json",
+                    "--idle",
+                    "1s,2s",
+                    "--connections",
+                    "4",
+                    "--reconnects",
+                    "3",
+                    url,
+                ])
+            })
+            .collect();
+        let runs: Vec<Run> = children
+            .into_iter()
+            .map(|c| finish(c, Duration::from_secs(60)))
+            .collect();
+        let mut measured = 0;
+        for r in &runs {
+            assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+            match r.code {
+                0 | 1 => {
+                    measured += 1;
+                    let rep = report(r);
+                    assert!(!ids(&rep).contains(&"probe-backed-off"), "{:?}", ids(&rep));
+                }
+                2 => assert!(
+                    r.stderr
+                        .contains("another poolcheck probe is running against this server"),
+                    "{}",
+                    r.stderr
+                ),
+                other => panic!("exit {other}: {}", r.stderr),
+            }
+        }
+        assert!(measured >= 1, "no probe ran");
+        assert_eq!(
+            status(&sb, "Connection_errors_max_connections"),
+            0,
+            "{n} probes together: nobody was refused for want of connections"
+        );
+        let peak = status(&sb, "Max_used_connections");
+        eprintln!("{n} probes together: {measured} measured, Max_used_connections {peak} of 24");
+        // Half of the 23 free is 11 for the probes together, plus the
+        // test's own admin connections (at most 2 at a time).
+        assert!(
+            peak <= 13,
+            "{n} probes together: {peak} of 24 connections used, more than one share"
+        );
+        for name in &names {
+            assert_no_thread_left(&sb, name);
+        }
+    }
+}
