@@ -180,6 +180,12 @@ pub struct RecommendArgs {
     #[arg(long, value_parser = framework_parser(), default_value = "sqlalchemy")]
     pub framework: Framework,
 
+    /// The framework release the app runs (e.g. 2.7.9 for HikariCP, 1.21 for
+    /// Go): settings that release lacks are left out, and the snippet says
+    /// so. Without it, such settings name the release they need.
+    #[arg(long, value_name = "VERSION")]
+    pub framework_version: Option<String>,
+
     /// A saved `inspect` or `probe` JSON report (`-` for stdin); repeatable.
     #[arg(long, value_name = "FILE")]
     pub from: Vec<std::path::PathBuf>,

@@ -478,8 +478,24 @@ pub fn resolve_recommend_flags(args: &cli::RecommendArgs) -> Result<crate::recom
         None => None,
     };
     let request = parse_duration(&args.request_timeout, "--request-timeout")?;
+    let framework_version = match &args.framework_version {
+        Some(text) => Some(crate::recommend::Version::parse(text).ok_or_else(|| {
+            hinted(
+                format!(
+                    "invalid --framework-version '{}'",
+                    crate::error::shown(text, 40)
+                ),
+                format!(
+                    "give the {} release as MAJOR[.MINOR[.PATCH]], e.g. 2.7.9",
+                    args.framework.spec().release
+                ),
+            )
+        })?),
+        None => None,
+    };
     Ok(crate::recommend::Inputs {
         framework: args.framework,
+        framework_version,
         server: Default::default(),
         measured: None,
         declared_limit_s: declared,

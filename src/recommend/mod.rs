@@ -8,7 +8,7 @@ pub mod input;
 pub mod model;
 pub mod rules;
 
-pub use frameworks::{Framework, FrameworkConfig, Setting};
+pub use frameworks::{Framework, FrameworkConfig, Setting, Version};
 pub use model::*;
 pub use rules::Inputs;
 
@@ -29,6 +29,9 @@ pub struct RecommendReport {
     #[serde(flatten)]
     pub header: crate::schema::Header,
     pub framework: Framework,
+    /// `--framework-version`, when given.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub framework_version: Option<String>,
     /// Where the facts came from (live server, saved reports, flags).
     pub sources: Vec<String>,
     pub topology: Topology,
@@ -54,7 +57,11 @@ pub fn build_report(
 ) -> Result<RecommendReport, String> {
     let mut ran = Vec::new();
     let recommendation = rules::recommend_noting(inputs, &mut ran);
-    let config = frameworks::render(inputs.framework, &recommendation, &inputs.topology);
+    let app = frameworks::Deployment {
+        topology: inputs.topology,
+        version: inputs.framework_version,
+    };
+    let config = frameworks::render(inputs.framework, &recommendation, &app);
     let check = match check {
         Some(given) => {
             let current = frameworks::current_from_check(inputs.framework, &given)?;
@@ -80,6 +87,7 @@ pub fn build_report(
     Ok(RecommendReport {
         header: crate::schema::Header::new("recommend"),
         framework: inputs.framework,
+        framework_version: inputs.framework_version.map(|v| v.to_string()),
         sources,
         topology: inputs.topology,
         summary: Summary::of(&findings),

@@ -10,6 +10,8 @@ use crate::probe::Verdict;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Inputs {
     pub framework: Framework,
+    /// `--framework-version`: the release the app runs.
+    pub framework_version: Option<super::frameworks::Version>,
     pub server: ServerSide,
     pub measured: Option<Measured>,
     pub declared_limit_s: Option<f64>,

@@ -7,6 +7,7 @@ use crate::recommend::hosting;
 fn inputs() -> Inputs {
     Inputs {
         framework: Framework::Sqlalchemy,
+        framework_version: None,
         server: ServerSide::default(),
         measured: None,
         declared_limit_s: None,

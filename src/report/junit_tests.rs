@@ -276,6 +276,7 @@ fn recommend_with_every_fact_runs_every_rule() {
     let inspect = inspect_report();
     let inputs = crate::recommend::Inputs {
         framework: Framework::Sqlalchemy,
+        framework_version: None,
         server: crate::recommend::input::server_side(&inspect.facts),
         measured: None,
         declared_limit_s: None,

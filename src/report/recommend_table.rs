@@ -14,7 +14,15 @@ pub fn render_recommend_table(
     out: &mut dyn Write,
 ) -> Result<()> {
     let rec = &r.recommendation;
-    writeln!(out, "poolcheck recommend for {}", r.framework.name())?;
+    match &r.framework_version {
+        Some(v) => writeln!(
+            out,
+            "poolcheck recommend for {} {}",
+            r.framework.name(),
+            sanitize(v)
+        )?,
+        None => writeln!(out, "poolcheck recommend for {}", r.framework.name())?,
+    }
     if !r.sources.is_empty() {
         writeln!(out, "facts from: {}", sanitize(&r.sources.join("; ")))?;
     }
@@ -26,8 +34,8 @@ pub fn render_recommend_table(
     match &rec.limit {
         Some(l) => writeln!(
             out,
-            "idle limit: {:.0} s, from {}",
-            l.seconds,
+            "idle limit: {} s, from {}",
+            crate::recommend::rules::secs_text(l.seconds),
             sanitize(&l.detail)
         )?,
         None => writeln!(
@@ -42,8 +50,8 @@ pub fn render_recommend_table(
     {
         writeln!(
             out,
-            "  also considered: {:.0} s, {}",
-            c.seconds,
+            "  also considered: {} s, {}",
+            crate::recommend::rules::secs_text(c.seconds),
             sanitize(&c.detail)
         )?;
     }

@@ -34,6 +34,7 @@ pub(super) fn recommend_report(framework: Framework, topology: Topology) -> Reco
     let inspect = inspect_report();
     let inputs = Inputs {
         framework,
+        framework_version: None,
         server: crate::recommend::input::server_side(&inspect.facts),
         measured: None,
         declared_limit_s: None,

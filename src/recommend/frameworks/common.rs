@@ -1,7 +1,7 @@
 //! Pieces every renderer shares: the snippet builder, the header (limit,
 //! topology, pool budget), and the one-line reasons as each framework shows them.
 
-use super::{Framework, FrameworkConfig, Setting};
+use super::{Deployment, Framework, FrameworkConfig, Setting, Version};
 use crate::recommend::model::{PoolPlan, PoolReasons, Recommendation, TimeoutReason, Topology};
 use serde_json::Value;
 
@@ -9,6 +9,8 @@ use serde_json::Value;
 /// that sets it, so the snippet and `settings` cannot drift apart.
 pub(super) struct Out {
     framework: Framework,
+    /// The release `--framework-version` named, if any.
+    version: Option<Version>,
     language: &'static str,
     /// The line-comment marker ("#" or "//"). Only line comments are used:
     /// a newline is the one thing that can end them, and `clean` removes it.
@@ -18,10 +20,11 @@ pub(super) struct Out {
 }
 
 impl Out {
-    pub(super) fn new(framework: Framework) -> Out {
+    pub(super) fn new(app: &Deployment, framework: Framework) -> Out {
         let spec = framework.spec();
         Out {
             framework,
+            version: app.version,
             language: spec.language,
             mark: spec.comment,
             lines: Vec::new(),
@@ -53,6 +56,8 @@ impl Out {
     }
 
     /// The reason as a comment, then the code line, and the setting as data.
+    /// A key older releases lack names the release it needs; when
+    /// `--framework-version` is older, only a comment saying so is written.
     pub(super) fn set(
         &mut self,
         indent: &str,
@@ -61,6 +66,26 @@ impl Out {
         key: &str,
         value: impl Into<Value>,
     ) {
+        let spec = self.framework.spec();
+        let since = spec.since.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+        let mut reason = reason.to_string();
+        if let Some(min) = since {
+            let release = spec.release;
+            if let Some(v) = self.version.filter(|v| *v < min) {
+                self.comment(
+                    indent,
+                    &format!(
+                        "{key}: not set - {release} {min}+ only, and --framework-version is {v}; upgrade to use it"
+                    ),
+                );
+                return;
+            }
+            let named = format!("{release} {min}+");
+            if !reason.contains(&named) {
+                reason = format!("{reason} ({named})");
+            }
+        }
+        let reason = reason.as_str();
         self.comment(indent, reason);
         self.code(line);
         self.record(key, value, reason);

@@ -7,7 +7,7 @@ use super::common::{Note, Out, and, does_not_fit_lines, footer, header};
 use super::parse::{self, Bare};
 use super::sqlalchemy::keepalive_note;
 use crate::recommend::model::{Current, PoolPlan, Recommendation, Topology};
-use super::{Advice, CheckKeys, Framework, FrameworkConfig, Spec};
+use super::{Advice, CheckKeys, Deployment, Framework, FrameworkConfig, Spec, Version};
 #[cfg(test)]
 use super::tests::Samples;
 use crate::drivers;
@@ -53,8 +53,9 @@ fn connection_lines(rec: &Recommendation, t: &Topology) -> Vec<String> {
     )]
 }
 
-pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
-    let mut out = Out::new(Framework::Django);
+pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig {
+    let topology = &app.topology;
+    let mut out = Out::new(app, Framework::Django);
     header(&mut out, rec, connection_lines(rec, topology));
     out.code("DATABASES = {");
     out.code("    \"default\": {");
@@ -182,6 +183,9 @@ pub(super) const SPEC: Spec = Spec {
     notes: &[NO_POOL_NOTE, ASGI_NOTE],
     driver: Some(&drivers::PYMYSQL),
     own_wait_timeout: None,
+    release: "Django",
+    claims: "Django 4.1+ (CONN_HEALTH_CHECKS), on mysqlclient or PyMySQL as MySQLdb",
+    since: &[("CONN_HEALTH_CHECKS", Version::minor(4, 1))],
     render,
     read_check: current,
     advice: ADVICE,

@@ -5,8 +5,8 @@
 use super::common::{Note, Out, footer, header, pool_lines};
 use super::parse;
 use super::sqlalchemy::{self, Defaults, engine_options, keepalive_note};
-use crate::recommend::model::{Current, Recommendation, Topology};
-use super::{Advice, CheckKeys, Framework, FrameworkConfig, Spec};
+use crate::recommend::model::{Current, Recommendation};
+use super::{Advice, CheckKeys, Deployment, Framework, FrameworkConfig, Spec};
 #[cfg(test)]
 use super::tests::Samples;
 use crate::drivers;
@@ -49,8 +49,9 @@ fn old_key(key: &str) -> Option<&'static str> {
     }
 }
 
-pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
-    let mut out = Out::new(Framework::FlaskSqlalchemy);
+pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig {
+    let topology = &app.topology;
+    let mut out = Out::new(app, Framework::FlaskSqlalchemy);
     header(&mut out, rec, pool_lines(rec, topology));
     out.comment(
         "",
@@ -128,6 +129,9 @@ pub(super) const SPEC: Spec = Spec {
     notes: &[RECYCLE_NOTE, TEARDOWN_NOTE, sqlalchemy::FORK_NOTE],
     driver: Some(&drivers::PYMYSQL),
     own_wait_timeout: None,
+    release: "Flask-SQLAlchemy",
+    claims: "Flask-SQLAlchemy 2.4+ and 3.x (SQLALCHEMY_ENGINE_OPTIONS); the pre-2.4 keys in comments",
+    since: &[],
     render,
     read_check: current,
     advice: // No log layer names Flask-SQLAlchemy (its errors come through

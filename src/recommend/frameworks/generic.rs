@@ -3,8 +3,8 @@
 
 use super::common::{Hang, Out, and, footer, header, keepalive_reason, pool_lines, pool_numbers, timeout_reason};
 use super::parse;
-use crate::recommend::model::{Current, Recommendation, Topology};
-use super::{Advice, CheckKeys, Framework, FrameworkConfig, Spec};
+use crate::recommend::model::{Current, Recommendation};
+use super::{Advice, CheckKeys, Deployment, Framework, FrameworkConfig, Spec};
 #[cfg(test)]
 use super::tests::Samples;
 
@@ -21,8 +21,9 @@ pub(super) const KEYS: &[&str] = &[
     "checkout_timeout_s",
 ];
 
-pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
-    let mut out = Out::new(Framework::Generic);
+pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig {
+    let topology = &app.topology;
+    let mut out = Out::new(app, Framework::Generic);
     header(&mut out, rec, pool_lines(rec, topology));
     out.comment(
         "",
@@ -152,6 +153,9 @@ pub(super) const SPEC: Spec = Spec {
     notes: &[],
     driver: None,
     own_wait_timeout: None,
+    release: "the pool",
+    claims: "any pool (the settings are framework-neutral)",
+    since: &[],
     render,
     read_check: current,
     advice: ADVICE,

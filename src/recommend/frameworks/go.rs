@@ -4,8 +4,8 @@
 
 use super::common::{Hang, NO_POOL_NUMBERS, Out, and, footer, header, pool_lines, pool_numbers, timeout_reason, untagged};
 use super::parse::{self, Bare};
-use crate::recommend::model::{Current, Recommendation, Topology};
-use super::{Advice, CheckKeys, Framework, FrameworkConfig, Spec};
+use crate::recommend::model::{Current, Recommendation};
+use super::{Advice, CheckKeys, Deployment, Framework, FrameworkConfig, Spec, Version};
 #[cfg(test)]
 use super::tests::Samples;
 use crate::drivers;
@@ -29,8 +29,9 @@ fn dsn_secs(s: u64) -> String {
     format!("{s}s")
 }
 
-pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
-    let mut out = Out::new(Framework::Go);
+pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig {
+    let topology = &app.topology;
+    let mut out = Out::new(app, Framework::Go);
     header(&mut out, rec, pool_lines(rec, topology));
     // The DSN parameters share one line: their reasons go above it.
     let dsn = [
@@ -206,6 +207,9 @@ pub(super) const SPEC: Spec = Spec {
     notes: &[],
     driver: Some(&drivers::GO_SQL_DRIVER),
     own_wait_timeout: None,
+    release: "Go",
+    claims: "Go 1.15+ (SetConnMaxIdleTime) with go-sql-driver/mysql 1.5+ (checkConnLiveness)",
+    since: &[("ConnMaxIdleTime", Version::minor(1, 15))],
     render,
     read_check: current,
     advice: ADVICE,

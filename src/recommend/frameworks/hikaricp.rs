@@ -2,10 +2,10 @@
 //! to HikariCP's documented minimums, plus the Connector/J URL timeouts; and
 //! `--check` read the way HikariConfig validates it.
 
-use super::common::{Hang, NO_POOL_NUMBERS, Out, and, footer, header, pool_lines, pool_numbers, timeout_reason, untagged};
+use super::common::{Hang, NO_POOL_NUMBERS, Out, and, footer, header, limit_s, pool_lines, pool_numbers, secs, timeout_reason, untagged};
 use super::parse::{self, Bare};
-use crate::recommend::model::{Current, Recommendation, Topology};
-use super::{Advice, CheckKeys, Framework, FrameworkConfig, Spec};
+use crate::recommend::model::{Current, Recommendation};
+use super::{Advice, CheckKeys, Deployment, Framework, FrameworkConfig, Spec, Version};
 #[cfg(test)]
 use super::tests::Samples;
 
@@ -43,8 +43,33 @@ const HOUSEKEEPING_MS: u64 = 30_000;
 /// connectionTimeout floor.
 const MIN_CONNECTION_TIMEOUT_MS: u64 = 250;
 
-pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
-    let mut out = Out::new(Framework::Hikaricp);
+/// maxLifetime when the recycle time is below HikariCP's 30 s minimum. A
+/// connection retires by its own timer at maxLifetime minus up to 2.5%
+/// (HikariPool.createPoolEntry, 2.7.9 and later), not at checkout, so 30 s
+/// holds a limit above 31 s without the usual margin.
+fn minimum_lifetime_reason(limit_s: Option<f64>) -> String {
+    let floor = "30000: HikariCP's minimum (smaller values are reset to the 30 min default)";
+    match limit_s {
+        Some(limit) if limit > MIN_WORKING_LIMIT_S => format!(
+            "{floor}, {} s below the {} s idle limit: enough, because HikariCP retires each connection by its own timer at maxLifetime (up to 2.5% early), not at checkout",
+            secs(limit - MIN_LIFETIME_MS as f64 / 1000.0),
+            secs(limit)
+        ),
+        Some(limit) => format!(
+            "{floor}, not below the {} s idle limit by the 1 s it needs: a limit this short is too short for HikariCP - raise the idle limit above {} s",
+            secs(limit),
+            secs(MIN_WORKING_LIMIT_S)
+        ),
+        None => floor.to_string(),
+    }
+}
+
+/// The shortest idle limit maxLifetime=30000 holds: 30 s and 1 s to retire.
+const MIN_WORKING_LIMIT_S: f64 = 31.0;
+
+pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig {
+    let topology = &app.topology;
+    let mut out = Out::new(app, Framework::Hikaricp);
     header(&mut out, rec, pool_lines(rec, topology));
     out.comment(
         "",
@@ -97,9 +122,7 @@ pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConf
     let life_ms = wanted_ms.max(MIN_LIFETIME_MS);
     let life_reason = rec.reasons.recycle.clone();
     let life_reason = if wanted_ms < MIN_LIFETIME_MS {
-        format!(
-            "{life_reason}; raised to HikariCP's 30 s minimum (smaller values are reset to the 30 min default): a limit this short is too short for HikariCP - raise the idle limit above ~35 s"
-        )
+        minimum_lifetime_reason(limit_s(rec))
     } else {
         and(
             life_reason,
@@ -258,7 +281,7 @@ pub(super) const ADVICE: Advice = Advice {
     pool_check: "maximumPoolSize=${pool_total|<current>},connectionTimeout=${timeout_ms|<current>}",
     idle_fix: &[
                     "HikariCP maxLifetime=${recycle_ms} (ms; below ${limit_desc}, as HikariCP's docs ask; its minimum is 30000)",
-                    "keepaliveTime=${keepalive_ms} (HikariCP 4.0.1+, below maxLifetime): idle connections are pinged, so middleboxes see traffic and dead ones are found before a request gets them",
+                    "keepaliveTime=${keepalive_ms} (HikariCP 4.0.0+, below maxLifetime): idle connections are pinged, so middleboxes see traffic and dead ones are found before a request gets them",
                     "JDBC URL socketTimeout=30000 (Connector/J, ms): a read on a connection dropped silently fails in 30 s",
                     "do not rely on Connector/J's autoReconnect=true (its docs advise against it): let the pool validate and replace connections",
                     "other pools, the same in their terms: Tomcat JDBC maxAge=${recycle_ms} with testOnBorrow=true; DBCP2 maxConnLifetimeMillis=${recycle_ms} with testOnBorrow=true; c3p0 maxIdleTime=${recycle} with testConnectionOnCheckout=true",
@@ -294,6 +317,9 @@ pub(super) const SPEC: Spec = Spec {
     notes: &[],
     driver: None,
     own_wait_timeout: None,
+    release: "HikariCP",
+    claims: "HikariCP 2.7+ with MySQL Connector/J or MariaDB Connector/J; keepaliveTime 4.0.0+",
+    since: &[("keepaliveTime", Version::new(4, 0, 0))],
     render,
     read_check: current,
     advice: ADVICE,

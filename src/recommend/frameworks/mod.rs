@@ -85,8 +85,16 @@ pub struct Spec {
     /// connection: the note saying the server's (given, in seconds) does not
     /// bind, which then is no idle-limit candidate.
     pub own_wait_timeout: Option<fn(u64) -> String>,
+    /// What `--framework-version` numbers (e.g. "HikariCP", "Go"), and the
+    /// releases the snippet is written for (docs/recommend.md's table).
+    pub release: &'static str,
+    pub claims: &'static str,
+    /// Keys the snippet sets that older releases lack, with the first release
+    /// that has each: the snippet names it, and leaves the key out (saying
+    /// so) when `--framework-version` is older.
+    pub since: &'static [(&'static str, Version)],
     /// The framework's configuration for a recommendation (see [`render`]).
-    pub render: fn(&Recommendation, &Topology) -> FrameworkConfig,
+    pub render: fn(&Recommendation, &Deployment) -> FrameworkConfig,
     /// `--check` pairs -> [`Current`] (see [`current_from_check`]).
     pub read_check: CheckReader,
     /// What `poolcheck explain` tells this framework's users.
@@ -178,12 +186,95 @@ pub struct Setting {
     pub reason: String,
 }
 
+/// A framework release, `MAJOR[.MINOR[.PATCH]]` (`--framework-version`);
+/// parts not written are 0 (`4` is `4.0.0`).
+#[derive(Debug, Clone, Copy)]
+pub struct Version {
+    parts: [u32; 3],
+    /// How many parts were written (for display).
+    len: u8,
+}
+
+impl Version {
+    pub const fn new(major: u32, minor: u32, patch: u32) -> Version {
+        Version {
+            parts: [major, minor, patch],
+            len: 3,
+        }
+    }
+
+    /// A release named by major and minor only (shown as `4.1`).
+    pub const fn minor(major: u32, minor: u32) -> Version {
+        Version {
+            parts: [major, minor, 0],
+            len: 2,
+        }
+    }
+
+    /// `2.7`, `2.7.9`, `v4.0.1`; None for anything else.
+    pub fn parse(text: &str) -> Option<Version> {
+        let t = text.trim();
+        let t = t.strip_prefix(['v', 'V']).unwrap_or(t);
+        let mut parts = [0u32; 3];
+        let mut len = 0u8;
+        for piece in t.split('.') {
+            if usize::from(len) == parts.len()
+                || piece.is_empty()
+                || !piece.bytes().all(|b| b.is_ascii_digit())
+            {
+                return None;
+            }
+            parts[usize::from(len)] = piece.parse().ok()?;
+            len += 1;
+        }
+        Some(Version { parts, len })
+    }
+}
+
+impl PartialEq for Version {
+    fn eq(&self, other: &Version) -> bool {
+        self.parts == other.parts
+    }
+}
+
+impl Eq for Version {}
+
+impl PartialOrd for Version {
+    fn partial_cmp(&self, other: &Version) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Version {
+    fn cmp(&self, other: &Version) -> std::cmp::Ordering {
+        self.parts.cmp(&other.parts)
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown: Vec<String> = self.parts[..usize::from(self.len.max(1))]
+            .iter()
+            .map(u32::to_string)
+            .collect();
+        f.write_str(&shown.join("."))
+    }
+}
+
+/// What a snippet is for besides the recommendation: the app's shape, and
+/// the framework release it runs when `--framework-version` names it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Deployment {
+    pub topology: Topology,
+    pub version: Option<Version>,
+}
+
 /// The framework's own configuration for `rec`, ready to paste, each number
 /// with a one-line reason (as a comment in the snippet and in
 /// `settings[].reason`). Pool sizes are left out when the connection budget
 /// cannot hold the topology; the snippet then lists the options instead.
-pub fn render(framework: Framework, rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
-    (framework.spec().render)(rec, topology)
+pub fn render(framework: Framework, rec: &Recommendation, app: &Deployment) -> FrameworkConfig {
+    (framework.spec().render)(rec, app)
 }
 
 /// sqlx's idle_timeout for a recycle time (see the sqlx module): explain's

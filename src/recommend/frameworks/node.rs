@@ -4,8 +4,8 @@
 
 use super::common::{NO_POOL_NUMBERS, Out, and, footer, header, keepalive_reason, pool_lines, pool_numbers, untagged};
 use super::parse::{self, Bare};
-use crate::recommend::model::{Current, Recommendation, Topology};
-use super::{Advice, CheckKeys, Framework, FrameworkConfig, Spec};
+use crate::recommend::model::{Current, Recommendation};
+use super::{Advice, CheckKeys, Deployment, Framework, FrameworkConfig, Spec, Version};
 #[cfg(test)]
 use super::tests::Samples;
 
@@ -21,8 +21,9 @@ pub(super) const KEYS: &[&str] = &[
 const DEFAULT_LIMIT: u64 = 10;
 const DEFAULT_IDLE_MS: f64 = 60_000.0;
 
-pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
-    let mut out = Out::new(Framework::NodeMysql2);
+pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig {
+    let topology = &app.topology;
+    let mut out = Out::new(app, Framework::NodeMysql2);
     header(&mut out, rec, pool_lines(rec, topology));
     out.code("const mysql = require('mysql2/promise');");
     out.blank();
@@ -197,6 +198,9 @@ pub(super) const SPEC: Spec = Spec {
     notes: &[],
     driver: None,
     own_wait_timeout: None,
+    release: "mysql2",
+    claims: "mysql2 3.1.0+ (maxIdle, idleTimeout); idleTimeout closes every free connection from 3.11.1",
+    since: &[("maxIdle", Version::new(3, 1, 0)), ("idleTimeout", Version::new(3, 1, 0))],
     render,
     read_check: current,
     advice: ADVICE,

@@ -4,8 +4,8 @@
 use super::common::{NO_POOL_NUMBERS, Out, and, footer, header, limit_s, pool_lines, pool_numbers, secs, untagged};
 use super::parse;
 use super::sqlalchemy::keepalive_note;
-use crate::recommend::model::{Current, LimitSource, Recommendation, Topology};
-use super::{Advice, CheckKeys, Framework, FrameworkConfig, Spec};
+use crate::recommend::model::{Current, LimitSource, Recommendation};
+use super::{Advice, CheckKeys, Deployment, Framework, FrameworkConfig, Spec, Version};
 #[cfg(test)]
 use super::tests::Samples;
 
@@ -48,8 +48,9 @@ fn reaping_frequency(rec: &Recommendation) -> u64 {
     }
 }
 
-pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
-    let mut out = Out::new(Framework::Rails);
+pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig {
+    let topology = &app.topology;
+    let mut out = Out::new(app, Framework::Rails);
     header(&mut out, rec, pool_lines(rec, topology));
     out.comment("", "config/database.yml");
     out.code("production:");
@@ -228,6 +229,9 @@ pub(super) const SPEC: Spec = Spec {
     notes: &[],
     driver: None,
     own_wait_timeout: Some(own_wait_timeout),
+    release: "Rails",
+    claims: "Rails 6.1+ (Active Record, mysql2 adapter); max_age 8.1+",
+    since: &[("max_age", Version::minor(8, 1))],
     render,
     read_check: current,
     advice: ADVICE,

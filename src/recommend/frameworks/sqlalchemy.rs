@@ -4,8 +4,8 @@
 
 use super::common::{Hang, NO_POOL_NUMBERS, Note, Out, and, footer, header, pool_lines, pool_numbers, timeout_reason};
 use super::parse::{self, Bare, Given};
-use crate::recommend::model::{Current, Recommendation, Topology};
-use super::{Advice, CheckKeys, Framework, FrameworkConfig, Spec};
+use crate::recommend::model::{Current, Recommendation};
+use super::{Advice, CheckKeys, Deployment, Framework, FrameworkConfig, Spec};
 #[cfg(test)]
 use super::tests::Samples;
 use crate::drivers;
@@ -200,8 +200,9 @@ pub(super) fn write_engine_options(
     out.code("    },");
 }
 
-pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
-    let mut out = Out::new(Framework::Sqlalchemy);
+pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig {
+    let topology = &app.topology;
+    let mut out = Out::new(app, Framework::Sqlalchemy);
     header(&mut out, rec, pool_lines(rec, topology));
     out.code("from sqlalchemy import create_engine");
     out.blank();
@@ -343,6 +344,9 @@ pub(super) const SPEC: Spec = Spec {
     notes: &[FORK_NOTE, SESSION_NOTE],
     driver: Some(&drivers::PYMYSQL),
     own_wait_timeout: None,
+    release: "SQLAlchemy",
+    claims: "SQLAlchemy 1.4 and 2.x, with PyMySQL or mysqlclient",
+    since: &[],
     render,
     read_check: current,
     advice: ADVICE,

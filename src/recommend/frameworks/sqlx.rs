@@ -3,8 +3,8 @@
 
 use super::common::{NO_POOL_NUMBERS, Out, and, footer, header, limit_s, pool_lines, pool_numbers, secs, untagged};
 use super::parse::{self, Bare};
-use crate::recommend::model::{Current, Recommendation, Topology};
-use super::{Advice, CheckKeys, Framework, FrameworkConfig, Spec};
+use crate::recommend::model::{Current, Recommendation};
+use super::{Advice, CheckKeys, Deployment, Framework, FrameworkConfig, Spec};
 #[cfg(test)]
 use super::tests::Samples;
 
@@ -31,8 +31,9 @@ pub(super) fn idle_timeout_for(recycle_s: u64) -> u64 {
     (recycle_s / 2).max(1)
 }
 
-pub(super) fn render(rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
-    let mut out = Out::new(Framework::Sqlx);
+pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig {
+    let topology = &app.topology;
+    let mut out = Out::new(app, Framework::Sqlx);
     header(&mut out, rec, pool_lines(rec, topology));
     out.code("use sqlx::mysql::MySqlPoolOptions;");
     out.code("use std::time::Duration;");
@@ -217,6 +218,9 @@ pub(super) const SPEC: Spec = Spec {
     notes: &[],
     driver: None,
     own_wait_timeout: None,
+    release: "sqlx",
+    claims: "sqlx 0.8 and 0.9 (pool/inner.rs read at v0.8.6 and 0.9.0-alpha.1)",
+    since: &[],
     render,
     read_check: current,
     advice: ADVICE,

@@ -2,7 +2,19 @@
 //! `settings` round-trip through `--check`, defaults, errors, and the
 //! generated sections of docs/recommend.md.
 
-use super::{Framework, current_from_check, render};
+use super::{Deployment, Framework, FrameworkConfig, Version, current_from_check};
+
+/// Renders for a topology, with no --framework-version.
+fn render(fw: Framework, rec: &Recommendation, topology: &Topology) -> FrameworkConfig {
+    super::render(
+        fw,
+        rec,
+        &Deployment {
+            topology: *topology,
+            version: None,
+        },
+    )
+}
 use crate::recommend::model::{
     Current, LimitCandidate, LimitSource, PoolPlan, PoolReasons, Reasons, Recommendation,
     TimeoutReason, Topology,
@@ -988,4 +1000,83 @@ fn rails_reaper_sum_is_strictly_below_the_limit() {
             cfg.snippet
         );
     }
+}
+
+/// Every key a snippet sets that older releases lack names the release it
+/// needs, and `--framework-version` below it leaves the key out, saying so:
+/// HikariCP 2.7.9 (Debian's) refuses a properties file with keepaliveTime,
+/// which arrived in 4.0.0 (CHANGES: "merged #1699 add new configuration
+/// property 'keepaliveTime'") (#12).
+#[test]
+fn keys_name_and_respect_the_release_they_need() {
+    for fw in Framework::ALL {
+        let spec = fw.spec();
+        for (key, min) in spec.since {
+            assert!(spec.check_keys.contains(key), "{}: {key}", fw.name());
+            let cfg = render(fw, &rec_300(), &topology());
+            let set = cfg.settings.iter().find(|s| s.key == *key);
+            let set = set.unwrap_or_else(|| panic!("{}: {key} not set", fw.name()));
+            let named = format!("{} {min}+", spec.release);
+            assert!(set.reason.contains(&named), "{}: {}", fw.name(), set.reason);
+            let older = Version::new(0, 1, 0);
+            let app = Deployment {
+                topology: topology(),
+                version: Some(older),
+            };
+            let cfg = super::render(fw, &rec_300(), &app);
+            assert!(cfg.settings.iter().all(|s| s.key != *key), "{}", fw.name());
+            assert!(
+                cfg.snippet.contains(&format!(
+                    "{key}: not set - {named} only, and --framework-version is 0.1.0"
+                )),
+                "{}: {}",
+                fw.name(),
+                cfg.snippet
+            );
+            let app = Deployment {
+                topology: topology(),
+                version: Some(*min),
+            };
+            let cfg = super::render(fw, &rec_300(), &app);
+            assert!(cfg.settings.iter().any(|s| s.key == *key), "{}", fw.name());
+        }
+    }
+    let app = Deployment {
+        topology: topology(),
+        version: Version::parse("2.7.9"),
+    };
+    let cfg = super::render(Framework::Hikaricp, &rec_300(), &app);
+    assert!(!cfg.snippet.contains("\nkeepaliveTime="), "{}", cfg.snippet);
+    assert!(
+        cfg.snippet.contains("\nmaxLifetime=270000\n"),
+        "{}",
+        cfg.snippet
+    );
+}
+
+#[test]
+fn versions_parse() {
+    assert_eq!(Version::parse("2.7.9"), Some(Version::new(2, 7, 9)));
+    assert_eq!(Version::parse("v4.0.1"), Some(Version::new(4, 0, 1)));
+    assert!(Version::parse("2.7").unwrap() < Version::new(4, 0, 0));
+    assert!(Version::parse("4").unwrap() >= Version::new(4, 0, 0));
+    assert_eq!(Version::parse("2.7").unwrap().to_string(), "2.7");
+    for bad in ["", "x", "2..7", "1.2.3.4", "2.7-beta", "-1"] {
+        assert_eq!(Version::parse(bad), None, "{bad}");
+    }
+}
+
+/// maxLifetime=30000, HikariCP's minimum, holds a 39.7 s limit: a connection
+/// retires by its own timer, so the comment does not call the limit too
+/// short; at 25 s it is (#12).
+#[test]
+fn hikari_minimum_lifetime_says_whether_it_holds() {
+    let mut r = rec_300();
+    r.limit.as_mut().unwrap().seconds = 39.7;
+    r.recycle_s = crate::recommend::rules::recycle_for(39.7);
+    let s = render(Framework::Hikaricp, &r, &topology()).snippet;
+    assert!(s.contains("\nmaxLifetime=30000\n"), "{s}");
+    assert!(s.contains("9.7 s below the 39.7 s idle limit"), "{s}");
+    assert!(!s.contains("too short"), "{s}");
+    assert!(!s.contains("29 s:"), "{s}");
 }
