@@ -73,7 +73,8 @@ const CHECK_PASSWORD: &str = "check the user and password (--user, --password-en
 /// MySQL's ER_SECURE_TRANSPORT_REQUIRED (`require_secure_transport=ON`).
 const MYSQL_SECURE_TRANSPORT_REQUIRED: u16 = 3159;
 
-/// `tls`: whether this connection had set up TLS before it failed.
+/// `tls`: whether this connection had set up TLS before it failed. Timeouts
+/// never get here: connect.rs names the phase they ran out in.
 pub(super) fn classify_connect_error(e: Error, spec: &ConnectSpec, tls: bool) -> anyhow::Error {
     let addr = spec.address();
     let (message, hint) = match &e {
@@ -156,12 +157,6 @@ pub(super) fn classify_connect_error(e: Error, spec: &ConnectSpec, tls: bool) ->
                 "see the server's message above".to_string(),
             ),
         },
-        Error::DriverError(DriverError::ConnectTimeout) => (
-            format!("timed out connecting to {addr}"),
-            "check the host and port and that no firewall drops the traffic; \
-             raise --connect-timeout for slow links"
-                .to_string(),
-        ),
         Error::DriverError(DriverError::CouldNotConnect(Some((_, _, kind)))) => {
             match (&spec.endpoint, kind) {
                 (Endpoint::Socket(_), ErrorKind::NotFound) => (
@@ -199,17 +194,6 @@ pub(super) fn classify_connect_error(e: Error, spec: &ConnectSpec, tls: bool) ->
                 format!("TLS with {addr} failed: the certificate was not accepted"),
                 "pass the server's CA with --ssl-ca, or use --ssl-mode REQUIRED to encrypt \
                  without verifying"
-                    .to_string(),
-            )
-        }
-        Error::IoError(io) | Error::CodecError(PacketCodecError::Io(io))
-            if matches!(io.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
-        {
-            (
-                format!(
-                    "{addr} accepted the connection but did not complete the MySQL handshake in time"
-                ),
-                "check that this is a MySQL/MariaDB port; raise --connect-timeout for slow links"
                     .to_string(),
             )
         }
