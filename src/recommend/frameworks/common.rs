@@ -194,10 +194,11 @@ pub(super) struct Pool<'a> {
 impl Pool<'_> {
     /// Reason for a pool's one cap (max open / maximum pool size / pool),
     /// which is pool_size + max_overflow: both reasons, since both numbers
-    /// are in it.
+    /// are in it. These pools have no overflow setting, so the second number
+    /// is "plus", not SQLAlchemy's "overflow".
     pub(super) fn total_reason(&self) -> String {
         format!(
-            "{} + {}: {}; overflow {}",
+            "{} + {}: {}; plus {}",
             self.size, self.overflow, self.reasons.pool_size, self.reasons.max_overflow
         )
     }

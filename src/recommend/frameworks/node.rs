@@ -21,6 +21,15 @@ pub(super) const KEYS: &[&str] = &[
 const DEFAULT_LIMIT: u64 = 10;
 const DEFAULT_IDLE_MS: f64 = 60_000.0;
 
+// mysql2 (sidorares/node-mysql2 at 928c3c5, 3.23.4): lib/base/pool.js
+// query() releases its connection in `.once('end')` of the query, and
+// lib/commands/query.js `_handleTimeoutError` calls onResult with
+// PROTOCOL_SEQUENCE_TIMEOUT without ending the command, so a pool.query()
+// that times out never returns its connection; PoolConnection.destroy()
+// (lib/pool_connection.js) removes it from the pool. The idle reaper
+// (`_removeIdleTimeoutConnections`, every 1 s) runs only when maxIdle <
+// connectionLimit and closes free connections above maxIdle or idle past
+// idleTimeout.
 pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig {
     let topology = &app.topology;
     let mut out = Out::new(app, Framework::NodeMysql2);
@@ -47,7 +56,7 @@ pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig 
                 limit,
             );
             let idle_reason = if max_idle == 0 {
-                "below connectionLimit, or mysql2 never runs its idle reaper and idleTimeout does nothing (default: connectionLimit); with a single connection that means 0, so a released connection closes within ~1 s - allow one overflow connection to keep one pooled"
+                "below connectionLimit, or mysql2 never runs its idle reaper and idleTimeout does nothing (default: connectionLimit); with connectionLimit 1 that means 0, so every released connection closes within ~1 s (a new connection per request) - connectionLimit 2 with maxIdle 1 keeps one pooled"
             } else {
                 "below connectionLimit, or mysql2 never runs its idle reaper and idleTimeout does nothing (default: connectionLimit); free connections above it close within ~1 s"
             };
@@ -116,7 +125,7 @@ pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig 
     };
     let notes = vec![
         format!(
-            "No read timeout: mysql2 pools have none. Give each query its own (pool.query({{ sql, timeout: {read_ms} }}, values)); it fails the query but keeps the connection, so destroy the connection on PROTOCOL_SEQUENCE_TIMEOUT.{hang}"
+            "No read timeout: mysql2 pools have none, and pool.query({{ sql, timeout }}) leaks the connection when the timeout fires: the query fails with PROTOCOL_SEQUENCE_TIMEOUT but never ends, and the pool takes a connection back only when its query ends. Take the connection yourself and destroy it on that error: const conn = await pool.getConnection(); try {{ const [rows] = await conn.query({{ sql, timeout: {read_ms} }}, values); conn.release(); return rows; }} catch (e) {{ if (e.code === 'PROTOCOL_SEQUENCE_TIMEOUT') conn.destroy(); else conn.release(); throw e; }}{hang}"
         ),
         "No max lifetime: mysql2 pools have no such option; idleTimeout is the only recycling.".to_string(),
         "No pre-ping: mysql2 drops a pooled connection as soon as its socket closes, but one a middlebox forgot silently or answers with RST is found only by the query that uses it - idleTimeout below the limit avoids reusing one.".to_string(),

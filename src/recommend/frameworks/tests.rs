@@ -1080,3 +1080,40 @@ fn hikari_minimum_lifetime_says_whether_it_holds() {
     assert!(!s.contains("too short"), "{s}");
     assert!(!s.contains("29 s:"), "{s}");
 }
+
+/// mysql2: the read-timeout advice does not leak connections (pool.query
+/// with a timeout never returns its connection), and no snippet names an
+/// overflow setting its pool does not have (#12).
+#[test]
+fn node_advice_does_not_leak_and_no_overflow_without_one() {
+    let s = render(Framework::NodeMysql2, &rec_300(), &topology()).snippet;
+    assert!(s.contains("conn.destroy()"), "{s}");
+    assert!(s.contains("pool.getConnection()"), "{s}");
+    assert!(s.contains("leaks the connection"), "{s}");
+    let mut r = rec_300();
+    r.pool = PoolPlan::Fits {
+        pool_size: 1,
+        max_overflow: 0,
+        worst_case_total: 8,
+        budget: None,
+    };
+    for fw in Framework::ALL {
+        if matches!(
+            fw,
+            Framework::Sqlalchemy | Framework::FlaskSqlalchemy | Framework::Generic
+        ) {
+            continue;
+        }
+        for r in [rec_300(), r.clone()] {
+            let s = render(fw, &r, &topology()).snippet;
+            assert!(
+                !s.to_ascii_lowercase().contains("overflow"),
+                "{}: {s}",
+                fw.name()
+            );
+        }
+    }
+    let s = render(Framework::NodeMysql2, &r, &topology()).snippet;
+    assert!(s.contains("maxIdle: 0,"), "{s}");
+    assert!(s.contains("connectionLimit 2 with maxIdle 1"), "{s}");
+}
