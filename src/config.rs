@@ -23,12 +23,18 @@ pub struct Terminal {
     pub stdin_tty: bool,
     pub is_ci: bool,
     pub no_color: bool,
+    /// The width of the terminal stdout is, if it is one.
+    pub stdout_columns: Option<u16>,
 }
 
 impl Terminal {
     pub fn detect(env: &Environment) -> Terminal {
+        let stdout_tty = std::io::stdout().is_terminal();
         Terminal {
-            stdout_tty: std::io::stdout().is_terminal(),
+            stdout_columns: output_width(stdout_tty, env.get("COLUMNS"), || {
+                comfy_table::Table::new().width()
+            }),
+            stdout_tty,
             stderr_tty: std::io::stderr().is_terminal(),
             stdin_tty: std::io::stdin().is_terminal(),
             is_ci: env.get("CI").is_some_and(|v| v != "false" && v != "0"),
@@ -68,7 +74,7 @@ impl Output {
                     FormatArg::Github => Format::Github,
                 },
                 color: use_color(args.color, term.no_color, term.stdout_tty),
-                wrap: term.stdout_tty,
+                width: term.stdout_columns,
                 fail_on,
             },
             fail_on,
@@ -87,6 +93,25 @@ pub fn use_color(choice: ColorArg, no_color_env: bool, is_tty: bool) -> bool {
         ColorArg::Never => false,
         ColorArg::Auto => !no_color_env && is_tty,
     }
+}
+
+/// The width results are laid out in: when stdout is a terminal, `COLUMNS`
+/// if it holds a usable number, else the width the terminal reports; when it
+/// is not, none (renderers then use their plain layout for logs). Decided
+/// apart from color: `--color never` or NO_COLOR does not change the width.
+pub fn output_width(
+    stdout_tty: bool,
+    columns_env: Option<&str>,
+    detect: impl FnOnce() -> Option<u16>,
+) -> Option<u16> {
+    if !stdout_tty {
+        return None;
+    }
+    columns_env
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .filter(|c| *c >= 20)
+        .or_else(detect)
+        .filter(|c| *c > 0)
 }
 
 /// Progress bars only where someone watches a terminal: stderr is a tty, not
@@ -648,6 +673,33 @@ mod tests {
     }
 
     #[test]
+    fn width_decision() {
+        let detected = || Some(132);
+        assert_eq!(output_width(true, None, detected), Some(132));
+        assert_eq!(output_width(true, Some("90"), detected), Some(90));
+        assert_eq!(output_width(true, Some("wide"), detected), Some(132));
+        assert_eq!(output_width(true, Some("3"), detected), Some(132));
+        assert_eq!(output_width(true, None, || None), None);
+        assert_eq!(output_width(false, Some("90"), detected), None);
+    }
+
+    /// Colour and width are separate decisions: `--color never` on a
+    /// terminal still lays tables out at its width.
+    #[test]
+    fn color_never_keeps_the_terminal_width() {
+        let tty = Terminal {
+            stdout_tty: true,
+            stderr_tty: true,
+            stdin_tty: true,
+            is_ci: false,
+            no_color: true,
+            stdout_columns: Some(100),
+        };
+        let out = output_for(&["inspect", "--color", "never"], tty);
+        assert_eq!((out.render.color, out.render.width), (false, Some(100)));
+    }
+
+    #[test]
     fn progress_decision() {
         assert!(show_progress(true, false, false));
         assert!(!show_progress(false, false, false));
@@ -672,6 +724,7 @@ mod tests {
             stdin_tty: true,
             is_ci: false,
             no_color: false,
+            stdout_columns: Some(100),
         };
         let pipe = Terminal {
             stdout_tty: false,
@@ -679,6 +732,7 @@ mod tests {
             stdin_tty: false,
             is_ci: false,
             no_color: true,
+            stdout_columns: None,
         };
         for sub in ["inspect", "explain", "recommend"] {
             assert!(!output_for(&[sub, "--color", "never"], tty).stderr_color);

@@ -1,6 +1,7 @@
 //! The explain report as text: one block per recognised problem.
 
 use super::RenderOpts;
+use super::table::{line_width, write_wrapped};
 use crate::db::sanitize;
 use crate::explain::ExplainReport;
 use anyhow::Result;
@@ -18,7 +19,9 @@ pub fn render_explain_table(
             t.to_string()
         }
     };
-    writeln!(out, "{}", sanitize(&r.summary_text))?;
+    let w = line_width(opts);
+    const INDENT: &str = "         ";
+    write_wrapped(out, w, "", "  ", &sanitize(&r.summary_text))?;
     for (i, g) in r.matches.iter().enumerate() {
         let severity = r
             .findings
@@ -30,42 +33,44 @@ pub fn render_explain_table(
         } else {
             format!("lines {}-{}", g.first_line, g.last_line)
         };
-        writeln!(
+        writeln!(out)?;
+        write_wrapped(
             out,
-            "\n{} [{severity}] {} via {}: {} time{}, {lines}",
-            bold(&g.id),
-            sanitize(&g.title),
-            sanitize(&g.layer),
-            g.count,
-            if g.count == 1 { "" } else { "s" }
+            w,
+            "",
+            "  ",
+            &format!(
+                "{} [{severity}] {} via {}: {} time{}, {lines}",
+                bold(&g.id),
+                sanitize(&g.title),
+                sanitize(&g.layer),
+                g.count,
+                if g.count == 1 { "" } else { "s" }
+            ),
         )?;
-        writeln!(out, "  e.g.   {}", sanitize(&g.example))?;
-        writeln!(out, "  cause: {}", sanitize(&g.cause))?;
+        write_wrapped(out, w, "  e.g.   ", INDENT, &sanitize(&g.example))?;
+        write_wrapped(out, w, "  cause: ", INDENT, &sanitize(&g.cause))?;
         if let Some(n) = &g.not_cause {
-            writeln!(out, "  not:   {}", sanitize(n))?;
+            write_wrapped(out, w, "  not:   ", INDENT, &sanitize(n))?;
         }
         if let Some(t) = &g.timing {
-            writeln!(
-                out,
-                "  when:  {} (first {}, last {})",
+            let when = format!(
+                "{} (first {}, last {})",
                 sanitize(&t.pattern),
                 sanitize(&t.first),
                 sanitize(&t.last)
-            )?;
+            );
+            write_wrapped(out, w, "  when:  ", INDENT, &when)?;
         }
         if let Some(v) = r.server.as_ref().and_then(|s| s.verdicts.get(i)) {
-            writeln!(
-                out,
-                "  server: {} ({})",
-                sanitize(&v.status),
-                sanitize(&v.reason)
-            )?;
+            let server = format!("{} ({})", sanitize(&v.status), sanitize(&v.reason));
+            write_wrapped(out, w, "  server: ", INDENT, &server)?;
         }
         for c in &g.checks {
-            writeln!(out, "  check: {}", sanitize(c))?;
+            write_wrapped(out, w, "  check: ", INDENT, &sanitize(c))?;
         }
         for f in &g.fix {
-            writeln!(out, "  fix:   {}", sanitize(f))?;
+            write_wrapped(out, w, "  fix:   ", INDENT, &sanitize(f))?;
         }
     }
     Ok(())

@@ -208,7 +208,7 @@ mod tests {
         RenderOpts {
             format: Format::Github,
             color: false,
-            wrap: false,
+            width: None,
             fail_on: Some(Severity::Warn),
         }
     }

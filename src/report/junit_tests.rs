@@ -12,7 +12,7 @@ fn opts(fail_on: Option<Severity>) -> RenderOpts {
     RenderOpts {
         format: Format::Junit,
         color: false,
-        wrap: false,
+        width: None,
         fail_on,
     }
 }

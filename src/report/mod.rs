@@ -50,11 +50,15 @@ pub struct RenderOpts {
     pub format: Format,
     /// Color on stdout.
     pub color: bool,
-    /// Wrap tables to the terminal's width (stdout is a terminal).
-    pub wrap: bool,
+    /// The terminal's width when stdout is one; `None` for a pipe or file,
+    /// where findings get a plain layout and everything fits [`PLAIN_WIDTH`].
+    pub width: Option<u16>,
     /// `--fail-on`: findings at or above it are failures in CI formats.
     pub fail_on: Option<crate::finding::Severity>,
 }
+
+/// The width of output that goes to no terminal (CI logs, files, pipes).
+pub const PLAIN_WIDTH: u16 = 100;
 
 /// One subcommand's result, as every output format sees it: the header, the
 /// findings and the checks that were skipped (all that a format such as JSON

@@ -1,7 +1,7 @@
 //! The probe report as tables.
 
 use super::RenderOpts;
-use super::table::{new_table, render_findings};
+use super::table::{line_width, new_table, render_findings, write_wrapped};
 use crate::db::sanitize;
 use crate::probe::{ProbeReport, Spread, Verdict};
 use anyhow::Result;
@@ -10,20 +10,25 @@ use std::io::Write;
 use crate::units::measured;
 
 pub fn render_probe_table(r: &ProbeReport, opts: &RenderOpts, out: &mut dyn Write) -> Result<()> {
-    writeln!(
+    write_wrapped(
         out,
-        "probe of {} ({} {}{}); probe sessions' wait_timeout {}s, keepalive {}{}",
-        r.target.url,
-        sanitize(&r.server_flavor),
-        sanitize(&r.server_version),
-        if r.target.tls { ", TLS" } else { "" },
-        r.wait_timeout_session_s,
-        if r.keepalive { "on" } else { "off" },
-        if r.interrupted {
-            " — INTERRUPTED, partial report"
-        } else {
-            ""
-        },
+        line_width(opts),
+        "",
+        "  ",
+        &format!(
+            "probe of {} ({} {}{}); probe sessions' wait_timeout {}s, keepalive {}{}",
+            r.target.url,
+            sanitize(&r.server_flavor),
+            sanitize(&r.server_version),
+            if r.target.tls { ", TLS" } else { "" },
+            r.wait_timeout_session_s,
+            if r.keepalive { "on" } else { "off" },
+            if r.interrupted {
+                " — INTERRUPTED, partial report"
+            } else {
+                ""
+            },
+        ),
     )?;
     let mut t = new_table(opts);
     t.set_header([
@@ -55,28 +60,43 @@ pub fn render_probe_table(r: &ProbeReport, opts: &RenderOpts, out: &mut dyn Writ
     }
     writeln!(out, "{t}")?;
     if let Some(s) = &r.search {
-        writeln!(
+        write_wrapped(
             out,
-            "search: {} tests on {} connections (at most {} open at once) in {}; up to {}, resolution {}",
-            s.test_count,
-            s.connections_opened,
-            s.most_open_at_once,
-            measured(s.wall_s),
-            measured(s.max_s),
-            measured(s.resolution_s)
+            line_width(opts),
+            "",
+            "  ",
+            &format!(
+                "search: {} tests on {} connections (at most {} open at once) in {}; up to {}, resolution {}",
+                s.test_count,
+                s.connections_opened,
+                s.most_open_at_once,
+                measured(s.wall_s),
+                measured(s.max_s),
+                measured(s.resolution_s)
+            ),
         )?;
     }
     match r.cutoff.hi_s {
-        Some(hi) => writeln!(
+        Some(hi) => write_wrapped(
             out,
-            "idle cutoff: more than {}, at most {}",
-            measured(r.cutoff.lo_s),
-            measured(hi)
+            line_width(opts),
+            "",
+            "  ",
+            &format!(
+                "idle cutoff: more than {}, at most {}",
+                measured(r.cutoff.lo_s),
+                measured(hi)
+            ),
         )?,
-        None => writeln!(
+        None => write_wrapped(
             out,
-            "idle cutoff: none seen (connections survived {})",
-            measured(r.cutoff.lo_s)
+            line_width(opts),
+            "",
+            "  ",
+            &format!(
+                "idle cutoff: none seen (connections survived {})",
+                measured(r.cutoff.lo_s)
+            ),
         )?,
     }
     let verdict = match r.verdict {
@@ -84,7 +104,13 @@ pub fn render_probe_table(r: &ProbeReport, opts: &RenderOpts, out: &mut dyn Writ
         Verdict::Middlebox => "middlebox",
         Verdict::None => "none",
     };
-    writeln!(out, "verdict: {verdict} ({})", sanitize(&r.verdict_reason))?;
+    write_wrapped(
+        out,
+        line_width(opts),
+        "",
+        "  ",
+        &format!("verdict: {verdict} ({})", sanitize(&r.verdict_reason)),
+    )?;
     if let Some(rc) = &r.reconnects {
         writeln!(
             out,
@@ -116,7 +142,13 @@ pub fn render_probe_table(r: &ProbeReport, opts: &RenderOpts, out: &mut dyn Writ
         t.add_row(row("first query", &rc.first_query_ms));
         writeln!(out, "{t}")?;
         for e in &rc.errors {
-            writeln!(out, "  reconnect error: {}", sanitize(e))?;
+            write_wrapped(
+                out,
+                line_width(opts),
+                "  reconnect error:",
+                "    ",
+                &sanitize(e),
+            )?;
         }
     }
     render_findings(&r.findings, &[], opts, out)

@@ -2,7 +2,7 @@
 //! framework's configuration ready to paste, the reasons, notes and findings.
 
 use super::RenderOpts;
-use super::table::{new_table, render_findings};
+use super::table::{line_width, new_table, render_findings, write_wrapped};
 use crate::db::sanitize;
 use crate::recommend::{PoolPlan, RecommendReport};
 use anyhow::Result;
@@ -24,23 +24,42 @@ pub fn render_recommend_table(
         None => writeln!(out, "poolcheck recommend for {}", r.framework.name())?,
     }
     if !r.sources.is_empty() {
-        writeln!(out, "facts from: {}", sanitize(&r.sources.join("; ")))?;
+        write_wrapped(
+            out,
+            line_width(opts),
+            "",
+            "  ",
+            &format!("facts from: {}", sanitize(&r.sources.join("; "))),
+        )?;
     }
-    writeln!(
+    write_wrapped(
         out,
-        "topology: {} instance(s) x {} process(es) x {} concurrent request(s), {} connections kept in reserve",
-        r.topology.instances, r.topology.processes, r.topology.threads, r.topology.reserve
+        line_width(opts),
+        "",
+        "  ",
+        &format!(
+            "topology: {} instance(s) x {} process(es) x {} concurrent request(s), {} connections kept in reserve",
+            r.topology.instances, r.topology.processes, r.topology.threads, r.topology.reserve
+        ),
     )?;
     match &rec.limit {
-        Some(l) => writeln!(
+        Some(l) => write_wrapped(
             out,
-            "idle limit: {} s, from {}",
-            crate::recommend::rules::secs_text(l.seconds),
-            sanitize(&l.detail)
+            line_width(opts),
+            "",
+            "  ",
+            &format!(
+                "idle limit: {} s, from {}",
+                crate::recommend::rules::secs_text(l.seconds),
+                sanitize(&l.detail)
+            ),
         )?,
-        None => writeln!(
+        None => write_wrapped(
             out,
-            "idle limit: unknown (assuming the 28800 s server default)"
+            line_width(opts),
+            "",
+            "  ",
+            "idle limit: unknown (assuming the 28800 s server default)",
         )?,
     }
     for c in rec
@@ -48,17 +67,25 @@ pub fn render_recommend_table(
         .iter()
         .filter(|c| Some(*c) != rec.limit.as_ref())
     {
-        writeln!(
+        write_wrapped(
             out,
-            "  also considered: {} s, {}",
-            crate::recommend::rules::secs_text(c.seconds),
-            sanitize(&c.detail)
+            line_width(opts),
+            "  also considered:",
+            "    ",
+            &format!(
+                "{} s, {}",
+                crate::recommend::rules::secs_text(c.seconds),
+                sanitize(&c.detail)
+            ),
         )?;
     }
     if rec.silent_drop {
-        writeln!(
+        write_wrapped(
             out,
-            "silent drop: yes, so driver read timeouts and TCP keepalive are essential"
+            line_width(opts),
+            "",
+            "  ",
+            "silent drop: yes, so driver read timeouts and TCP keepalive are essential",
         )?;
     }
     writeln!(
@@ -73,12 +100,20 @@ pub fn render_recommend_table(
         options,
     } = &rec.pool
     {
-        writeln!(
-            out,
-            "\nThe connection budget cannot hold this topology: {needed} connections needed, {budget} available. Options:"
-        )?;
+        {
+            writeln!(out)?;
+            write_wrapped(
+                out,
+                line_width(opts),
+                "",
+                "  ",
+                &format!(
+                    "The connection budget cannot hold this topology: {needed} connections needed, {budget} available. Options:"
+                ),
+            )
+        }?;
         for o in options {
-            writeln!(out, "  - {o}")?;
+            write_wrapped(out, line_width(opts), "  -", "    ", o)?;
         }
     }
     if let Some(check) = &r.check {
@@ -87,11 +122,19 @@ pub fn render_recommend_table(
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
-        writeln!(
-            out,
-            "\nCheck of the current settings: {}",
-            sanitize(&given.join(", "))
-        )?;
+        {
+            writeln!(out)?;
+            write_wrapped(
+                out,
+                line_width(opts),
+                "",
+                "  ",
+                &format!(
+                    "Check of the current settings: {}",
+                    sanitize(&given.join(", "))
+                ),
+            )
+        }?;
         if check.findings.is_empty() {
             writeln!(out, "  safe for this path")?;
         }
@@ -104,6 +147,20 @@ pub fn render_hosting_table(
     opts: &RenderOpts,
     out: &mut dyn Write,
 ) -> Result<()> {
+    if opts.width.is_none() {
+        // Off a terminal: one paragraph per preset, the source URL whole on its own line.
+        for p in presets {
+            let silent = if p.silent {
+                "drops silently"
+            } else {
+                "not silent"
+            };
+            writeln!(out, "{}: {} s, {silent}", p.name, p.limit_s)?;
+            write_wrapped(out, line_width(opts), "   ", "   ", p.behaviour)?;
+            writeln!(out, "   source: {}", p.source)?;
+        }
+        return Ok(());
+    }
     let mut t = new_table(opts);
     t.set_header(["preset", "idle limit", "silent", "behaviour", "source"]);
     for p in presets {

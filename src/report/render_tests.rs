@@ -12,7 +12,7 @@ use crate::recommend::{Framework, Inputs, RecommendReport, Topology};
 const PLAIN: RenderOpts = RenderOpts {
     format: Format::Table,
     color: false,
-    wrap: false,
+    width: None,
     fail_on: Some(crate::finding::Severity::Warn),
 };
 
@@ -144,4 +144,102 @@ fn every_report_has_the_one_header() {
             assert!(json["summary"][key].is_u64(), "{command}: summary.{key}");
         }
     }
+}
+
+fn table_at(report: &impl Report, width: Option<u16>) -> String {
+    let opts = RenderOpts { width, ..PLAIN };
+    let mut out = Vec::new();
+    render(report, &opts, &mut out).expect("rendering to memory does not fail");
+    String::from_utf8(out).expect("tables are UTF-8")
+}
+
+/// Every rendered report, with the lines that are pasted verbatim (the
+/// framework's configuration: code, not prose) set apart.
+fn every_table(width: Option<u16>) -> Vec<(String, String, Vec<String>)> {
+    let fits = Topology {
+        instances: 2,
+        processes: 4,
+        threads: 4,
+        reserve: 10,
+    };
+    let no_fit = Topology {
+        instances: 4,
+        processes: 8,
+        threads: 16,
+        reserve: 10,
+    };
+    let snippet = |r: &RecommendReport| r.config.snippet.lines().map(String::from).collect();
+    let sqlalchemy = recommend_report(Framework::Sqlalchemy, fits);
+    let go = recommend_report(Framework::Go, no_fit);
+    vec![
+        ("inspect".into(), table_at(&inspect_report(), width), vec![]),
+        ("probe".into(), table_at(&probe_report(), width), vec![]),
+        (
+            "recommend".into(),
+            table_at(&sqlalchemy, width),
+            snippet(&sqlalchemy),
+        ),
+        ("recommend go".into(), table_at(&go, width), snippet(&go)),
+        (
+            "explain".into(),
+            table_at(&crate::explain::explain(LOG), width),
+            vec![],
+        ),
+        (
+            "hosting".into(),
+            table_at(&super::HostingList::all(), width),
+            vec![],
+        ),
+    ]
+}
+
+/// Lines wider than `width` that are more than one unbreakable token.
+fn too_wide(text: &str, verbatim: &[String], width: usize) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.chars().count() > width)
+        .filter(|l| l.split_whitespace().count() > 1)
+        .filter(|l| !verbatim.iter().any(|v| v == l))
+        .map(String::from)
+        .collect()
+}
+
+/// Off a terminal (CI logs, files) nothing is wider than 100 columns but a
+/// single unbreakable token, and findings are one paragraph each, not a box.
+#[test]
+fn the_plain_layout_fits_100_columns() {
+    for (name, text, verbatim) in every_table(None) {
+        let wide = too_wide(&text, &verbatim, 100);
+        assert!(wide.is_empty(), "{name}: {wide:#?}");
+        let findings = text.split("\nFindings\n").nth(1).unwrap_or_default();
+        assert!(
+            !findings.contains('│'),
+            "{name}: findings in a box:\n{findings}"
+        );
+    }
+}
+
+/// On a terminal, tables and text are laid out at its width, whatever the
+/// color choice (`--color never` used to turn width detection off too).
+#[test]
+fn a_render_at_a_given_width_never_exceeds_it() {
+    for width in [60u16, 80, 100, 132] {
+        for (name, text, verbatim) in every_table(Some(width)) {
+            let wide = too_wide(&text, &verbatim, usize::from(width));
+            assert!(wide.is_empty(), "{name} at {width}: {wide:#?}");
+        }
+    }
+    let colored = RenderOpts {
+        width: Some(80),
+        color: true,
+        ..PLAIN
+    };
+    let mut out = Vec::new();
+    render(&inspect_report(), &colored, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains('\u{1b}'), "colors when asked for");
+}
+
+#[test]
+fn inspect_table_on_an_80_column_terminal() {
+    insta::assert_snapshot!(table_at(&inspect_report(), Some(80)));
 }

@@ -1,7 +1,7 @@
 //! Human-readable tables (comfy-table). Durations and sizes are humanized here
 //! and only here; JSON keeps plain numbers with units in the key names.
 
-use super::RenderOpts;
+use super::{PLAIN_WIDTH, RenderOpts};
 use crate::db::sanitize;
 use crate::finding::{Finding, Severity, Skipped};
 use crate::inspect::InspectReport;
@@ -9,19 +9,58 @@ use anyhow::Result;
 use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table, presets};
 use std::io::Write;
 
+/// A table laid out at the width config.rs decided: the terminal's, or
+/// [`PLAIN_WIDTH`] off a terminal. comfy-table detects nothing itself, so
+/// colour (`--color`, NO_COLOR) and width stay separate decisions.
 pub(super) fn new_table(opts: &RenderOpts) -> Table {
     let mut t = Table::new();
     t.load_style(presets::UTF8_BORDERS_ONLY);
+    t.force_no_tty();
     if opts.color {
         t.enforce_styling();
-    } else {
-        t.force_no_tty();
     }
-    if opts.wrap {
-        // comfy-table measures the terminal itself.
-        t.set_content_arrangement(ContentArrangement::Dynamic);
-    }
+    t.set_width(line_width(opts) as u16);
+    t.set_content_arrangement(ContentArrangement::Dynamic);
     t
+}
+
+/// How wide a line may be.
+pub(super) fn line_width(opts: &RenderOpts) -> usize {
+    usize::from(opts.width.unwrap_or(PLAIN_WIDTH)).max(20)
+}
+
+/// Writes `text` wrapped at `width` columns at spaces: the first line starts
+/// with `first`, the others with `rest` (a hanging indent). A word longer
+/// than a line is not broken; it gets a line of its own.
+pub(super) fn write_wrapped(
+    out: &mut dyn Write,
+    width: usize,
+    first: &str,
+    rest: &str,
+    text: &str,
+) -> std::io::Result<()> {
+    let mut line = first.to_string();
+    let mut len = first.chars().count();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        let n = word.chars().count();
+        // Break before the word when it does not fit, unless the line holds
+        // nothing yet but indentation (a word too long for any line).
+        if len + 1 + n > width && !line.trim().is_empty() {
+            writeln!(out, "{line}")?;
+            line = rest.to_string();
+            len = rest.chars().count();
+            empty = true;
+        }
+        if !empty || !line.is_empty() && !line.ends_with(' ') {
+            line.push(' ');
+            len += 1;
+        }
+        line.push_str(word);
+        len += n;
+        empty = false;
+    }
+    writeln!(out, "{}", line.trim_end())
 }
 
 use crate::units::seconds;
@@ -44,16 +83,21 @@ pub fn render_inspect_table(
     out: &mut dyn Write,
 ) -> Result<()> {
     let f = &r.facts;
-    writeln!(
+    write_wrapped(
         out,
-        "{} {} ({}, up {}) via {}{}, as {}",
-        sanitize(&f.server.flavor),
-        sanitize(&f.server.version),
-        sanitize(&f.server.version_comment),
-        seconds(f.server.uptime_s),
-        r.target.url,
-        if r.target.tls { " (TLS)" } else { "" },
-        sanitize(&f.account.current_user),
+        line_width(opts),
+        "",
+        "  ",
+        &format!(
+            "{} {} ({}, up {}) via {}{}, as {}",
+            sanitize(&f.server.flavor),
+            sanitize(&f.server.version),
+            sanitize(&f.server.version_comment),
+            seconds(f.server.uptime_s),
+            r.target.url,
+            if r.target.tls { " (TLS)" } else { "" },
+            sanitize(&f.account.current_user),
+        ),
     )?;
 
     let t = &f.timeouts;
@@ -186,7 +230,10 @@ fn limit_text(global: u64, account: u64) -> String {
     format!("{} / {}", show(global), show(account))
 }
 
-/// The findings and skipped checks, shared by every subcommand's table.
+/// The findings and skipped checks, shared by every subcommand's table. On
+/// a terminal, a table at its width; elsewhere (CI logs, files) one finding
+/// per paragraph, `severity id: message` wrapped at [`PLAIN_WIDTH`], which
+/// stays readable in a log viewer and greps by id.
 pub fn render_findings(
     findings: &[Finding],
     skipped: &[Skipped],
@@ -196,6 +243,17 @@ pub fn render_findings(
     writeln!(out, "\nFindings")?;
     if findings.is_empty() {
         writeln!(out, "  none")?;
+    } else if opts.width.is_none() {
+        for f in findings {
+            let first = format!("  {:<4} {}:", f.severity.as_str(), f.id);
+            write_wrapped(
+                out,
+                line_width(opts),
+                &first,
+                "       ",
+                &sanitize(&f.message),
+            )?;
+        }
     } else {
         let mut t = new_table(opts);
         t.set_header(["severity", "id", "finding"]);
@@ -209,7 +267,44 @@ pub fn render_findings(
         writeln!(out, "{t}")?;
     }
     for s in skipped {
-        writeln!(out, "skipped: {} ({})", s.check, s.reason)?;
+        let first = format!("skipped: {}", s.check);
+        write_wrapped(
+            out,
+            line_width(opts),
+            &first,
+            "  ",
+            &format!("({})", s.reason),
+        )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wrapped(width: usize, first: &str, rest: &str, text: &str) -> String {
+        let mut out = Vec::new();
+        write_wrapped(&mut out, width, first, rest, text).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn wrapping_at_spaces_with_a_hanging_indent() {
+        assert_eq!(
+            wrapped(20, "  crit id:", "    ", "one two three four five six"),
+            "  crit id: one two\n    three four five\n    six\n"
+        );
+        assert_eq!(wrapped(20, "a:", "  ", ""), "a:\n");
+        // A word longer than the line is not broken.
+        let long = "x".repeat(30);
+        assert_eq!(
+            wrapped(20, "a:", "  ", &format!("b {long} c")),
+            format!("a: b\n  {long}\n  c\n")
+        );
+        assert_eq!(
+            wrapped(20, "a:", "  ", &format!("{long} c")),
+            format!("a:\n  {long}\n  c\n")
+        );
+    }
 }
