@@ -206,10 +206,14 @@ fn run_proxy(pc: ProxyConfig, out: &Output) -> Result<ExitStatus> {
         out.quiet,
         out.stderr_color,
         &format!(
-            "proxy listening on {} -> {}; flows idle for {} end with {how}",
+            "proxy listening on {} -> {}; flows idle for {} ({}) end with {how}",
             server.local_addr(),
             config.upstream,
-            humantime::format_duration(config.idle_cutoff)
+            humantime::format_duration(config.idle_cutoff),
+            match config.layer {
+                proxy::Layer::L4 => "layer 4: no segment either way",
+                proxy::Layer::L7 => "layer 7: no payload byte either way",
+            }
         ),
     );
     if open_files.flows < max_flows_asked {

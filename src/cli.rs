@@ -136,9 +136,13 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "DURATION", default_value = "10s")]
     pub io_timeout: String,
 
-    /// Turn TCP keepalive on for probe connections (off by default: it would hide idle drops).
-    #[arg(long)]
-    pub keepalive: bool,
+    /// Turn TCP keepalive on for probe connections (off by default: it would
+    /// hide idle drops). Bare: first probe after 30 s idle, then the OS's
+    /// interval. `--keepalive=DURATION` (whole seconds, e.g. --keepalive=15s):
+    /// first probe after DURATION idle and then every DURATION, as an app's
+    /// driver would send them.
+    #[arg(long, value_name = "DURATION", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub keepalive: Option<String>,
 
     /// Set the probe connections' session wait_timeout (seconds), as frameworks
     /// such as Rails do; lets a middlebox behind a shorter server limit show.
@@ -306,14 +310,24 @@ pub struct ProxyArgs {
     #[arg(long, value_name = "HOST:PORT")]
     pub upstream: String,
 
-    /// End a flow after this long with no byte in either direction (e.g. 350s, 5m).
+    /// End a flow after this long with nothing in either direction (see --layer; e.g. 350s, 5m).
     #[arg(long, value_name = "DURATION", default_value = "350s")]
     pub idle_cutoff: String,
 
     /// How to end an idle flow: fin (close both sides), rst (reset both sides),
-    /// blackhole (silently stop forwarding; the client's reads hang).
+    /// blackhole (silently stop forwarding; the client's reads hang), nat
+    /// (forget the flow: the client's next packet gets RST, the server is
+    /// told nothing and keeps its connection until its own wait_timeout).
     #[arg(long, value_enum, default_value_t = OnIdleArg::Fin, value_name = "HOW")]
     pub on_idle: OnIdleArg,
+
+    /// What resets a flow's idle clock. 4: any TCP segment either way, payload
+    /// or not, so TCP keepalive probes keep a flow alive (NAT gateways,
+    /// conntrack firewalls, network load balancers; Linux only). 7: payload
+    /// bytes only, keepalive never helps (ProxySQL, HAProxy, MaxScale, cloud
+    /// SQL proxies).
+    #[arg(long, value_enum, default_value_t = LayerArg::L4, value_name = "4|7")]
+    pub layer: LayerArg,
 
     /// First send the client this MySQL error, with sequence id 0 as MySQL 8.0.24+
     /// does for idle connections (4031), then close. Overrides --on-idle.
@@ -334,10 +348,19 @@ pub struct ProxyArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LayerArg {
+    #[value(name = "4")]
+    L4,
+    #[value(name = "7")]
+    L7,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OnIdleArg {
     Fin,
     Rst,
     Blackhole,
+    Nat,
 }
 
 const INSPECT_AFTER_HELP: &str = concat!(

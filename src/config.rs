@@ -420,11 +420,36 @@ pub fn resolve_probe(args: &cli::ProbeArgs) -> Result<crate::probe::ProbeConfig>
         connections: args.connections,
         conn: crate::probe::ProbeConnOptions {
             io_timeout: parse_duration(&args.io_timeout, "--io-timeout")?,
-            keepalive: args.keepalive,
+            keepalive: probe_keepalive(args.keepalive.as_deref())?,
             session_wait_timeout: args.session_wait_timeout,
         },
         reconnects: args.reconnects.min(1000),
     })
+}
+
+/// `--keepalive[=DURATION]`: `None` off; bare, today's 30 s idle with the
+/// OS's interval; with a duration, idle = interval = DURATION.
+fn probe_keepalive(arg: Option<&str>) -> Result<Option<crate::probe::Keepalive>> {
+    let Some(text) = arg else {
+        return Ok(None);
+    };
+    if text.is_empty() {
+        return Ok(Some(crate::probe::Keepalive::DEFAULT));
+    }
+    let every = parse_duration(text, "--keepalive")?;
+    if every < Duration::from_secs(1)
+        || every.subsec_nanos() != 0
+        || every > Duration::from_secs(32767)
+    {
+        return Err(hinted(
+            "--keepalive=DURATION must be whole seconds from 1s to 32767s",
+            "the kernel takes keepalive times in seconds, e.g. --keepalive=15s",
+        ));
+    }
+    Ok(Some(crate::probe::Keepalive {
+        idle: every,
+        interval: Some(every),
+    }))
 }
 
 /// Resolves `recommend`: its flags, the saved reports it reads, `--check`, and
@@ -650,6 +675,11 @@ fn resolve_proxy(args: &cli::ProxyArgs) -> Result<ProxyConfig> {
                 cli::OnIdleArg::Fin => crate::proxy::OnIdle::Fin,
                 cli::OnIdleArg::Rst => crate::proxy::OnIdle::Rst,
                 cli::OnIdleArg::Blackhole => crate::proxy::OnIdle::Blackhole,
+                cli::OnIdleArg::Nat => crate::proxy::OnIdle::Nat,
+            },
+            layer: match args.layer {
+                cli::LayerArg::L4 => crate::proxy::Layer::L4,
+                cli::LayerArg::L7 => crate::proxy::Layer::L7,
             },
             inject_error: args.inject_error,
             max_flows: args.max_flows,

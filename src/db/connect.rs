@@ -42,6 +42,8 @@ pub struct ConnectOptions {
     /// TCP keepalive idle time; `None` leaves SO_KEEPALIVE off, so a middlebox's
     /// idle timer sees a truly idle connection.
     pub keepalive: Option<Duration>,
+    /// Between keepalive probes (whole seconds); `None`: the OS's interval.
+    pub keepalive_interval: Option<Duration>,
     /// Statements run right after login (e.g. `SET SESSION wait_timeout = N`).
     pub init: Vec<String>,
 }
@@ -274,6 +276,11 @@ fn attempt(
             options
                 .keepalive
                 .map(|d| d.as_millis().min(u32::MAX as u128) as u32),
+        )
+        .tcp_keepalive_probe_interval_secs(
+            options
+                .keepalive_interval
+                .map(|d| d.as_secs().clamp(1, u64::from(u32::MAX)) as u32),
         )
         .init(options.init.clone())
         .connect_phase(Some(phase.clone()))

@@ -14,12 +14,27 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone)]
 pub struct ProbeConnOptions {
     pub io_timeout: Duration,
-    pub keepalive: bool,
+    pub keepalive: Option<Keepalive>,
     pub session_wait_timeout: Option<u64>,
 }
 
-/// TCP keepalive idle time with `--keepalive` (well below common middlebox limits).
-const KEEPALIVE: Duration = Duration::from_secs(30);
+/// TCP keepalive on probe connections (`--keepalive[=DURATION]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keepalive {
+    /// Idle time before the first probe (TCP_KEEPIDLE).
+    pub idle: Duration,
+    /// Between probes (TCP_KEEPINTVL); `None`: the OS's (Linux: 75 s).
+    pub interval: Option<Duration>,
+}
+
+impl Keepalive {
+    /// Bare `--keepalive`: 30 s idle (well below common middlebox limits),
+    /// the OS's interval.
+    pub const DEFAULT: Keepalive = Keepalive {
+        idle: Duration::from_secs(30),
+        interval: None,
+    };
+}
 
 pub struct ProbeConn {
     session: Session,
@@ -33,7 +48,8 @@ impl ProbeConn {
     pub fn open(spec: &ConnectSpec, opts: &ProbeConnOptions) -> Result<ProbeConn> {
         let options = ConnectOptions {
             io_timeout: opts.io_timeout,
-            keepalive: opts.keepalive.then_some(KEEPALIVE),
+            keepalive: opts.keepalive.map(|k| k.idle),
+            keepalive_interval: opts.keepalive.and_then(|k| k.interval),
             init: opts
                 .session_wait_timeout
                 .map(|n| vec![format!("SET SESSION wait_timeout = {n}")])

@@ -14,7 +14,7 @@ mod stats;
 mod verdict;
 mod watch;
 
-pub use conn::{ProbeConnOptions, probe_budget};
+pub use conn::{Keepalive, ProbeConnOptions, probe_budget};
 pub use model::*;
 pub use verdict::checks_evaluated;
 
@@ -72,7 +72,13 @@ pub fn probe(
         server_flavor: room.flavor,
         wait_timeout_global_s: room.wait_timeout_global_s,
         wait_timeout_session_s: judged.session_wait_timeout_s,
-        keepalive: cfg.conn.keepalive,
+        keepalive: cfg.conn.keepalive.is_some(),
+        keepalive_idle_s: cfg.conn.keepalive.map(|k| k.idle.as_secs()),
+        keepalive_interval_s: cfg
+            .conn
+            .keepalive
+            .and_then(|k| k.interval)
+            .map(|d| d.as_secs()),
         io_timeout_s: cfg.conn.io_timeout.as_secs_f64(),
         mode: match cfg.mode {
             ProbeMode::Rungs(_) => "rungs",

@@ -162,6 +162,12 @@ pub struct ProbeReport {
     /// What the probe connections got (after --session-wait-timeout, if given).
     pub wait_timeout_session_s: u64,
     pub keepalive: bool,
+    /// With keepalive: idle seconds before the first probe.
+    #[serde(default)]
+    pub keepalive_idle_s: Option<u64>,
+    /// With `--keepalive=DURATION`: seconds between probes (null: the OS's).
+    #[serde(default)]
+    pub keepalive_interval_s: Option<u64>,
     pub io_timeout_s: f64,
     /// `rungs` (--idle) or `find` (--find).
     pub mode: String,

@@ -27,8 +27,11 @@ use std::time::{Duration, Instant};
 
 use socket2::SockRef;
 
+use std::collections::HashMap;
+
 use super::connect::connect;
 use super::event::ProxyEvent;
+use super::segments::SocketKey;
 
 /// Stack of every flow thread. Pumps only read, write and compare; the
 /// biggest user is the `on_event` callback, which must not need more.
@@ -60,6 +63,12 @@ const RESET: u8 = 4;
 /// Killed with an ERR packet: the down pump (the only writer to the client)
 /// writes it, then the flow closes with FIN.
 const INJECT: u8 = 5;
+/// Forgotten, NAT style: SO_LINGER 0 is set on the client socket; the down
+/// pump exits, the up pump waits for the client's next packet (or the main
+/// loop sees one counted) and then the flow ends with nothing sent anywhere
+/// but the client's RST. The upstream socket is not shut down: the proxy's
+/// main loop holds a second handle to it (a zombie on the server's side).
+const NAT: u8 = 6;
 
 /// The action applied to a flow found idle past the cutoff.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,6 +77,7 @@ pub(super) enum Kill {
     Rst,
     Blackhole,
     Inject,
+    Nat,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,6 +120,11 @@ pub(super) struct Flow {
     last_active: AtomicU64,
     bytes_up: AtomicU64,
     bytes_down: AtomicU64,
+    /// `--layer 4`: the two sockets' (local, peer) addresses, once connected.
+    keys: OnceLock<[SocketKey; 2]>,
+    /// `--layer 4`: segments received at the last poll, client << 32 | upstream.
+    segs: AtomicU64,
+    segs_known: AtomicBool,
 }
 
 impl Flow {
@@ -123,6 +138,9 @@ impl Flow {
             last_active: AtomicU64::new(0),
             bytes_up: AtomicU64::new(0),
             bytes_down: AtomicU64::new(0),
+            keys: OnceLock::new(),
+            segs: AtomicU64::new(0),
+            segs_known: AtomicBool::new(false),
         }
     }
 
@@ -142,6 +160,49 @@ impl Flow {
             .then(|| Duration::from_nanos(now.saturating_sub(self.last_active.load(SeqCst))))
     }
 
+    /// `--layer 4`: takes this poll's segment counts. A segment received on
+    /// either socket since the last poll is activity (ACTIVE), or the
+    /// client's next packet after a NAT kill (which ends the flow with RST).
+    pub fn saw_segments(&self, counts: &HashMap<SocketKey, u32>, now: u64) {
+        let Some(upstream) = self.upstream.get() else {
+            return;
+        };
+        let keys = match self.keys.get() {
+            Some(k) => k,
+            None => {
+                let key = |s: &TcpStream| Some((s.local_addr().ok()?, s.peer_addr().ok()?));
+                let (Some(c), Some(u)) = (key(&self.client), key(upstream)) else {
+                    return;
+                };
+                self.keys.get_or_init(|| [c, u])
+            }
+        };
+        let (Some(&c), Some(&u)) = (counts.get(&keys[0]), counts.get(&keys[1])) else {
+            return;
+        };
+        let packed = (u64::from(c) << 32) | u64::from(u);
+        let prev = self.segs.swap(packed, SeqCst);
+        if !self.segs_known.swap(true, SeqCst) || prev == packed {
+            return;
+        }
+        match self.state() {
+            ACTIVE => {
+                self.last_active.fetch_max(now, SeqCst);
+            }
+            NAT if (prev >> 32) as u32 != c => {
+                // Sends nothing; the up pump's read returns 0 and the flow ends.
+                let _ = self.client.shutdown(Shutdown::Read);
+            }
+            _ => {}
+        }
+    }
+
+    /// After a NAT kill: a second handle to the upstream socket, so that it
+    /// stays open (nothing sent to the server) once the flow is gone.
+    pub fn upstream_handle(&self) -> Option<TcpStream> {
+        self.upstream.get().and_then(|u| u.try_clone().ok())
+    }
+
     fn touch(&self, ctx: &Ctx<'_>) {
         // fetch_max: the two pumps race, and the clock must never go back.
         self.last_active.fetch_max(ctx.now(), SeqCst);
@@ -156,6 +217,7 @@ impl Flow {
             Kill::Rst => RESET,
             Kill::Blackhole => BLACKHOLE,
             Kill::Inject => INJECT,
+            Kill::Nat => NAT,
         };
         // The state changes first so that pumps woken below see why.
         if self
@@ -179,6 +241,11 @@ impl Flow {
             }
             // Pumps see the state at their next read and start discarding.
             Kill::Blackhole => {}
+            // The client's socket will close with RST; the down pump sees the
+            // state within IO_TIMEOUT and leaves the upstream socket alone.
+            Kill::Nat => {
+                let _ = SockRef::from(&self.client).set_linger(Some(Duration::ZERO));
+            }
             Kill::Inject => {
                 // Wake the down pump: it alone writes to the client, so the
                 // ERR packet can't land in the middle of a forwarded packet.
@@ -191,8 +258,13 @@ impl Flow {
     }
 
     /// Proxy stop: end the flow with FIN, whatever it was doing (an RST kill
-    /// already under way is left to finish as RST).
+    /// already under way is left to finish as RST; a NAT-forgotten flow ends
+    /// with the client's RST and nothing to the server).
     pub fn begin_stop(&self) {
+        if self.state() == NAT {
+            let _ = self.client.shutdown(Shutdown::Read);
+            return;
+        }
         if self
             .state
             .fetch_update(SeqCst, SeqCst, |s| (s != RESET).then_some(CLOSING))
@@ -359,10 +431,15 @@ fn pump(ctx: &Ctx<'_>, flow: &Flow, dir: Dir) {
         match flow.state() {
             ACTIVE | BLACKHOLE => {}
             INJECT if dir == Dir::Down => return flow.inject(ctx),
+            // Forgotten: only the client's next packet is waited for.
+            NAT if dir == Dir::Up => {}
             _ => return,
         }
         match from.read(&mut buf) {
             Ok(0) => return flow.ended(ctx, dir, None),
+            // The client's next packet after a NAT kill: the flow ends, and
+            // dropping its (only) client handle sends RST.
+            Ok(_) if flow.state() == NAT => return,
             // Blackholed (or being killed): what was read is dropped.
             Ok(_) if flow.state() != ACTIVE => {}
             Ok(n) => {

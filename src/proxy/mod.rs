@@ -7,9 +7,12 @@
 //! connect that gives up on stop), `packet` (the MySQL ERR packet), `event`
 //! (what the proxy reports), `fds` (the open-files limit the flows need).
 //!
-//! What it cannot see: TCP keepalive probes carry no payload and are answered
-//! by this machine's kernel, so unlike some real middleboxes (e.g. AWS NLB)
-//! they never reset this proxy's idle timer. Only payload bytes count.
+//! TCP keepalive probes carry no payload and are answered by this machine's
+//! kernel, so no read() ever sees them. With `--layer 4` (the default, what
+//! NAT gateways and network load balancers are) the proxy counts every
+//! segment each socket received (`segments`, Linux's `tcpi_segs_in`), so a
+//! probe resets the idle clock as it does in a real NAT; with `--layer 7`
+//! only payload bytes count, as in a proxy that terminates TCP.
 
 #![forbid(unsafe_code)]
 
@@ -19,11 +22,12 @@ mod event;
 mod fds;
 mod flow;
 mod packet;
+mod segments;
 mod server;
 #[cfg(test)]
 mod tests;
 
-pub use config::{OnIdle, ProxyConfig};
+pub use config::{Layer, OnIdle, ProxyConfig};
 pub use event::{ProxyEvent, ProxyStats};
 pub use fds::{OpenFiles, fit as fit_open_files};
 pub use packet::{ER_CLIENT_INTERACTION_TIMEOUT, err_packet};

@@ -16,10 +16,11 @@ use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
-use super::config::{OnIdle, ProxyConfig};
+use super::config::{Layer, OnIdle, ProxyConfig};
 use super::event::{ProxyEvent, ProxyStats};
 use super::flow::{self, Ctx, FLOW_STACK, Flow, Kill};
 use super::packet::{ER_CLIENT_INTERACTION_TIMEOUT, err_packet};
+use super::segments::SegmentCounter;
 
 /// Main loop period: the longest an accept() waits, so also the idle-check
 /// granularity and the stop latency. A client arriving is accepted at once.
@@ -32,6 +33,15 @@ const BACKLOG_FALLBACK: i32 = 4096;
 /// Bounds on the backlog: std's 128 at least; at most what any kernel takes.
 const BACKLOG_MIN: i32 = 128;
 const BACKLOG_MAX: i32 = 65535;
+/// `--layer 4`: the longest time between two segment polls (one sock_diag
+/// dump of every TCP socket each time; a few ms for thousands of sockets).
+/// A shorter cutoff polls 20 times per cutoff, at most once a tick.
+const SEGMENT_POLL_MAX: Duration = Duration::from_millis(100);
+
+/// How often `--layer 4` counts segments for `cutoff`.
+pub(super) fn segment_poll(cutoff: Duration) -> Duration {
+    (cutoff / 20).clamp(TICK, SEGMENT_POLL_MAX)
+}
 
 /// The listen backlog: the system maximum (`/proc/sys/net/core/somaxconn`),
 /// so a burst of pool connects waits in the accept queue while the main loop
@@ -62,6 +72,8 @@ pub struct Proxy {
     /// is no place for the system resolver, and a slow DNS must not stall
     /// the accept loop. Restart the proxy to pick up DNS changes.
     upstream: Vec<SocketAddr>,
+    /// `--layer 4` only.
+    segments: Option<SegmentCounter>,
 }
 
 /// A flow and its first thread (which joins the flow's second one).
@@ -88,11 +100,24 @@ impl Proxy {
         let listener = listen(config.listen)
             .map_err(|e| io::Error::new(e.kind(), format!("listen on {}: {e}", config.listen)))?;
         let local_addr = listener.local_addr()?;
+        let segments = match config.layer {
+            Layer::L7 => None,
+            Layer::L4 => Some(SegmentCounter::open().map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!(
+                        "--layer 4 counts TCP segments with Linux's sock_diag, which failed \
+                         ({e}); --layer 7 counts payload bytes only"
+                    ),
+                )
+            })?),
+        };
         Ok(Proxy {
             config,
             listener,
             local_addr,
             upstream,
+            segments,
         })
     }
 
@@ -116,8 +141,16 @@ impl Proxy {
             config,
             listener,
             upstream,
-            ..
+            mut segments,
+            local_addr,
         } = self;
+        // Families whose sockets a segment poll reads (true: IPv6).
+        let mut families = vec![local_addr.is_ipv6()];
+        families.extend(upstream.iter().map(SocketAddr::is_ipv6));
+        families.sort_unstable();
+        families.dedup();
+        let poll_every = segment_poll(config.idle_cutoff);
+        let mut last_poll = Instant::now();
         // accept() blocks for at most one tick (SO_RCVTIMEO applies to accept on
         // Linux): a new client is taken at once, and the loop still turns every tick.
         listener.set_nonblocking(false)?;
@@ -135,6 +168,9 @@ impl Proxy {
 
         thread::scope(|scope| {
             let mut flows: Vec<Live<'_>> = Vec::new();
+            // Upstream sockets of NAT-forgotten flows: held open, read and
+            // discarded, until the server closes them or the proxy stops.
+            let mut zombies: Vec<std::net::TcpStream> = Vec::new();
             let mut next_id = 1u64;
             while !stop.load(SeqCst) {
                 for _ in 0..ACCEPTS_PER_TICK {
@@ -157,6 +193,20 @@ impl Proxy {
                     }
                 }
 
+                if let Some(counter) = segments.as_mut()
+                    && !flows.is_empty()
+                    && last_poll.elapsed() >= poll_every
+                {
+                    last_poll = Instant::now();
+                    // A failed poll leaves the payload clocks to decide.
+                    if let Ok(counts) = counter.read(&families) {
+                        let now = ctx.now();
+                        for live in &flows {
+                            live.flow.saw_segments(&counts, now);
+                        }
+                    }
+                }
+
                 let now = ctx.now();
                 for live in &flows {
                     if let Some(idle) = live.flow.idle(now)
@@ -164,6 +214,12 @@ impl Proxy {
                         && live.flow.kill(kill)
                     {
                         stats.flows_killed += 1;
+                        if kill == Kill::Nat
+                            && let Some(up) = live.flow.upstream_handle()
+                            && up.set_nonblocking(true).is_ok()
+                        {
+                            zombies.push(up);
+                        }
                         on_event(ProxyEvent::Killed {
                             flow: live.flow.id,
                             idle,
@@ -171,6 +227,8 @@ impl Proxy {
                         });
                     }
                 }
+
+                zombies.retain(server_still_there);
 
                 let mut i = 0;
                 while i < flows.len() {
@@ -269,8 +327,26 @@ fn kill_action(config: &ProxyConfig) -> (Kill, &'static str) {
             OnIdle::Fin => (Kill::Fin, "fin"),
             OnIdle::Rst => (Kill::Rst, "rst"),
             OnIdle::Blackhole => (Kill::Blackhole, "blackhole"),
+            OnIdle::Nat => (Kill::Nat, "nat"),
         },
     }
+}
+
+/// Reads and discards what the server sent on a forgotten flow's socket;
+/// false once the server has closed it (its wait_timeout) or reset it.
+fn server_still_there(mut socket: &std::net::TcpStream) -> bool {
+    use std::io::Read;
+    let mut buf = [0u8; 512];
+    for _ in 0..16 {
+        match socket.read(&mut buf) {
+            Ok(0) => return false,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
+    true
 }
 
 pub(super) fn listen(addr: SocketAddr) -> io::Result<TcpListener> {

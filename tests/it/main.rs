@@ -16,6 +16,7 @@ mod find;
 mod footprint;
 mod hostile_files;
 mod inspect;
+mod keepalive;
 mod limits;
 mod lying_server;
 mod nat;

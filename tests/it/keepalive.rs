@@ -1,0 +1,115 @@
+//! TCP keepalive against the two kinds of idle limit: a flow-level one (the
+//! kernel NAT of common::netns, `poolcheck proxy --layer 4`), which keepalive
+//! probes reset, and a protocol-level one (`--layer 7`, a proxy that counts
+//! payload bytes), which they never reach.
+
+use crate::common::netns::{Forgotten, Nat};
+use crate::common::{Run, Sandbox, light, poolcheck, run};
+use crate::nat::{probe_behind, server_behind, url_behind};
+use crate::proxy::{start_proxy, terminate};
+use poolcheck::probe::{ProbeReport, Verdict};
+
+fn outcomes(rep: &ProbeReport) -> Vec<String> {
+    rep.rungs
+        .iter()
+        .flat_map(|g| g.connections.iter().map(|c| c.outcome.label()))
+        .collect()
+}
+
+fn probe_json(url: &str, args: &[&str]) -> (Run, ProbeReport) {
+    let r = run(poolcheck()
+        .args(["probe", "--no-defaults", "--format", "json"])
+        .args(args)
+        .arg(url));
+    assert_ne!(r.code, 2, "could not run: {}", r.stderr);
+    let report: ProbeReport =
+        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout));
+    (r, report)
+}
+
+/// One probe connection idle 5 s, keepalive every second or none.
+fn idle_args(keepalive: bool) -> Vec<&'static str> {
+    let mut a = vec![
+        "--idle",
+        "5s",
+        "--connections",
+        "1",
+        "--reconnects",
+        "0",
+        "--io-timeout",
+        "2s",
+    ];
+    if keepalive {
+        a.push("--keepalive=1s");
+    }
+    a
+}
+
+/// Through the kernel NAT (3 s conntrack timeout).
+fn through_kernel_nat(keepalive: bool) -> ProbeReport {
+    let nat = Nat::new(3, Forgotten::Drop);
+    let sb = server_behind(&nat);
+    let (_, rep) = probe_behind(&nat, &url_behind(&nat, &sb), &idle_args(keepalive));
+    sb.stop();
+    rep
+}
+
+/// Through `poolcheck proxy` (2 s cutoff) in front of the shared sandbox.
+fn through_proxy(proxy_args: &[&str], keepalive: bool) -> (ProbeReport, String) {
+    let sb = Sandbox::shared();
+    let upstream = format!("127.0.0.1:{}", sb.port);
+    let mut args = vec!["--upstream", &upstream, "--idle-cutoff", "2s"];
+    args.extend_from_slice(proxy_args);
+    let (child, port, mut stderr) = start_proxy(&args);
+    let url = format!("mysql://root@127.0.0.1:{port}/");
+    let mut probe = idle_args(keepalive);
+    // The shared sandbox's wait_timeout is 5 s: look past it.
+    probe.extend(["--session-wait-timeout", "60"]);
+    let (_, rep) = probe_json(&url, &probe);
+    let (code, _) = terminate(child);
+    assert_eq!(code, 130);
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut log).unwrap();
+    (rep, log)
+}
+
+#[test]
+fn keepalive_every_second_keeps_a_flow_through_the_kernel_nat() {
+    let rep = through_kernel_nat(true);
+    assert_eq!(outcomes(&rep), ["alive"]);
+    assert_eq!(rep.keepalive_interval_s, Some(1));
+    let rep = through_kernel_nat(false);
+    assert_eq!(outcomes(&rep), ["blackholed"]);
+    assert_eq!(rep.verdict, Verdict::Middlebox);
+}
+
+#[test]
+fn proxy_layer_4_lets_keepalive_through_like_the_kernel_nat() {
+    let _connections = light();
+    let (rep, log) = through_proxy(&["--layer", "4", "--on-idle", "blackhole"], true);
+    assert_eq!(outcomes(&rep), ["alive"], "{log}");
+    assert!(!log.contains("killed"), "{log}");
+    // Layer 4 is the default; without keepalive the flow dies as in the NAT.
+    let (rep, log) = through_proxy(&["--on-idle", "blackhole"], false);
+    assert_eq!(outcomes(&rep), ["blackholed"], "{log}");
+    assert!(log.contains("killed (blackhole)"), "{log}");
+}
+
+#[test]
+fn proxy_layer_7_does_not_let_keepalive_through() {
+    let _connections = light();
+    let (rep, log) = through_proxy(&["--layer", "7", "--on-idle", "fin"], true);
+    assert_eq!(outcomes(&rep), ["closed"], "{log}");
+    assert!(log.contains("killed (fin)"), "{log}");
+    assert_eq!(rep.verdict, Verdict::Middlebox);
+}
+
+#[test]
+fn proxy_on_idle_nat_resets_the_client_and_leaves_the_server_a_zombie() {
+    let _connections = light();
+    let (rep, log) = through_proxy(&["--on-idle", "nat"], false);
+    assert_eq!(outcomes(&rep), ["reset"], "{log}");
+    assert!(log.contains("killed (nat)"), "{log}");
+    assert_eq!(rep.verdict, Verdict::Middlebox, "{}", rep.verdict_reason);
+    assert_eq!(rep.zombies.len(), 1, "the server kept its side: {rep:?}");
+}
