@@ -4,8 +4,11 @@
 # certificates), Python's venv (the SQLAlchemy proof installs SQLAlchemy and
 # PyMySQL from PyPI into a venv of its own) and man with groff (the test that
 # `poolcheck man` renders), unshare and ip (the DNS tests' private network
-# namespace), and nftables (the tests' kernel NAT in network namespaces,
-# tests/it/common/netns.rs). Safe to run again.
+# namespace), nftables (the tests' kernel NAT in network namespaces,
+# tests/it/common/netns.rs), and the framework proofs' runtimes
+# (tests/it/framework_proofs.rs): what mysqlclient builds with, Node.js with
+# npm, Go with go-sql-driver, a JDK with HikariCP, MariaDB Connector/J and
+# SLF4J, Ruby with Active Record and mysql2. Safe to run again.
 set -euo pipefail
 
 need=()
@@ -23,6 +26,16 @@ if ! command -v python3 >/dev/null 2>&1; then
 elif ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
   need+=(python3-venv)
 fi
+
+# The framework proofs. Debian's package names, installed when missing.
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+for pkg in pkg-config build-essential default-libmysqlclient-dev golang-go golang-github-go-sql-driver-mysql-dev \
+  default-jdk-headless libhikaricp-java libmariadb-java libslf4j-java ruby ruby-activerecord ruby-mysql2; do
+  have_pkg "$pkg" || need+=("$pkg")
+done
+# Node.js may come from elsewhere than Debian (its npm then comes with it).
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 
 if ((${#need[@]})); then
   sudo=""

@@ -14,6 +14,7 @@ mod explain;
 mod faults;
 mod find;
 mod footprint;
+mod framework_proofs;
 mod hostile_files;
 mod inspect;
 mod keepalive;

@@ -1,7 +1,9 @@
 //! Test helpers: a hermetic `poolcheck` command and the throwaway MariaDB.
 
+pub mod builds;
 pub mod fake_mysql;
 pub mod netns;
+pub mod proof;
 pub mod python;
 pub mod relay;
 pub mod sandbox;

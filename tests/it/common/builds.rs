@@ -1,0 +1,103 @@
+//! The non-Python proof apps' builds, each done once per test binary and kept
+//! under cargo's target dir: node mysql2 from npm, the Go app built offline
+//! against Debian's go-sql-driver (scripts/install-deps.sh installs both
+//! runtimes).
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+const APPS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/apps");
+const MYSQL2: &str = "mysql2@3";
+
+fn target_tmp(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name)
+}
+
+fn checked(cmd: &mut Command, what: &str) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: {e} (run scripts/install-deps.sh)"));
+    assert!(
+        out.status.success(),
+        "{what} failed (run scripts/install-deps.sh):\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The node_modules dir holding mysql2, installed from npm on first use.
+pub fn node_modules() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = target_tmp("node-mysql2");
+        let ready = dir.join(".ready");
+        if std::fs::read_to_string(&ready).ok().as_deref() != Some(MYSQL2) {
+            std::fs::create_dir_all(&dir).unwrap();
+            checked(
+                Command::new("npm")
+                    .args([
+                        "install",
+                        "--no-audit",
+                        "--no-fund",
+                        "--no-save",
+                        "--prefix",
+                    ])
+                    .arg(&dir)
+                    .arg(MYSQL2),
+                "npm install mysql2",
+            );
+            std::fs::write(&ready, MYSQL2).unwrap();
+        }
+        dir.join("node_modules")
+    })
+}
+
+/// The Go app's binary, built once per test binary, offline (GOPATH mode
+/// against Debian's /usr/share/gocode).
+pub fn go_app() -> &'static PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let dir = target_tmp("go-app");
+        std::fs::create_dir_all(&dir).unwrap();
+        let bin = dir.join("app");
+        checked(
+            Command::new("go")
+                .args(["build", "-o"])
+                .arg(&bin)
+                .arg(format!("{APPS}/go/main.go"))
+                .env("GOPATH", "/usr/share/gocode")
+                .env("GO111MODULE", "off")
+                .env("GOCACHE", dir.join("cache"))
+                .env("GOPROXY", "off"),
+            "go build tests/apps/go",
+        );
+        bin
+    })
+}
+
+/// Debian's jars the HikariCP app compiles and runs against.
+const JARS: &[&str] = &[
+    "/usr/share/java/HikariCP.jar",
+    "/usr/share/java/slf4j-api.jar",
+    "/usr/share/java/slf4j-nop.jar",
+    "/usr/share/java/mariadb-java-client.jar",
+];
+
+/// The classpath running the HikariCP app, compiled once per test binary.
+pub fn hikaricp_classpath() -> &'static String {
+    static CP: OnceLock<String> = OnceLock::new();
+    CP.get_or_init(|| {
+        let dir = target_tmp("hikaricp-app");
+        std::fs::create_dir_all(&dir).unwrap();
+        let jars = JARS.join(":");
+        checked(
+            Command::new("javac")
+                .args(["-cp", &jars, "-d"])
+                .arg(&dir)
+                .arg(format!("{APPS}/hikaricp/App.java")),
+            "javac tests/apps/hikaricp/App.java",
+        );
+        format!("{}:{jars}", dir.display())
+    })
+}

@@ -1,0 +1,205 @@
+//! Each framework's proof on a real app (tests/apps/<framework>/), through the
+//! rig in common/proof.rs: fin, rst and blackhole at a 3 s cutoff (in
+//! parallel), and the silent drop at a realistic 40 s cutoff. The defaults'
+//! expected outcome is stated per framework; docs/recommend.md has the table.
+
+use crate::common::builds::{go_app, hikaricp_classpath, node_modules};
+use crate::common::proof::{App, Expect, Mode, prove_long_blackhole, prove_short};
+use crate::common::python::{django_python, flask_python};
+use std::process::Command;
+
+const APPS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/apps");
+
+/// PyMySQL on a connection the path closed (FIN, RST): "Lost connection"
+/// (2013) or "gone away" (2006); mysqlclient says the same.
+const LOST: &[&str] = &["2013", "2006"];
+
+fn flask_command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
+    let mut cmd = Command::new(flask_python());
+    cmd.arg(format!("{APPS}/flask_sqlalchemy/app.py"))
+        .arg(port.to_string())
+        .arg(settings.to_string())
+        .arg(idle_s.to_string());
+    cmd
+}
+
+/// Flask-SQLAlchemy 3 sets pool_recycle=7200 and no pre-ping: the pooled
+/// connection is reused after the cutoff.
+fn pooled_defaults(mode: Mode) -> Expect {
+    match mode {
+        Mode::Blackhole => Expect::Hangs,
+        Mode::Fin | Mode::Rst => Expect::Fails(LOST),
+    }
+}
+
+const FLASK: App = App {
+    framework: "flask-sqlalchemy",
+    name: "flask-sqlalchemy+pymysql",
+    command: flask_command,
+    defaults: pooled_defaults,
+};
+
+fn django_command(driver: &str, port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
+    let mut cmd = Command::new(django_python());
+    cmd.arg(format!("{APPS}/django/app.py"))
+        .arg(driver)
+        .arg(port.to_string())
+        .arg(settings.to_string())
+        .arg(idle_s.to_string());
+    cmd
+}
+
+/// Django's default CONN_MAX_AGE = 0 closes the connection when each request
+/// ends, so the next request connects anew: nothing dead is reused.
+fn django_defaults(_mode: Mode) -> Expect {
+    Expect::Succeeds
+}
+
+const DJANGO_PYMYSQL: App = App {
+    framework: "django",
+    name: "django+pymysql",
+    command: |port, settings, idle| django_command("pymysql", port, settings, idle),
+    defaults: django_defaults,
+};
+
+const DJANGO_MYSQLCLIENT: App = App {
+    framework: "django",
+    name: "django+mysqlclient",
+    command: |port, settings, idle| django_command("mysqlclient", port, settings, idle),
+    defaults: django_defaults,
+};
+
+#[test]
+fn flask_sqlalchemy_proof_at_a_short_cutoff() {
+    prove_short(&FLASK);
+}
+
+#[test]
+fn flask_sqlalchemy_proof_blackhole_at_40_s() {
+    prove_long_blackhole(&FLASK);
+}
+
+#[test]
+fn django_pymysql_proof_at_a_short_cutoff() {
+    prove_short(&DJANGO_PYMYSQL);
+}
+
+#[test]
+fn django_mysqlclient_proof_at_a_short_cutoff() {
+    prove_short(&DJANGO_MYSQLCLIENT);
+}
+
+#[test]
+fn django_proof_blackhole_at_40_s() {
+    prove_long_blackhole(&DJANGO_MYSQLCLIENT);
+}
+
+fn node_command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
+    let mut cmd = Command::new("node");
+    cmd.arg(format!("{APPS}/node_mysql2/app.js"))
+        .arg(port.to_string())
+        .arg(settings.to_string())
+        .arg(idle_s.to_string())
+        .env("NODE_PATH", node_modules());
+    cmd
+}
+
+/// mysql2 drops a pooled connection whose socket ended or reset while idle,
+/// so the next query connects anew; a silently dropped one is reused and the
+/// query waits forever (mysql2 pools have no read timeout).
+fn node_defaults(mode: Mode) -> Expect {
+    match mode {
+        Mode::Blackhole => Expect::Hangs,
+        Mode::Fin | Mode::Rst => Expect::Succeeds,
+    }
+}
+
+const NODE: App = App {
+    framework: "node-mysql2",
+    name: "node mysql2",
+    command: node_command,
+    defaults: node_defaults,
+};
+
+fn go_command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
+    let mut cmd = Command::new(go_app());
+    cmd.arg(port.to_string())
+        .arg(settings.to_string())
+        .arg(idle_s.to_string());
+    cmd
+}
+
+/// database/sql retries a request on a fresh connection when the driver's
+/// liveness check (checkConnLiveness) finds the pooled one closed or reset;
+/// a silently dropped one passes the check and the query waits for TCP.
+fn go_defaults(mode: Mode) -> Expect {
+    match mode {
+        Mode::Blackhole => Expect::Hangs,
+        Mode::Fin | Mode::Rst => Expect::Succeeds,
+    }
+}
+
+const GO: App = App {
+    framework: "go",
+    name: "go database/sql+go-sql-driver",
+    command: go_command,
+    defaults: go_defaults,
+};
+
+#[test]
+fn node_mysql2_proof_at_a_short_cutoff() {
+    prove_short(&NODE);
+}
+
+#[test]
+fn node_mysql2_proof_blackhole_at_40_s() {
+    prove_long_blackhole(&NODE);
+}
+
+#[test]
+fn go_proof_at_a_short_cutoff() {
+    prove_short(&GO);
+}
+
+#[test]
+fn go_proof_blackhole_at_40_s() {
+    prove_long_blackhole(&GO);
+}
+
+fn hikaricp_command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
+    let mut cmd = Command::new("java");
+    cmd.args(["-Xss512k", "-XX:TieredStopAtLevel=1", "-cp"])
+        .arg(hikaricp_classpath())
+        .arg("App")
+        .arg(port.to_string())
+        .arg(settings.to_string())
+        .arg(idle_s.to_string());
+    cmd
+}
+
+/// HikariCP validates a connection at borrow and replaces one the path closed
+/// or reset, even with its defaults; on a silently dropped one the borrow
+/// (or the query, socketTimeout 0) waits past the test's bound.
+fn hikaricp_defaults(mode: Mode) -> Expect {
+    match mode {
+        Mode::Blackhole => Expect::Hangs,
+        Mode::Fin | Mode::Rst => Expect::Succeeds,
+    }
+}
+
+const HIKARICP: App = App {
+    framework: "hikaricp",
+    name: "hikaricp+mariadb-java-client",
+    command: hikaricp_command,
+    defaults: hikaricp_defaults,
+};
+
+#[test]
+fn hikaricp_proof_at_a_short_cutoff() {
+    prove_short(&HIKARICP);
+}
+
+#[test]
+fn hikaricp_proof_blackhole_at_40_s() {
+    prove_long_blackhole(&HIKARICP);
+}
