@@ -6,6 +6,7 @@
 use crate::common::builds::{go_app, hikaricp_classpath, node_modules};
 use crate::common::proof::{App, Expect, Mode, prove_long_blackhole, prove_short};
 use crate::common::python::{django_python, flask_python};
+use crate::sqlalchemy_proof::SQLALCHEMY;
 use std::process::Command;
 
 const APPS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/apps");
@@ -75,11 +76,6 @@ fn flask_sqlalchemy_proof_at_a_short_cutoff() {
 }
 
 #[test]
-fn flask_sqlalchemy_proof_blackhole_at_40_s() {
-    prove_long_blackhole(&FLASK);
-}
-
-#[test]
 fn django_pymysql_proof_at_a_short_cutoff() {
     prove_short(&DJANGO_PYMYSQL);
 }
@@ -87,11 +83,6 @@ fn django_pymysql_proof_at_a_short_cutoff() {
 #[test]
 fn django_mysqlclient_proof_at_a_short_cutoff() {
     prove_short(&DJANGO_MYSQLCLIENT);
-}
-
-#[test]
-fn django_proof_blackhole_at_40_s() {
-    prove_long_blackhole(&DJANGO_MYSQLCLIENT);
 }
 
 fn node_command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
@@ -152,18 +143,8 @@ fn node_mysql2_proof_at_a_short_cutoff() {
 }
 
 #[test]
-fn node_mysql2_proof_blackhole_at_40_s() {
-    prove_long_blackhole(&NODE);
-}
-
-#[test]
 fn go_proof_at_a_short_cutoff() {
     prove_short(&GO);
-}
-
-#[test]
-fn go_proof_blackhole_at_40_s() {
-    prove_long_blackhole(&GO);
 }
 
 fn hikaricp_command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
@@ -199,7 +180,17 @@ fn hikaricp_proof_at_a_short_cutoff() {
     prove_short(&HIKARICP);
 }
 
+/// The realistic silent drop: every framework at a 40 s cutoff, in parallel
+/// (one probe of the path, each app's defaults and recommended settings).
 #[test]
-fn hikaricp_proof_blackhole_at_40_s() {
-    prove_long_blackhole(&HIKARICP);
+fn every_framework_proof_blackhole_at_40_s() {
+    prove_long_blackhole(&[
+        &SQLALCHEMY,
+        &FLASK,
+        &DJANGO_PYMYSQL,
+        &DJANGO_MYSQLCLIENT,
+        &NODE,
+        &GO,
+        &HIKARICP,
+    ]);
 }

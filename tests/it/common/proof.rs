@@ -11,7 +11,7 @@ use super::{Reaped, Sandbox, poolcheck};
 use poolcheck::recommend::RecommendReport;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// How the proxy ends an idle flow.
@@ -35,7 +35,7 @@ impl Mode {
 }
 
 /// The proxy's idle cutoff, and the probe and app timings that go with it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Cutoff {
     /// 3 s: the app idles 4 s.
     Short,
@@ -160,13 +160,18 @@ pub fn run_app(mut cmd: Command, bound: Duration) -> (Outcome, String) {
     }
 }
 
-/// `poolcheck probe` through the path, then `recommend --from -` for the
-/// framework: the report and the settings exactly as recommend printed them.
-pub fn recommended(
-    port: u16,
-    framework: &str,
-    cutoff: Cutoff,
-) -> (RecommendReport, serde_json::Value) {
+/// `poolcheck probe` through a proxy in `mode` at `cutoff`: its JSON report.
+/// Probes of one server take turns (a probe holds a server-wide lock), so
+/// each kind of path is probed once per test binary and every framework's
+/// recommendation for that kind of path reads the same report.
+fn probe_json(port: u16, mode: Mode, cutoff: Cutoff) -> Vec<u8> {
+    type Probes = std::collections::HashMap<(&'static str, Cutoff), Vec<u8>>;
+    static PROBES: Mutex<Option<Probes>> = Mutex::new(None);
+    let mut probes = PROBES.lock().unwrap_or_else(|e| e.into_inner());
+    let probes = probes.get_or_insert_with(Default::default);
+    if let Some(json) = probes.get(&(mode.name(), cutoff)) {
+        return json.clone();
+    }
     let probe = poolcheck()
         .args(["probe", "--no-defaults", "--format", "json", "--idle"])
         .arg(cutoff.probe_idles())
@@ -182,6 +187,19 @@ pub fn recommended(
         "{}",
         String::from_utf8_lossy(&probe.stderr)
     );
+    probes.insert((mode.name(), cutoff), probe.stdout.clone());
+    probe.stdout
+}
+
+/// `recommend --from -` for the framework, reading the probe of this path:
+/// the report and the settings exactly as recommend printed them.
+pub fn recommended(
+    port: u16,
+    framework: &str,
+    mode: Mode,
+    cutoff: Cutoff,
+) -> (RecommendReport, serde_json::Value) {
+    let probe = probe_json(port, mode, cutoff);
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("poolcheck"))
         .args(["recommend", "--from", "-", "--framework", framework])
         .args(["--format", "json", "--fail-on", "never"])
@@ -191,12 +209,7 @@ pub fn recommended(
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(&probe.stdout)
-        .unwrap();
+    child.stdin.take().unwrap().write_all(&probe).unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(
         out.status.code(),
@@ -253,7 +266,7 @@ pub fn prove_cell(app: &App, mode: Mode, cutoff: Cutoff) -> Result<String, Strin
     // The defaults and the probe run at the same time: both only idle.
     let ((default, default_line), (report, settings)) = std::thread::scope(|s| {
         let d = s.spawn(|| run_app((app.command)(port, &serde_json::json!({}), idle), give_up));
-        let r = recommended(port, app.framework, cutoff);
+        let r = recommended(port, app.framework, mode, cutoff);
         (d.join().expect("default run"), r)
     });
     let expected = (app.defaults)(mode);
@@ -298,9 +311,19 @@ pub fn prove_short(app: &App) {
     report(results);
 }
 
-/// The silent drop at the realistic cutoff.
-pub fn prove_long_blackhole(app: &App) {
-    report(vec![prove_cell(app, Mode::Blackhole, Cutoff::Long)]);
+/// The silent drop at the realistic cutoff, every app in parallel.
+pub fn prove_long_blackhole(apps: &[&App]) {
+    let results: Vec<Result<String, String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = apps
+            .iter()
+            .map(|&app| s.spawn(move || prove_cell(app, Mode::Blackhole, Cutoff::Long)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err("cell panicked".into())))
+            .collect()
+    });
+    report(results);
 }
 
 fn report(results: Vec<Result<String, String>>) {
