@@ -187,6 +187,17 @@ fn xml_char(c: char) -> bool {
 
 /// Escapes character data.
 fn text(s: &str) -> String {
+    escape(s, false)
+}
+
+/// Escapes an attribute value (in double quotes); whitespace other than a
+/// space is written as a character reference, which attribute-value
+/// normalization would otherwise turn into spaces.
+fn attr(s: &str) -> String {
+    escape(s, true)
+}
+
+fn escape(s: &str, in_attribute: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars().filter(|c| xml_char(*c)) {
         match c {
@@ -195,27 +206,10 @@ fn text(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             // A bare CR would be read back as a line feed.
             '\r' => out.push_str("&#13;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Escapes an attribute value (in double quotes); whitespace other than a
-/// space is written as a character reference, which attribute-value
-/// normalization would otherwise turn into spaces.
-fn attr(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars().filter(|c| xml_char(*c)) {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
+            '"' if in_attribute => out.push_str("&quot;"),
+            '\'' if in_attribute => out.push_str("&apos;"),
+            '\n' if in_attribute => out.push_str("&#10;"),
+            '\t' if in_attribute => out.push_str("&#9;"),
             c => out.push(c),
         }
     }

@@ -1,7 +1,7 @@
 //! The probe report as tables.
 
 use super::RenderOpts;
-use super::table::{line_width, new_table, render_findings, write_wrapped};
+use super::table::{line_width, new_table, render_findings, write_prose, write_wrapped};
 use crate::db::sanitize;
 use crate::probe::{ProbeReport, Spread, Verdict};
 use anyhow::Result;
@@ -10,11 +10,9 @@ use std::io::Write;
 use crate::units::measured;
 
 pub fn render_probe_table(r: &ProbeReport, opts: &RenderOpts, out: &mut dyn Write) -> Result<()> {
-    write_wrapped(
+    write_prose(
         out,
-        line_width(opts),
-        "",
-        "  ",
+        opts,
         &format!(
             "probe of {} ({} {}{}); probe sessions' wait_timeout {}s, keepalive {}{}",
             r.target.url,
@@ -60,11 +58,9 @@ pub fn render_probe_table(r: &ProbeReport, opts: &RenderOpts, out: &mut dyn Writ
     }
     writeln!(out, "{t}")?;
     if let Some(s) = &r.search {
-        write_wrapped(
+        write_prose(
             out,
-            line_width(opts),
-            "",
-            "  ",
+            opts,
             &format!(
                 "search: {} tests on {} connections (at most {} open at once) in {}; up to {}, resolution {}",
                 s.test_count,
@@ -77,22 +73,18 @@ pub fn render_probe_table(r: &ProbeReport, opts: &RenderOpts, out: &mut dyn Writ
         )?;
     }
     match r.cutoff.hi_s {
-        Some(hi) => write_wrapped(
+        Some(hi) => write_prose(
             out,
-            line_width(opts),
-            "",
-            "  ",
+            opts,
             &format!(
                 "idle cutoff: more than {}, at most {}",
                 measured(r.cutoff.lo_s),
                 measured(hi)
             ),
         )?,
-        None => write_wrapped(
+        None => write_prose(
             out,
-            line_width(opts),
-            "",
-            "  ",
+            opts,
             &format!(
                 "idle cutoff: none seen (connections survived {})",
                 measured(r.cutoff.lo_s)
@@ -104,11 +96,9 @@ pub fn render_probe_table(r: &ProbeReport, opts: &RenderOpts, out: &mut dyn Writ
         Verdict::Middlebox => "middlebox",
         Verdict::None => "none",
     };
-    write_wrapped(
+    write_prose(
         out,
-        line_width(opts),
-        "",
-        "  ",
+        opts,
         &format!("verdict: {verdict} ({})", sanitize(&r.verdict_reason)),
     )?;
     if let Some(rc) = &r.reconnects {

@@ -2,7 +2,7 @@
 //! framework's configuration ready to paste, the reasons, notes and findings.
 
 use super::RenderOpts;
-use super::table::{line_width, new_table, render_findings, write_wrapped};
+use super::table::{line_width, new_table, render_findings, write_prose, write_wrapped};
 use crate::db::sanitize;
 use crate::recommend::{PoolPlan, RecommendReport};
 use anyhow::Result;
@@ -24,41 +24,33 @@ pub fn render_recommend_table(
         None => writeln!(out, "poolcheck recommend for {}", r.framework.name())?,
     }
     if !r.sources.is_empty() {
-        write_wrapped(
+        write_prose(
             out,
-            line_width(opts),
-            "",
-            "  ",
+            opts,
             &format!("facts from: {}", sanitize(&r.sources.join("; "))),
         )?;
     }
-    write_wrapped(
+    write_prose(
         out,
-        line_width(opts),
-        "",
-        "  ",
+        opts,
         &format!(
             "topology: {} instance(s) x {} process(es) x {} concurrent request(s), {} connections kept in reserve",
             r.topology.instances, r.topology.processes, r.topology.threads, r.topology.reserve
         ),
     )?;
     match &rec.limit {
-        Some(l) => write_wrapped(
+        Some(l) => write_prose(
             out,
-            line_width(opts),
-            "",
-            "  ",
+            opts,
             &format!(
                 "idle limit: {} s, from {}",
                 crate::recommend::rules::secs_text(l.seconds),
                 sanitize(&l.detail)
             ),
         )?,
-        None => write_wrapped(
+        None => write_prose(
             out,
-            line_width(opts),
-            "",
-            "  ",
+            opts,
             "idle limit: unknown (assuming the 28800 s server default)",
         )?,
     }
@@ -80,11 +72,9 @@ pub fn render_recommend_table(
         )?;
     }
     if rec.silent_drop {
-        write_wrapped(
+        write_prose(
             out,
-            line_width(opts),
-            "",
-            "  ",
+            opts,
             "silent drop: yes, so driver read timeouts and TCP keepalive are essential",
         )?;
     }
@@ -102,11 +92,9 @@ pub fn render_recommend_table(
     {
         {
             writeln!(out)?;
-            write_wrapped(
+            write_prose(
                 out,
-                line_width(opts),
-                "",
-                "  ",
+                opts,
                 &format!(
                     "The connection budget cannot hold this topology: {needed} connections needed, {budget} available. Options:"
                 ),
@@ -124,11 +112,9 @@ pub fn render_recommend_table(
             .collect();
         {
             writeln!(out)?;
-            write_wrapped(
+            write_prose(
                 out,
-                line_width(opts),
-                "",
-                "  ",
+                opts,
                 &format!(
                     "Check of the current settings: {}",
                     sanitize(&given.join(", "))

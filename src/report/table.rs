@@ -29,6 +29,16 @@ pub(super) fn line_width(opts: &RenderOpts) -> usize {
     usize::from(opts.width.unwrap_or(PLAIN_WIDTH)).max(20)
 }
 
+/// Writes a line of prose wrapped at the output's width, continuation lines
+/// indented by two spaces.
+pub(super) fn write_prose(
+    out: &mut dyn Write,
+    opts: &RenderOpts,
+    text: &str,
+) -> std::io::Result<()> {
+    write_wrapped(out, line_width(opts), "", "  ", text)
+}
+
 /// Writes `text` wrapped at `width` columns at spaces: the first line starts
 /// with `first`, the others with `rest` (a hanging indent). A word longer
 /// than a line is not broken; it gets a line of its own.
@@ -83,11 +93,9 @@ pub fn render_inspect_table(
     out: &mut dyn Write,
 ) -> Result<()> {
     let f = &r.facts;
-    write_wrapped(
+    write_prose(
         out,
-        line_width(opts),
-        "",
-        "  ",
+        opts,
         &format!(
             "{} {} ({}, up {}) via {}{}, as {}",
             sanitize(&f.server.flavor),
