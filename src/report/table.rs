@@ -189,11 +189,19 @@ pub fn render_inspect_table(
             f.counters.aborted_connects.to_string(),
             "failed logins and handshakes".into(),
         ],
-        [
-            "Connection_errors_max_connections".into(),
-            f.counters.connection_errors_max_connections.to_string(),
-            "refused with 'Too many connections'".into(),
-        ],
+        {
+            // The same count as the max-connections-refused finding: MariaDB
+            // counts a refusal at login in Aborted_connects only.
+            let refused = crate::inspect::refusals(f);
+            [
+                "refused (1040)".into(),
+                refused.total().to_string(),
+                format!(
+                    "'Too many connections': {} on arrival (Connection_errors_max_connections), {} at login",
+                    refused.at_accept, refused.at_login
+                ),
+            ]
+        },
     ];
     for row in rows {
         vars.add_row(row);
