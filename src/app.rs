@@ -1,7 +1,9 @@
 //! What each subcommand does with its resolved [`Config`]: open what it needs,
 //! run the subcommand (which returns data), and hand the result to `report/`.
 
-use crate::config::{Command, Config, ExplainConfig, Output, ProxyConfig, RecommendConfig, Target};
+use crate::config::{
+    Command, Config, ExplainConfig, ExplainInput, Output, ProxyConfig, RecommendConfig, Target,
+};
 use crate::error::hinted;
 use crate::exit::ExitStatus;
 use crate::target::Endpoint;
@@ -154,10 +156,27 @@ fn run_recommend(rc: RecommendConfig, out: &Output) -> Result<ExitStatus> {
 }
 
 fn run_explain(ec: ExplainConfig, out: &Output) -> Result<ExitStatus> {
-    for n in &ec.notes {
-        report::note(out.quiet, out.stderr_color, n);
+    use crate::input::{InputError, Kind, Stream};
+    use std::io::{BufReader, Read};
+    // Streamed line by line: memory does not grow with the log's size.
+    fn stream<R: Read>(mut s: Stream<R>) -> Result<(explain::ExplainReport, bool)> {
+        let report = explain::explain_reader(BufReader::with_capacity(1 << 16, &mut s))
+            .map_err(|e| InputError::into_anyhow(s.error(e)))?;
+        Ok((report, s.cut()))
     }
-    let mut report = explain::explain(&ec.text);
+    let (mut report, cut) = match ec.input {
+        ExplainInput::Text(text) => (explain::explain(&text), false),
+        ExplainInput::File(opened) => stream(opened.stream())?,
+        ExplainInput::Stdin => stream(crate::input::stdin_stream(Kind::Log))?,
+    };
+    if cut {
+        let limit = crate::input::show_size(Kind::Log.limit());
+        report::note(
+            out.quiet,
+            out.stderr_color,
+            &format!("the log is longer than {limit}; only its first {limit} were read"),
+        );
+    }
     if let Some(target) = &ec.target {
         let mut session = open_target(target, out)?;
         let facts = inspect::collect_facts(&mut session)?;

@@ -166,14 +166,24 @@ pub struct RecommendConfig {
     pub check: Option<Vec<(String, String)>>,
 }
 
-/// `explain`: the text to explain, already read, and an optional server to
-/// confirm causes on.
+/// `explain`: what to read (the text, or a log file already opened and
+/// checked, or stdin: read as a stream, never whole) and an optional server
+/// to confirm causes on.
 #[derive(Debug)]
 pub struct ExplainConfig {
-    pub text: String,
-    /// Notes about reading the text (a log cut at the size limit), for stderr.
-    pub notes: Vec<String>,
+    pub input: ExplainInput,
     pub target: Option<Target>,
+}
+
+/// Where `explain`'s text comes from.
+#[derive(Debug)]
+pub enum ExplainInput {
+    /// The arguments, one line each.
+    Text(String),
+    /// `--file PATH`: a regular file, opened (its kind checked) by crate::input.
+    File(crate::input::Opened),
+    /// `--file -`, or stdin when it is not a terminal.
+    Stdin,
 }
 
 /// `proxy`: its configuration, and how many flows were asked for (the
@@ -584,31 +594,17 @@ fn resolve_explain(
     term: &Terminal,
 ) -> Result<ExplainConfig> {
     use crate::input::{self, InputError, Kind};
-    let read = match &args.file {
-        Some(p) if p.as_os_str() == "-" => Some(input::read_stdin(Kind::Log)),
-        Some(p) => Some(input::read(p, Kind::Log)),
-        None if !args.text.is_empty() => None,
+    let input = match &args.file {
+        Some(p) if p.as_os_str() == "-" => ExplainInput::Stdin,
+        Some(p) => ExplainInput::File(input::open(p, Kind::Log).map_err(InputError::into_anyhow)?),
+        None if !args.text.is_empty() => ExplainInput::Text(args.text.join("\n")),
         None if term.stdin_tty => {
             return Err(hinted(
                 "nothing to explain",
                 "give the error text as an argument, --file app.log, or pipe a log in",
             ));
         }
-        None => Some(input::read_stdin(Kind::Log)),
-    };
-    let mut notes = Vec::new();
-    let text = match read {
-        Some(read) => {
-            let (bytes, cut) = read.map_err(InputError::into_anyhow)?;
-            if cut {
-                let limit = input::show_size(Kind::Log.limit());
-                notes.push(format!(
-                    "the log is longer than {limit}; only its first {limit} were read"
-                ));
-            }
-            input::lossy_text(bytes)
-        }
-        None => args.text.join("\n"),
+        None => ExplainInput::Stdin,
     };
     let target = match &args.target {
         Some(url) => {
@@ -621,11 +617,7 @@ fn resolve_explain(
         }
         None => None,
     };
-    Ok(ExplainConfig {
-        text,
-        notes,
-        target,
-    })
+    Ok(ExplainConfig { input, target })
 }
 
 /// `man [COMMAND]`: the subcommand must be one that has a page.

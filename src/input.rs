@@ -232,6 +232,77 @@ impl Opened {
     }
 }
 
+impl Opened {
+    /// The file as a bounded stream, for a reader that goes line by line
+    /// instead of holding the whole file (`explain`).
+    pub fn stream(self) -> Stream<File> {
+        Stream::new(self.file, self.path, self.kind)
+    }
+}
+
+/// Stdin as a bounded stream with the limit of `kind`.
+pub fn stdin_stream(kind: Kind) -> Stream<io::Stdin> {
+    Stream::new(io::stdin(), PathBuf::from("(stdin)"), kind)
+}
+
+/// An input read as a stream, at most [`Kind::limit`] bytes: past the limit
+/// it ends, and [`Stream::cut`] says whether there was more.
+#[derive(Debug)]
+pub struct Stream<R> {
+    inner: R,
+    left: u64,
+    cut: bool,
+    path: PathBuf,
+    kind: Kind,
+}
+
+impl<R: Read> Stream<R> {
+    fn new(inner: R, path: PathBuf, kind: Kind) -> Self {
+        Stream {
+            inner,
+            left: kind.limit(),
+            cut: false,
+            path,
+            kind,
+        }
+    }
+
+    /// Whether the input went on past the limit (it was cut there).
+    pub fn cut(&self) -> bool {
+        self.cut
+    }
+
+    /// A read error as the error every input reports, naming the file.
+    pub fn error(&self, e: io::Error) -> InputError {
+        InputError {
+            path: self.path.clone(),
+            kind: self.kind,
+            problem: Problem::Io(e),
+        }
+    }
+}
+
+impl<R: Read> Read for Stream<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.left == 0 {
+            if !self.cut {
+                let mut probe = [0u8; 1];
+                self.cut = self.inner.read(&mut probe)? > 0;
+            }
+            return Ok(0);
+        }
+        let room = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..room])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
 /// Opens and reads `path` as `kind` (see [`open`] and [`Opened::read`]).
 pub fn read(path: &Path, kind: Kind) -> Result<(Vec<u8>, bool), InputError> {
     open(path, kind)?.read()

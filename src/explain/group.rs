@@ -3,8 +3,9 @@
 
 use super::advice;
 use super::model::{Group, Timing};
+use super::patterns::LIMITS;
 use super::patterns::{KINDS, Topic, kind_index, layer_name, match_limit};
-use super::recognize::{Numbers, Occurrence, Scan, idle_min};
+use super::recognize::{Numbers, Occurrence, idle_min};
 use super::text::{duration, num};
 use crate::finding::Finding;
 use serde_json::Value;
@@ -15,24 +16,85 @@ use std::collections::HashMap;
 /// A group whose idle time matched a shorter documented limit uses that one.
 pub(super) const QUIET_S: f64 = 240.0;
 
-/// Builds the groups, in order of first appearance.
-pub(super) fn groups(scan: &Scan) -> Vec<Group> {
-    let mut accs: Vec<Acc> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    for occ in &scan.occurrences {
+/// The quiet-period thresholds a group can use: [`QUIET_S`], or a shorter
+/// documented limit its idle time matched (see `timing`).
+static THRESHOLDS: std::sync::LazyLock<Vec<f64>> = std::sync::LazyLock::new(|| {
+    let mut t: Vec<f64> = LIMITS.iter().map(|l| l.seconds.min(QUIET_S)).collect();
+    t.push(QUIET_S);
+    t.sort_by(f64::total_cmp);
+    t.dedup();
+    t
+});
+
+fn threshold_index(threshold: f64) -> usize {
+    THRESHOLDS
+        .iter()
+        .position(|t| *t == threshold)
+        .expect("thresholds come from THRESHOLDS")
+}
+
+/// The gaps between timestamped lines, counted (a log of any length takes
+/// the same memory): how many, and how many at least each threshold long.
+#[derive(Debug)]
+pub(super) struct GapStats {
+    total: usize,
+    at_least: Vec<usize>,
+}
+
+impl Default for GapStats {
+    fn default() -> Self {
+        GapStats {
+            total: 0,
+            at_least: vec![0; THRESHOLDS.len()],
+        }
+    }
+}
+
+impl GapStats {
+    pub(super) fn add(&mut self, gap: f64) {
+        self.total += 1;
+        for (t, n) in THRESHOLDS.iter().zip(&mut self.at_least) {
+            if gap >= *t {
+                *n += 1;
+            }
+        }
+    }
+
+    /// The share of gaps at least `threshold` long (0 without gaps).
+    fn share(&self, threshold: f64) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            self.at_least[threshold_index(threshold)] as f64 / self.total as f64
+        }
+    }
+}
+
+/// Builds the groups as occurrences are finished, in order of first appearance.
+#[derive(Default)]
+pub(super) struct Grouper {
+    accs: Vec<Acc>,
+    index: HashMap<String, usize>,
+}
+
+impl Grouper {
+    pub(super) fn add(&mut self, occ: &Occurrence) {
         let mut numbers = occ.numbers.clone();
         derive(occ.kind, &mut numbers);
         let kind = reading(occ.kind, &numbers);
         let key = group_key(kind, occ, &numbers);
-        match index.get(&key) {
-            Some(&i) => accs[i].add(occ, numbers),
+        match self.index.get(&key) {
+            Some(&i) => self.accs[i].add(occ, numbers),
             None => {
-                index.insert(key, accs.len());
-                accs.push(Acc::new(occ, kind, numbers));
+                self.index.insert(key, self.accs.len());
+                self.accs.push(Acc::new(occ, kind, numbers));
             }
         }
     }
-    accs.into_iter().map(|a| a.finish(&scan.gaps)).collect()
+
+    pub(super) fn finish(self, gaps: &GapStats) -> Vec<Group> {
+        self.accs.into_iter().map(|a| a.finish(gaps)).collect()
+    }
 }
 
 /// One finding per group: the pattern's id and severity, the cause, the numbers.
@@ -179,7 +241,48 @@ struct Acc {
     example: String,
     note: Option<&'static str>,
     stats: Vec<(String, Stat)>,
-    times: Vec<(String, Option<f64>)>,
+    times: Times,
+}
+
+/// The occurrences' timestamps, folded: first and last, and the quiet time
+/// before each (counted per threshold, and the longest).
+#[derive(Default)]
+struct Times {
+    first: Option<String>,
+    last: Option<String>,
+    /// Occurrences with a known quiet time before them.
+    known: usize,
+    /// Of those, how many came after at least each of [`THRESHOLDS`].
+    quiet: Vec<usize>,
+    longest: Option<f64>,
+}
+
+impl Times {
+    fn add(&mut self, text: &str, quiet_before: Option<f64>) {
+        if self.first.is_none() {
+            self.first = Some(text.to_string());
+        }
+        self.last = Some(text.to_string());
+        if let Some(g) = quiet_before {
+            self.known += 1;
+            if self.quiet.is_empty() {
+                self.quiet = vec![0; THRESHOLDS.len()];
+            }
+            for (t, n) in THRESHOLDS.iter().zip(&mut self.quiet) {
+                if g >= *t {
+                    *n += 1;
+                }
+            }
+            self.longest = Some(self.longest.map_or(g, |m| m.max(g)));
+        }
+    }
+
+    fn quiet_at(&self, threshold: f64) -> usize {
+        self.quiet
+            .get(threshold_index(threshold))
+            .copied()
+            .unwrap_or(0)
+    }
 }
 
 impl Acc {
@@ -194,7 +297,7 @@ impl Acc {
             example: occ.headline.clone(),
             note: occ.note,
             stats: Vec::new(),
-            times: Vec::new(),
+            times: Times::default(),
         };
         acc.add(occ, numbers);
         acc
@@ -204,7 +307,7 @@ impl Acc {
         self.count += 1;
         self.last_line = self.last_line.max(occ.last_line);
         if let Some(t) = &occ.time {
-            self.times.push((t.text.clone(), occ.quiet_before_s));
+            self.times.add(&t.text, occ.quiet_before_s);
         }
         for (k, v) in numbers {
             let x = v.as_f64();
@@ -230,7 +333,7 @@ impl Acc {
         }
     }
 
-    fn finish(self, gaps: &[f64]) -> Group {
+    fn finish(self, gaps: &GapStats) -> Group {
         let kind = &KINDS[self.kind];
         let mut numbers = Numbers::new();
         for (k, s) in self.stats {
@@ -284,26 +387,18 @@ impl Acc {
 fn timing(
     topic: Topic,
     numbers: &Numbers,
-    times: &[(String, Option<f64>)],
-    gaps: &[f64],
+    times: &Times,
+    gaps: &GapStats,
 ) -> Option<(Timing, Option<String>)> {
-    let first = times.first()?.0.clone();
-    let last = times.last()?.0.clone();
+    let first = times.first.clone()?;
+    let last = times.last.clone()?;
     let threshold = idle_min(numbers)
         .and_then(match_limit)
         .map_or(QUIET_S, |l| l.seconds.min(QUIET_S));
-    let known: Vec<f64> = times.iter().filter_map(|(_, g)| *g).collect();
-    let quiet = known.iter().filter(|g| **g >= threshold).count();
-    let longest = known
-        .iter()
-        .copied()
-        .fold(None, |m: Option<f64>, g| Some(m.map_or(g, |m| m.max(g))));
-    let base = if gaps.is_empty() {
-        0.0
-    } else {
-        gaps.iter().filter(|g| **g >= threshold).count() as f64 / gaps.len() as f64
-    };
-    let (pattern, idle_kills) = pattern_text(topic, known.len(), quiet, threshold, longest, base);
+    let quiet = times.quiet_at(threshold);
+    let longest = times.longest;
+    let base = gaps.share(threshold);
+    let (pattern, idle_kills) = pattern_text(topic, times.known, quiet, threshold, longest, base);
     Some((
         Timing {
             first,

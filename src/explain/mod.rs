@@ -11,8 +11,10 @@ mod advice;
 mod confirm;
 mod frameworks;
 mod group;
+mod lines;
 mod model;
 mod patterns;
+mod prefilter;
 mod recognize;
 mod stacks;
 mod text;
@@ -25,10 +27,16 @@ pub use model::*;
 
 /// Explains text (an error message or a whole log). Pure; never panics on any input.
 pub fn explain(text: &str) -> ExplainReport {
-    let scan = recognize::scan(text);
-    let matches = group::groups(&scan);
+    explain_reader(text.as_bytes()).expect("reading from memory does not fail")
+}
+
+/// Explains a stream, line by line: memory does not grow with its length
+/// (lines are cut at 10,000 bytes for matching). Fails only when reading fails.
+pub fn explain_reader(reader: impl std::io::BufRead) -> std::io::Result<ExplainReport> {
+    let scan = recognize::scan(reader)?;
+    let matches = scan.groups;
     let findings = group::findings(&matches);
-    ExplainReport {
+    Ok(ExplainReport {
         header: crate::schema::Header::new("explain"),
         lines_read: scan.lines_read,
         summary: crate::finding::Summary::of(&findings),
@@ -37,7 +45,7 @@ pub fn explain(text: &str) -> ExplainReport {
         unrecognised_lines: scan.unrecognised,
         matches,
         server: None,
-    }
+    })
 }
 
 /// Every message pattern `explain` recognises, in priority order (patterns

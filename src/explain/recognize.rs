@@ -18,6 +18,7 @@
 //! The same kind through the same layer on a new line is a new occurrence.
 
 use super::patterns::{COMPILED, KINDS, LAYERS, PATTERNS, Role, layer_rank};
+use super::prefilter::PREFILTER;
 use super::text::clean_example;
 use super::timestamp::{Clock, Stamp};
 use regex::Regex;
@@ -112,13 +113,11 @@ pub(super) struct Occurrence {
 }
 
 /// Everything one pass over the text found.
-#[derive(Debug, Default)]
 pub(super) struct Scan {
     pub lines_read: usize,
-    pub occurrences: Vec<Occurrence>,
+    /// The groups, built as occurrences were finished.
+    pub groups: Vec<super::model::Group>,
     pub unrecognised: usize,
-    /// The gap before each timestamped line (after the first), for base rates.
-    pub gaps: Vec<f64>,
 }
 
 static CONTINUATION: LazyLock<Regex> = LazyLock::new(|| {
@@ -191,18 +190,19 @@ static KNOWN_CODES: LazyLock<Vec<i64>> = LazyLock::new(|| {
     codes
 });
 
-/// Scans the whole text once.
-pub(super) fn scan(text: &str) -> Scan {
+/// Scans a stream once, line by line (see [`super::lines::for_each`]);
+/// memory does not grow with its length.
+pub(super) fn scan(reader: impl std::io::BufRead) -> std::io::Result<Scan> {
     let mut s = Scanner::default();
-    for raw in text.lines() {
-        s.line(raw);
-    }
-    s.finish()
+    super::lines::for_each(reader, MAX_LINE_BYTES, |line| s.line(line))?;
+    Ok(s.finish())
 }
 
 #[derive(Default)]
 struct Scanner {
-    out: Scan,
+    unrecognised: usize,
+    gaps: super::group::GapStats,
+    grouper: super::group::Grouper,
     line_no: usize,
     /// Significant (non-continuation) lines so far.
     sig: usize,
@@ -211,7 +211,9 @@ struct Scanner {
     last_gap: Option<f64>,
     /// Inside a multi-line `[SQL: ...]` block: lines seen so far.
     in_sql: usize,
-    open: VecDeque<usize>,
+    /// The recent occurrences that later lines may still join, oldest first;
+    /// older ones are finished and handed to the grouper.
+    open: VecDeque<Occurrence>,
     last_hit_sig: Option<usize>,
     /// Error-looking lines not yet known to belong to a recognised error.
     pending: VecDeque<usize>,
@@ -234,7 +236,8 @@ struct LineHit<'a> {
     best: usize,
     layer: usize,
     numbers: Numbers,
-    stamp: Option<Stamp>,
+    /// The line's own timestamp, in seconds.
+    stamp: Option<f64>,
     chained: bool,
     /// The exception line ending a Python traceback: may join only what began
     /// at or after this significant line.
@@ -249,18 +252,34 @@ impl Scanner {
     fn line(&mut self, raw: &str) {
         self.line_no += 1;
         let mut line = truncate(raw, MAX_LINE_BYTES);
-        if let Some(m) = LOG_PREFIX.find(line) {
+        // The regexes below run only on lines whose first bytes allow a match.
+        if (memchr::memchr(b'|', line.as_bytes()).is_some() || line.starts_with("[pod/"))
+            && let Some(m) = LOG_PREFIX.find(line)
+        {
             line = &line[m.end()..];
         }
-        let stamp = self.clock.parse(line);
-        if let Some(st) = &stamp {
+        let stamp = self.clock.parse_ref(line).map(|(text, secs)| {
             if let Some(last) = &self.last_ts {
-                let gap = (st.secs - last.secs).max(0.0);
-                self.out.gaps.push(gap);
+                let gap = (secs - last.secs).max(0.0);
+                self.gaps.add(gap);
                 self.last_gap = Some(gap);
             }
-            self.last_ts = Some(st.clone());
-        }
+            // Reuses the last stamp's text buffer: no allocation per line.
+            match &mut self.last_ts {
+                Some(last) => {
+                    last.text.clear();
+                    last.text.push_str(text);
+                    last.secs = secs;
+                }
+                None => {
+                    self.last_ts = Some(Stamp {
+                        text: text.to_string(),
+                        secs,
+                    })
+                }
+            }
+            secs
+        });
         let continuation = self.is_continuation(line, stamp.is_some());
         if !continuation {
             self.sig += 1;
@@ -271,7 +290,7 @@ impl Scanner {
                 break;
             }
             self.pending.pop_front();
-            self.out.unrecognised += 1;
+            self.unrecognised += 1;
         }
 
         if line.starts_with("The above exception was the direct cause")
@@ -295,8 +314,11 @@ impl Scanner {
                 self.confirm_weak();
             }
         }
-        if FRAME.is_match(line) {
+        if may_be_indented(line) && FRAME.is_match(line) {
             return;
+        }
+        if !PREFILTER.worth_a_look(line) {
+            return; // no pattern can match, and it does not look like an error
         }
         let Some(class) = classify(line) else {
             self.no_hit(line, continuation);
@@ -334,10 +356,23 @@ impl Scanner {
     }
 
     fn finish(mut self) -> Scan {
-        self.out.unrecognised += self.pending.len();
-        self.out.occurrences.retain(|o| !o.weak);
-        self.out.lines_read = self.line_no;
-        self.out
+        self.unrecognised += self.pending.len();
+        while let Some(o) = self.open.pop_front() {
+            self.retire(o);
+        }
+        Scan {
+            lines_read: self.line_no,
+            groups: self.grouper.finish(&self.gaps),
+            unrecognised: self.unrecognised,
+        }
+    }
+
+    /// An occurrence no later line can join: into its group (network noise
+    /// without database context is dropped).
+    fn retire(&mut self, o: Occurrence) {
+        if !o.weak {
+            self.grouper.add(&o);
+        }
     }
 
     fn no_hit(&mut self, line: &str, continuation: bool) {
@@ -373,7 +408,7 @@ impl Scanner {
         if line.starts_with("[SQL: ") && !line.trim_end().ends_with(']') {
             self.in_sql = 1;
         }
-        CONTINUATION.is_match(line)
+        may_continue(line) && CONTINUATION.is_match(line)
     }
 
     /// A line with a Start pattern: joins a recent occurrence or begins one.
@@ -383,9 +418,9 @@ impl Scanner {
         };
         let chained = hit.chained || hit.traceback_from.is_some();
         let rank = KINDS[kind].rank;
-        let target = self.open.iter().rev().copied().find(|&i| {
-            let o = &self.out.occurrences[i];
-            if !self.joinable(o, hit.stamp.as_ref()) {
+        let target = (0..self.open.len()).rev().find(|&i| {
+            let o = &self.open[i];
+            if !self.joinable(o, hit.stamp) {
                 return false;
             }
             if hit.traceback_from.is_some_and(|from| o.first_sig < from) {
@@ -404,7 +439,8 @@ impl Scanner {
         match target {
             Some(i) => {
                 let sig = self.sig;
-                let o = &mut self.out.occurrences[i];
+                let line_no = self.line_no;
+                let o = &mut self.open[i];
                 let outer = hit.layer < o.layer;
                 let mut headline = outer;
                 if kind != o.kind {
@@ -422,7 +458,7 @@ impl Scanner {
                         o.caused_by = Some(kind);
                     }
                 }
-                join(o, &hit, sig, self.line_no);
+                join(o, &hit, sig, line_no);
                 o.weak &= hit.weak;
                 if headline {
                     o.headline = clean_example(hit.line);
@@ -444,15 +480,15 @@ impl Scanner {
         };
         let kind = COMPILED.pattern_kind[hit.best];
         let wanted = |k: usize| of.is_empty() || of.contains(&KINDS[k].id);
-        let target = self.open.iter().rev().copied().find(|&i| {
-            let o = &self.out.occurrences[i];
-            self.joinable(o, hit.stamp.as_ref())
-                && (wanted(o.kind) || o.caused_by.is_some_and(wanted))
+        let target = (0..self.open.len()).rev().find(|&i| {
+            let o = &self.open[i];
+            self.joinable(o, hit.stamp) && (wanted(o.kind) || o.caused_by.is_some_and(wanted))
         });
         match (target, kind) {
             (Some(i), _) => {
                 let sig = self.sig;
-                let o = &mut self.out.occurrences[i];
+                let line_no = self.line_no;
+                let o = &mut self.open[i];
                 if let Some(k) = kind
                     && k != o.kind
                 {
@@ -466,7 +502,7 @@ impl Scanner {
                         o.caused_by = Some(k);
                     }
                 }
-                join(o, &hit, sig, self.line_no);
+                join(o, &hit, sig, line_no);
                 // A detail line (a timeout) is as generic as a reset.
                 o.weak &= !(hit.db || kind.is_some());
                 true
@@ -479,21 +515,21 @@ impl Scanner {
         }
     }
 
-    fn joinable(&self, o: &Occurrence, stamp: Option<&Stamp>) -> bool {
+    fn joinable(&self, o: &Occurrence, stamp: Option<f64>) -> bool {
         if self.sig - o.last_sig > MERGE_WINDOW {
             return false;
         }
         match (stamp, &o.time) {
-            (Some(a), Some(b)) => (a.secs - b.secs).abs() <= MERGE_MAX_SKEW_S,
+            (Some(a), Some(b)) => (a - b.secs).abs() <= MERGE_MAX_SKEW_S,
             _ => true,
         }
     }
 
     /// Database context near weak occurrences: they were database errors.
     fn confirm_weak(&mut self) {
-        for &i in &self.open {
-            let o = &mut self.out.occurrences[i];
-            if o.weak && self.sig - o.last_sig <= MERGE_WINDOW {
+        let sig = self.sig;
+        for o in &mut self.open {
+            if o.weak && sig - o.last_sig <= MERGE_WINDOW {
                 o.weak = false;
             }
         }
@@ -509,7 +545,7 @@ impl Scanner {
         } else {
             None
         };
-        self.out.occurrences.push(Occurrence {
+        self.open.push_back(Occurrence {
             kind,
             caused_by: None,
             layers: 1 << hit.layer,
@@ -525,9 +561,10 @@ impl Scanner {
             quiet_before_s: self.last_gap,
             weak: hit.weak,
         });
-        self.open.push_back(self.out.occurrences.len() - 1);
-        if self.open.len() > OPEN_MAX {
-            self.open.pop_front();
+        if self.open.len() > OPEN_MAX
+            && let Some(old) = self.open.pop_front()
+        {
+            self.retire(old);
         }
     }
 }
@@ -668,6 +705,30 @@ fn value_of(key: &str, raw: &str) -> Value {
         }
     }
     Value::from(text)
+}
+
+/// Whether the line starts with whitespace (or something that may be
+/// Unicode whitespace): the only lines `FRAME` can match.
+fn may_be_indented(line: &str) -> bool {
+    line.as_bytes()
+        .first()
+        .is_some_and(|b| b.is_ascii_whitespace() || !b.is_ascii())
+}
+
+/// Whether `CONTINUATION` can match: an empty or indented line, or one
+/// starting with a character its other alternatives start with.
+fn may_continue(line: &str) -> bool {
+    match line.as_bytes().first() {
+        None => true,
+        Some(b) => {
+            !b.is_ascii()
+                || b.is_ascii_whitespace()
+                || matches!(
+                    b,
+                    b'T' | b'D' | b'C' | b'.' | b'[' | b'(' | b']' | b'}' | b')'
+                )
+        }
+    }
 }
 
 /// The first `max` bytes of `line`, cut at a character boundary.
