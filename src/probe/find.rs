@@ -77,6 +77,7 @@ pub fn run_find(
     // planner's estimate only otherwise.
     let mut announced_end: Option<super::planner::Estimate> = None;
     let mut open_failures = 0;
+    let mut released = false;
 
     'search: loop {
         if stop.load(Ordering::SeqCst) {
@@ -91,8 +92,17 @@ pub fn run_find(
             in_flight -= 1;
             learned = true;
             let mut result = a.result;
-            if result.outcome == Outcome::Alive {
-                planner.tested(a.id, a.sent_at, Seen::Alive, a.answered_at);
+            if result.outcome != Outcome::Blackholed {
+                let seen = if result.outcome == Outcome::Alive {
+                    Seen::Alive
+                } else {
+                    Seen::Dead
+                };
+                planner.tested(a.id, a.sent_at, seen, a.answered_at);
+                if seen == Seen::Dead {
+                    fresh.push(result);
+                    continue;
+                }
                 held.insert(
                     a.id,
                     Held {
@@ -101,8 +111,9 @@ pub fn run_find(
                     },
                 );
             } else {
-                // A test that failed while the server itself stalled is no
-                // verdict on the path: the planner loses the connection.
+                // No answer while the server itself stalled is no verdict
+                // on the path (a frozen server sends no FIN, RST or error
+                // packet): the planner loses the connection.
                 match watch.stalled_during(started + a.sent_at, started + a.answered_at, stop) {
                     Ok(true) => {
                         result.during_stall = true;
@@ -272,6 +283,11 @@ pub fn run_find(
                 Action::WaitUntil(t) => wait = Some(t),
                 Action::Done(_) => done = true,
             }
+        }
+        if !released && opens > 0 {
+            // The first connections are open: the next probe may read the room.
+            watch.release_lock(stop);
+            released = true;
         }
         let open_now = held.len() + in_flight;
         search.most_open_at_once = search.most_open_at_once.max(open_now);

@@ -56,9 +56,9 @@ pub fn observe(
     let io = cfg.conn.io_timeout;
     // The connection that reads the room stays open as the control connection.
     let mut control = db::connect(spec, io)?;
-    // One probe per server at a time: the room is read, and the budget spent,
-    // by whoever holds the lock, so concurrent probes never add up to more
-    // than one share.
+    // One probe per server at a time reads the room and opens its
+    // connections: the next one waits for the lock, then sees them in
+    // Threads_connected and takes its share of what is left.
     take_probe_lock(&mut control, stop, progress)?;
     let room = db::server::read_room(&mut control)?;
     check_budget(cfg, &room)?;
@@ -111,9 +111,11 @@ pub fn observe(
     Ok((room, obs))
 }
 
-/// The server-wide named lock a running probe holds on its control connection.
+/// The server-wide named lock a probe holds on its control connection while
+/// it reads the room and opens its connections.
 pub const PROBE_LOCK: &str = "poolcheck.probe";
-/// How long a probe waits for another one on the same server to finish.
+/// How long a probe waits for another one on the same server to open its
+/// connections.
 const LOCK_WAIT: Duration = Duration::from_secs(10);
 
 /// Takes [`PROBE_LOCK`], waiting at most [`LOCK_WAIT`] for another probe of
@@ -133,12 +135,11 @@ fn take_probe_lock(
         if started.elapsed() >= LOCK_WAIT {
             return Err(hinted(
                 format!(
-                    "another poolcheck probe is running against this server (it holds the named lock \
-                     '{PROBE_LOCK}'; waited {})",
+                    "another poolcheck probe is opening connections on this server (it holds the named \
+                     lock '{PROBE_LOCK}'; waited {})",
                     humantime::format_duration(LOCK_WAIT)
                 ),
-                "run one probe per server at a time (together they would take more than the half of the \
-                 free connections a probe may use); wait for the other one to finish and run again",
+                "wait for the other probe to finish opening its connections and run again",
             ));
         }
         progress(

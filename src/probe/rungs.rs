@@ -73,6 +73,7 @@ pub fn run_rungs(
         }
         pools.push(pool);
     }
+    watch.release_lock(stop);
     let longest = idles.iter().max().copied().unwrap_or_default();
 
     for (pool, &rung_index) in pools.iter_mut().zip(&order) {
@@ -126,19 +127,22 @@ pub fn run_rungs(
     Ok(run)
 }
 
-/// Marks the deaths among `results` (tested from `from` until now) that the
-/// server's own stall explains.
+/// Marks the unanswered tests among `results` (tested from `from` until now)
+/// that the server's own stall explains.
 pub fn mark_stalled(
     watch: &mut ServerWatch<'_>,
     results: &mut [ConnResult],
     from: Instant,
     stop: &AtomicBool,
 ) -> Result<()> {
-    if !results.iter().any(|r| r.outcome.is_death()) {
+    // Only a test that got no answer can be the server's stall: a frozen
+    // server sends no FIN, RST or error packet.
+    let unanswered = |r: &ConnResult| r.outcome == super::model::Outcome::Blackholed;
+    if !results.iter().any(unanswered) {
         return Ok(());
     }
     if watch.stalled_during(from, Instant::now(), stop)? {
-        for r in results.iter_mut().filter(|r| r.outcome.is_death()) {
+        for r in results.iter_mut().filter(|r| unanswered(r)) {
             r.during_stall = true;
         }
     }

@@ -222,11 +222,7 @@ impl<'a> ServerWatch<'a> {
         let first_try = Instant::now();
         loop {
             match timed(&self.stalls, || db::connect(self.spec, self.io_timeout)) {
-                Ok(mut s) => {
-                    // The lost connection's named lock went with it.
-                    let _ = server::try_named_lock(&mut s, super::observe::PROBE_LOCK);
-                    return Ok(s);
-                }
+                Ok(s) => return Ok(s),
                 Err(e) if crate::signal::is_interrupted(&e) => return Err(e),
                 Err(e) => {
                     if let Some(code) = account_gone(&e) {
@@ -452,8 +448,7 @@ fn heartbeat(
                 }
             }
             None => {
-                if let Ok(mut s) = timed(stalls, || db::connect(spec, io_timeout)) {
-                    let _ = server::try_named_lock(&mut s, super::observe::PROBE_LOCK);
+                if let Ok(s) = timed(stalls, || db::connect(spec, io_timeout)) {
                     *guard = Some(s);
                 }
             }
@@ -488,6 +483,18 @@ pub fn account_refused(e: anyhow::Error, code: u16) -> anyhow::Error {
 
 /// Whether the server restarted since the last look (asks it now).
 impl ServerWatch<'_> {
+    /// Lets the next probe of this server read the room: this one has opened
+    /// its connections (they now count in Threads_connected for the next one).
+    pub fn release_lock(&mut self, stop: &AtomicBool) {
+        let _ = self.with_control(stop, |_, s| {
+            s.query_text(&format!(
+                "SELECT RELEASE_LOCK('{}')",
+                super::observe::PROBE_LOCK
+            ))
+            .map(drop)
+        });
+    }
+
     pub fn restarted(&mut self, stop: &AtomicBool) -> Result<bool> {
         self.with_control(stop, |w, s| w.status(s).map(drop))?;
         Ok(self.restart.is_some())

@@ -711,16 +711,17 @@ fn a_server_restart_during_the_reconnect_timing_stops_the_sampling_and_is_named(
     assert_no_thread_left(&sb, "restartre");
 }
 
-/// Two, then three probes started together against a server with 24
-/// connections, each wanting 9 (two rungs of 4 and the control connection)
-/// of its share of 11: they take the server-wide named lock in turn, so each
-/// reads the room after the one before has finished, and nobody is refused a
-/// connection. A probe that waited too long refuses clearly. Before, two
-/// probes together held 36 of 40 connections and three pushed
+/// Two, then three probes started together against a server with 40
+/// connections, each wanting 17 (two rungs of 8 and the control connection)
+/// of its share of 19: they take the server-wide named lock in turn to read
+/// the room and open their connections, so a later one sees the earlier
+/// one's connections and takes half of what is left (here: too little, so it
+/// refuses clearly). Nobody is refused a connection by the server. Before,
+/// two probes together held 36 of 40 connections and three pushed
 /// `Connection_errors_max_connections` up.
 #[test]
 fn concurrent_probes_share_the_server_within_one_budget() {
-    let sb = Sandbox::start(&["--wait-timeout=3600", "--max-connections=24"]);
+    let sb = Sandbox::start(&["--wait-timeout=3600", "--max-connections=40"]);
     for n in [2usize, 3] {
         let names: Vec<String> = (0..n).map(|i| format!("together{n}x{i}")).collect();
         let urls: Vec<String> = names.iter().map(|name| user(&sb, name)).collect();
@@ -736,7 +737,7 @@ fn concurrent_probes_share_the_server_within_one_budget() {
                     "--idle",
                     "1s,2s",
                     "--connections",
-                    "4",
+                    "8",
                     "--reconnects",
                     "3",
                     url,
@@ -757,8 +758,9 @@ fn concurrent_probes_share_the_server_within_one_budget() {
                     assert!(!ids(&rep).contains(&"probe-backed-off"), "{:?}", ids(&rep));
                 }
                 2 => assert!(
-                    r.stderr
-                        .contains("another poolcheck probe is running against this server"),
+                    r.stderr.contains("may be used safely")
+                        || r.stderr
+                            .contains("another poolcheck probe is opening connections"),
                     "{}",
                     r.stderr
                 ),
@@ -772,12 +774,11 @@ fn concurrent_probes_share_the_server_within_one_budget() {
             "{n} probes together: nobody was refused for want of connections"
         );
         let peak = status(&sb, "Max_used_connections");
-        eprintln!("{n} probes together: {measured} measured, Max_used_connections {peak} of 24");
-        // Half of the 23 free is 11 for the probes together, plus the
-        // test's own admin connections (at most 2 at a time).
+        eprintln!("{n} probes together: {measured} measured, Max_used_connections {peak} of 40");
+        // One probe's 17, the others' control connections, the test's own.
         assert!(
-            peak <= 13,
-            "{n} probes together: {peak} of 24 connections used, more than one share"
+            peak <= 25,
+            "{n} probes together: {peak} of 40 connections used, more than one share"
         );
         for name in &names {
             assert_no_thread_left(&sb, name);

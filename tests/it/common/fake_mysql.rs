@@ -603,8 +603,8 @@ fn expr_value(script: &Script, expr: &str) -> Option<Option<String>> {
     if lower.starts_with("(select count(*)") {
         return Some(Some("1".into()));
     }
-    if lower.starts_with("get_lock(") {
-        // The probe's named lock: free.
+    if lower.starts_with("get_lock(") || lower.starts_with("release_lock(") {
+        // The probe's named lock: free, then released.
         return Some(Some("1".into()));
     }
     if let Some(name) = lower.strip_prefix("@@") {
