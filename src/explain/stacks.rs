@@ -1,5 +1,5 @@
 //! Advice for stacks `poolcheck recommend` does not serve (yet): PHP and
-//! Laravel, Doctrine, the Node ORMs and query builders, .NET, Java pools other
+//! Laravel, Doctrine, the Node ORMs and query builders, Java pools other
 //! than HikariCP, async Python drivers and Ruby's Trilogy. Each is an
 //! [`Advice`] in the registry's shape, so a stack that later gets a
 //! framework module moves there unchanged (its layer names stay the same);
@@ -134,25 +134,6 @@ static KNEX: Advice = Advice {
     pool_checks: &[],
 };
 
-static DOTNET: Advice = Advice {
-    layers: &["dotnet"],
-    lifetime: "Connection Lifetime",
-    idle_check: GENERIC_IDLE_CHECK,
-    pool_check: "max_lifetime_s=<current>",
-    idle_fix: &[
-        "connection string Connection Lifetime=${recycle} (seconds; a pooled connection older than this is closed instead of reused; below ${limit_desc})",
-        "MySqlConnector: Connection Idle Timeout=${recycle} (default 180) and Keepalive=30 (TCP keepalive, seconds); MySql.Data has Connection Lifetime only",
-        "Default Command Timeout=30, so a connection dropped silently fails in 30 s",
-    ],
-    pool_fix: &[
-        "dispose every MySqlConnection (using / await using) so it goes back to the pool; one left open is held until the garbage collector finds it",
-        "Maximum Pool Size (default 100) for the real concurrency, and Connection Timeout (default 15 s) below the request timeout",
-    ],
-    capacity_fix: &["Maximum Pool Size x processes x instances must fit max_connections"],
-    packet_fix: &[],
-    pool_checks: &[],
-};
-
 static DBCP: Advice = Advice {
     layers: &["dbcp"],
     lifetime: "maxConnLifetimeMillis",
@@ -246,7 +227,6 @@ pub(super) static STACKS: &[&Advice] = &[
     &TYPEORM,
     &SEQUELIZE,
     &KNEX,
-    &DOTNET,
     &DBCP,
     &C3P0,
     &DRUID,

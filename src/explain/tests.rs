@@ -2277,7 +2277,7 @@ mod families {
                 "MySql.Data.MySqlClient.MySqlException (0x80004005): Reading from the stream has failed. ---> System.IO.IOException: Unable to read data from the transport connection: An existing connection was forcibly closed by the remote host.",
                 "connection-reset",
                 "dotnet",
-                "Connection Idle Timeout=216",
+                "Connection Idle Timeout=108",
             ),
         ]);
         // Windows 10054 in Python's form (SafeBreach-Labs/CloudMiner#4 quotes the tuple).

@@ -169,3 +169,50 @@ fn bad_recommend_input() {
         run(poolcheck().args(&args)).assert_usage_error();
     }
 }
+
+/// .NET is unproven (no runtime here): the snippet and the JSON say so, and
+/// `--check` reads MySqlConnector's names and connection-string spellings.
+#[test]
+fn dotnet_is_marked_unproven_and_its_check_reads_connection_string_names() {
+    let (code, rep) = recommend_json(&["--hosting", "pythonanywhere", "--framework", "dotnet"]);
+    assert_eq!(code, 0);
+    assert!(rep.config.unproven.is_some(), "{:?}", rep.config);
+    assert!(
+        rep.config.snippet.contains("// UNPROVEN:"),
+        "{}",
+        rep.config.snippet
+    );
+    assert!(rep.config.snippet.contains("ConnectionIdleTimeout = 210,"));
+    let (code, _) = recommend_json(&["--hosting", "pythonanywhere", "--framework", "sqlalchemy"]);
+    assert_eq!(code, 0);
+    let r = run(poolcheck().args([
+        "recommend",
+        "--hosting",
+        "pythonanywhere",
+        "--format",
+        "json",
+    ]));
+    assert!(!r.stdout.contains("\"unproven\""), "{}", r.stdout);
+
+    // MySqlConnector's defaults: idle timeout 180 s, below the 300 s limit.
+    let r = run(poolcheck().args([
+        "recommend",
+        "--hosting",
+        "pythonanywhere",
+        "--framework",
+        "dotnet",
+        "--check",
+        "Connection Idle Timeout=0,Connection Lifetime=0",
+    ]));
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let r = run(poolcheck().args([
+        "recommend",
+        "--hosting",
+        "pythonanywhere",
+        "--framework",
+        "dotnet",
+        "--check",
+        "ConnectionIdleTimeout=210,ConnectionLifeTime=270,Max Pool Size=12",
+    ]));
+    assert_eq!(r.code, 0, "{}", r.stdout);
+}

@@ -99,6 +99,7 @@ impl Out {
             language: self.language.to_string(),
             snippet,
             settings: self.settings,
+            unproven: self.framework.spec().unproven.map(str::to_string),
         }
     }
 }
@@ -233,6 +234,9 @@ pub(super) const NO_POOL_NUMBERS: &str =
 pub(super) fn header(out: &mut Out, rec: &Recommendation, pool: Vec<String>) {
     let name = out.framework.name();
     out.comment("", &format!("poolcheck recommend: {name}"));
+    if let Some(why) = out.framework.spec().unproven {
+        out.comment("", &format!("UNPROVEN: {why}."));
+    }
     match &rec.limit {
         Some(limit) => {
             let detail = limit.detail.trim();

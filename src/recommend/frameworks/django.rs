@@ -186,6 +186,7 @@ pub(super) const SPEC: Spec = Spec {
     release: "Django",
     claims: "Django 4.1+ (CONN_HEALTH_CHECKS), on mysqlclient or PyMySQL as MySQLdb",
     since: &[("CONN_HEALTH_CHECKS", Version::minor(4, 1))],
+    unproven: None,
     render,
     read_check: current,
     advice: ADVICE,

@@ -132,6 +132,7 @@ pub(super) const SPEC: Spec = Spec {
     release: "Flask-SQLAlchemy",
     claims: "Flask-SQLAlchemy 2.4+ and 3.x (SQLALCHEMY_ENGINE_OPTIONS); the pre-2.4 keys in comments",
     since: &[],
+    unproven: None,
     render,
     read_check: current,
     advice: // No log layer names Flask-SQLAlchemy (its errors come through

@@ -156,6 +156,7 @@ pub(super) const SPEC: Spec = Spec {
     release: "the pool",
     claims: "any pool (the settings are framework-neutral)",
     since: &[],
+    unproven: None,
     render,
     read_check: current,
     advice: ADVICE,

@@ -210,6 +210,7 @@ pub(super) const SPEC: Spec = Spec {
     release: "Go",
     claims: "Go 1.15+ (SetConnMaxIdleTime) with go-sql-driver/mysql 1.5+ (checkConnLiveness)",
     since: &[("ConnMaxIdleTime", Version::minor(1, 15))],
+    unproven: None,
     render,
     read_check: current,
     advice: ADVICE,

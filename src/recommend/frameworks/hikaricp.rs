@@ -320,6 +320,7 @@ pub(super) const SPEC: Spec = Spec {
     release: "HikariCP",
     claims: "HikariCP 2.7+ with MySQL Connector/J or MariaDB Connector/J; keepaliveTime 4.0.0+",
     since: &[("keepaliveTime", Version::new(4, 0, 0))],
+    unproven: None,
     render,
     read_check: current,
     advice: ADVICE,

@@ -52,6 +52,7 @@ registry! {
     Rails => rails,
     NodeMysql2 => node,
     Sqlx => sqlx,
+    Dotnet => dotnet,
     Generic => generic,
 }
 
@@ -93,6 +94,11 @@ pub struct Spec {
     /// that has each: the snippet names it, and leaves the key out (saying
     /// so) when `--framework-version` is older.
     pub since: &'static [(&'static str, Version)],
+    /// Why no test in this project runs the settings on a real app (no
+    /// runtime installable here), for a framework whose snippet is unproven;
+    /// None when a proof test covers it or can. Shown in the snippet and as
+    /// `unproven` in JSON.
+    pub unproven: Option<&'static str>,
     /// The framework's configuration for a recommendation (see [`render`]).
     pub render: fn(&Recommendation, &Deployment) -> FrameworkConfig,
     /// `--check` pairs -> [`Current`] (see [`current_from_check`]).
@@ -176,6 +182,10 @@ pub struct FrameworkConfig {
     pub language: String,
     pub snippet: String,
     pub settings: Vec<Setting>,
+    /// Set when no test runs these settings on a real app (see
+    /// [`Spec::unproven`]): why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unproven: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -210,6 +210,7 @@ pub(super) const SPEC: Spec = Spec {
     release: "mysql2",
     claims: "mysql2 3.1.0+ (maxIdle, idleTimeout); idleTimeout closes every free connection from 3.11.1",
     since: &[("maxIdle", Version::new(3, 1, 0)), ("idleTimeout", Version::new(3, 1, 0))],
+    unproven: None,
     render,
     read_check: current,
     advice: ADVICE,

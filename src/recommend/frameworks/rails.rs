@@ -232,6 +232,7 @@ pub(super) const SPEC: Spec = Spec {
     release: "Rails",
     claims: "Rails 6.1+ (Active Record, mysql2 adapter); max_age 8.1+",
     since: &[("max_age", Version::minor(8, 1))],
+    unproven: None,
     render,
     read_check: current,
     advice: ADVICE,

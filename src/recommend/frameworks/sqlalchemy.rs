@@ -347,6 +347,7 @@ pub(super) const SPEC: Spec = Spec {
     release: "SQLAlchemy",
     claims: "SQLAlchemy 1.4 and 2.x, with PyMySQL or mysqlclient",
     since: &[],
+    unproven: None,
     render,
     read_check: current,
     advice: ADVICE,

@@ -221,6 +221,7 @@ pub(super) const SPEC: Spec = Spec {
     release: "sqlx",
     claims: "sqlx 0.8 and 0.9 (pool/inner.rs read at v0.8.6 and 0.9.0-alpha.1)",
     since: &[],
+    unproven: None,
     render,
     read_check: current,
     advice: ADVICE,
