@@ -206,17 +206,19 @@ pub struct RecommendArgs {
     #[arg(long)]
     pub list_hosting: bool,
 
-    /// Hosts or replicas running the app.
-    #[arg(long, value_name = "R", default_value_t = 1)]
-    pub instances: u64,
+    /// Hosts or replicas running the app. One when not given.
+    #[arg(long, value_name = "R")]
+    pub instances: Option<u64>,
 
-    /// Worker processes per instance (each has its own pool).
-    #[arg(long, value_name = "P", default_value_t = 1)]
-    pub processes: u64,
+    /// Worker processes per instance (each has its own pool). One when not given.
+    #[arg(long, value_name = "P")]
+    pub processes: Option<u64>,
 
-    /// Concurrent requests per process (threads, greenlets, async tasks).
-    #[arg(long, value_name = "T", default_value_t = 1)]
-    pub threads: u64,
+    /// Concurrent requests per process (threads, greenlets, async tasks). Without it, pool sizes stay at the framework's default and the
+    /// snippet says how to size them; with it, they are sized from the
+    /// connection budget.
+    #[arg(long, value_name = "T")]
+    pub threads: Option<u64>,
 
     /// Connections to keep free for admins, cron jobs and other apps.
     #[arg(long, value_name = "N", default_value_t = 10)]

@@ -518,6 +518,7 @@ pub fn resolve_recommend_flags(args: &cli::RecommendArgs) -> Result<crate::recom
         ("--processes", args.processes),
         ("--threads", args.threads),
     ] {
+        let Some(v) = v else { continue };
         if v == 0 || v > 100_000 {
             return Err(hinted(
                 format!("{flag} must be from 1 to 100000"),

@@ -56,17 +56,36 @@ pub struct Measured {
     pub verdict: Verdict,
 }
 
-/// The app's shape.
+/// The app's shape, as far as the flags gave it (None: not given; in JSON,
+/// null). Pool sizes are computed only from a given `threads`; without it the
+/// framework's default pool size stays.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Topology {
     /// Hosts or replicas running the app.
-    pub instances: u64,
+    pub instances: Option<u64>,
     /// Worker processes per instance (each has its own pool).
-    pub processes: u64,
+    pub processes: Option<u64>,
     /// Concurrent requests per process (threads, greenlets, async tasks).
-    pub threads: u64,
+    pub threads: Option<u64>,
     /// Connections to leave free for admins, cron jobs, other apps.
     pub reserve: u64,
+}
+
+impl Topology {
+    /// Instances, one when not given.
+    pub fn instances(&self) -> u64 {
+        self.instances.unwrap_or(1)
+    }
+
+    /// Processes per instance, one when not given.
+    pub fn processes(&self) -> u64 {
+        self.processes.unwrap_or(1)
+    }
+
+    /// Whether any of --instances, --processes, --threads was given.
+    pub fn given(&self) -> bool {
+        self.instances.is_some() || self.processes.is_some() || self.threads.is_some()
+    }
 }
 
 /// Pool sizing: either numbers that fit the connection budget, or why not.
@@ -86,6 +105,15 @@ pub enum PoolPlan {
         needed: u64,
         budget: u64,
         options: Vec<String>,
+    },
+    /// No `--threads`: the framework's own default pool size stays (the
+    /// snippet sets none) and the snippet says how to size it.
+    FrameworkDefault {
+        /// The default cap per process; None: unbounded, or no pool.
+        per_process: Option<u64>,
+        /// instances × processes × per_process.
+        worst_case_total: Option<u64>,
+        budget: Option<u64>,
     },
 }
 

@@ -152,6 +152,109 @@ pub fn budget(inputs: &Inputs) -> Option<u64> {
     }
 }
 
+/// Pool sizing: from the budget when `--threads` is given, else the
+/// framework's own default (see [`default_pool`]). With it, the max_overflow
+/// reason (None when the budget cannot hold the topology).
+fn plan_pool(
+    inputs: &Inputs,
+    ran: &mut Vec<&'static str>,
+    findings: &mut Vec<Finding>,
+) -> (PoolPlan, Option<String>) {
+    let t = inputs.topology;
+    let (instances, processes) = (t.instances(), t.processes());
+    let Some(threads) = t.threads else {
+        let plan = default_pool(inputs);
+        return (plan, None);
+    };
+    let needed = instances * processes * threads;
+    if budget(inputs).is_some() {
+        ran.push("pool-budget-exceeded");
+    }
+    match budget(inputs) {
+        Some(b) if needed > b => {
+            let mut options = vec![
+                format!(
+                    "run fewer workers: instances x processes x threads must be at most {b} (now {} x {} x {} = {needed})",
+                    instances, processes, threads
+                ),
+                format!(
+                    "raise max_connections{} so that {needed} connections fit after the reserve of {} and the {} connections of other clients",
+                    inputs.server.max_connections.map(|m| format!(" (now {m})")).unwrap_or_default(),
+                    t.reserve,
+                    inputs.server.other_connections.unwrap_or(0)
+                ),
+                "put a connection pooler such as ProxySQL between the app and the server, so many app connections share few server connections".into(),
+            ];
+            if let Some(n) = inputs
+                .server
+                .max_user_connections
+                .filter(|n| *n > 0 && *n < needed)
+            {
+                options.push(format!(
+                    "raise the account's MAX_USER_CONNECTIONS (now {n})"
+                ));
+            }
+            findings.push(
+                Finding::new(
+                    "pool-budget-exceeded",
+                    Severity::Crit,
+                    format!(
+                        "the app needs {needed} connections at full concurrency ({} instances x {} processes x {} threads) \
+                         but only {b} are available: requests would fail with 'Too many connections' (1040)",
+                        instances, processes, threads
+                    ),
+                )
+                .with("needed", needed)
+                .with("budget", b),
+            );
+            let plan = PoolPlan::DoesNotFit {
+                needed,
+                budget: b,
+                options,
+            };
+            (plan, None)
+        }
+        Some(b) => {
+            let per_process = b / (instances * processes).max(1);
+            let max_overflow = per_process.saturating_sub(threads).min(threads);
+            let total = instances * processes * (threads + max_overflow);
+            let why = format!(
+                "{max_overflow}: bursts beyond one connection per request, while {} x {} x ({} + {max_overflow}) = {total} stays within the budget of {b}",
+                instances, processes, threads
+            );
+            let plan = PoolPlan::Fits {
+                pool_size: threads,
+                max_overflow,
+                worst_case_total: total,
+                budget: Some(b),
+            };
+            (plan, Some(why))
+        }
+        None => {
+            let why = "0: no server facts to size a burst allowance against (give a target or --from inspect.json)";
+            let plan = PoolPlan::Fits {
+                pool_size: threads,
+                max_overflow: 0,
+                worst_case_total: needed,
+                budget: None,
+            };
+            (plan, Some(why.to_string()))
+        }
+    }
+}
+
+/// No `--threads`: the framework's default pool stays; its worst case
+/// against the budget when both are known.
+fn default_pool(inputs: &Inputs) -> PoolPlan {
+    let t = inputs.topology;
+    let per_process = inputs.framework.spec().default_pool.connections;
+    PoolPlan::FrameworkDefault {
+        per_process,
+        worst_case_total: per_process.map(|n| t.instances() * t.processes() * n),
+        budget: budget(inputs),
+    }
+}
+
 pub fn recommend(inputs: &Inputs) -> Recommendation {
     recommend_noting(inputs, &mut Vec::new())
 }
@@ -202,85 +305,10 @@ pub fn recommend_noting(inputs: &Inputs, ran: &mut Vec<&'static str>) -> Recomme
     let keepalive_idle_s = ((limit_s / 2.0).floor() as u64).clamp(1, 60);
     let checkout_timeout_s = (request - (request / 10).max(1)).max(1);
 
-    let needed = t.instances * t.processes * t.threads;
-    let pool_size_reason = format!(
-        "{}: one connection per concurrent request ({} threads per process)",
-        t.threads, t.threads
-    );
-    if budget(inputs).is_some() {
-        ran.push("pool-budget-exceeded");
-    }
-    let (pool, max_overflow_reason) = match budget(inputs) {
-        Some(b) if needed > b => {
-            let mut options = vec![
-                format!(
-                    "run fewer workers: instances x processes x threads must be at most {b} (now {} x {} x {} = {needed})",
-                    t.instances, t.processes, t.threads
-                ),
-                format!(
-                    "raise max_connections{} so that {needed} connections fit after the reserve of {} and the {} connections of other clients",
-                    inputs.server.max_connections.map(|m| format!(" (now {m})")).unwrap_or_default(),
-                    t.reserve,
-                    inputs.server.other_connections.unwrap_or(0)
-                ),
-                "put a connection pooler such as ProxySQL between the app and the server, so many app connections share few server connections".into(),
-            ];
-            if let Some(n) = inputs
-                .server
-                .max_user_connections
-                .filter(|n| *n > 0 && *n < needed)
-            {
-                options.push(format!(
-                    "raise the account's MAX_USER_CONNECTIONS (now {n})"
-                ));
-            }
-            findings.push(
-                Finding::new(
-                    "pool-budget-exceeded",
-                    Severity::Crit,
-                    format!(
-                        "the app needs {needed} connections at full concurrency ({} instances x {} processes x {} threads) \
-                         but only {b} are available: requests would fail with 'Too many connections' (1040)",
-                        t.instances, t.processes, t.threads
-                    ),
-                )
-                .with("needed", needed)
-                .with("budget", b),
-            );
-            let plan = PoolPlan::DoesNotFit {
-                needed,
-                budget: b,
-                options,
-            };
-            (plan, None)
-        }
-        Some(b) => {
-            let per_process = b / (t.instances * t.processes).max(1);
-            let max_overflow = per_process.saturating_sub(t.threads).min(t.threads);
-            let total = t.instances * t.processes * (t.threads + max_overflow);
-            let why = format!(
-                "{max_overflow}: bursts beyond one connection per request, while {} x {} x ({} + {max_overflow}) = {total} stays within the budget of {b}",
-                t.instances, t.processes, t.threads
-            );
-            let plan = PoolPlan::Fits {
-                pool_size: t.threads,
-                max_overflow,
-                worst_case_total: total,
-                budget: Some(b),
-            };
-            (plan, Some(why))
-        }
-        None => {
-            let why = "0: no server facts to size a burst allowance against (give a target or --from inspect.json)";
-            let plan = PoolPlan::Fits {
-                pool_size: t.threads,
-                max_overflow: 0,
-                worst_case_total: needed,
-                budget: None,
-            };
-            (plan, Some(why.to_string()))
-        }
-    };
+    let (pool, max_overflow_reason) = plan_pool(inputs, ran, &mut findings);
+    let pool_size_reason = t.threads.map(|threads| {
+        format!("{threads}: one connection per concurrent request ({threads} threads per process)")
+    });
     let reasons = Reasons {
         recycle: recycle_reason(limit_s, recycle_s, &which),
         pre_ping: "check each connection before use, so one that died anyway (restart, failover, kill) is replaced, not handed to a request".into(),
@@ -294,10 +322,12 @@ pub fn recommend_noting(inputs: &Inputs, ran: &mut Vec<&'static str>) -> Recomme
         checkout_timeout: format!(
             "{checkout_timeout_s} s: give up waiting for a free connection before the {request} s request timeout"
         ),
-        pool: max_overflow_reason.map(|max_overflow| PoolReasons {
-            pool_size: pool_size_reason,
-            max_overflow,
-        }),
+        pool: max_overflow_reason
+            .zip(pool_size_reason)
+            .map(|(max_overflow, pool_size)| PoolReasons {
+                pool_size,
+                max_overflow,
+            }),
     };
 
     if let Some(packet) = inputs.server.max_allowed_packet_bytes {
@@ -449,7 +479,7 @@ pub fn check_noting(
         let t = inputs.topology;
         let total = current
             .max_per_process
-            .map(|m| t.instances * t.processes * m);
+            .map(|m| t.instances() * t.processes() * m);
         if total.is_none_or(|n| n > b) {
             out.push(
                 Finding::new(
@@ -458,8 +488,8 @@ pub fn check_noting(
                     format!(
                         "{} instances x {} processes x {} = {} connections can exceed the budget of {b}: at peak, \
                          connects fail with 'Too many connections' (1040)",
-                        t.instances,
-                        t.processes,
+                        t.instances(),
+                        t.processes(),
                         current.max_per_process.map_or("unlimited".to_string(), |m| format!("{m} per pool")),
                         total.map_or("unbounded".to_string(), |n| n.to_string())
                     ),

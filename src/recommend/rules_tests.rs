@@ -13,9 +13,9 @@ fn inputs() -> Inputs {
         declared_limit_s: None,
         hosting: None,
         topology: Topology {
-            instances: 1,
-            processes: 1,
-            threads: 4,
+            instances: Some(1),
+            processes: Some(1),
+            threads: Some(4),
             reserve: 10,
         },
         max_blob_bytes: None,
@@ -194,9 +194,9 @@ fn pool_fits_the_budget() {
     let mut i = inputs();
     i.server = server(28800, 151, 10);
     i.topology = Topology {
-        instances: 2,
-        processes: 4,
-        threads: 8,
+        instances: Some(2),
+        processes: Some(4),
+        threads: Some(8),
         reserve: 10,
     };
     // budget 151 - 10 - 10 = 131; per process 131 / 8 = 16; overflow min(8, 16 - 8) = 8.
@@ -252,9 +252,9 @@ fn budget_that_cannot_hold_the_topology_is_said_plainly() {
     i.server = server(28800, 40, 5);
     i.server.max_user_connections = Some(30);
     i.topology = Topology {
-        instances: 3,
-        processes: 4,
-        threads: 8,
+        instances: Some(3),
+        processes: Some(4),
+        threads: Some(8),
         reserve: 10,
     };
     let r = recommend(&i);
@@ -427,7 +427,7 @@ fn check_read_timeout_only_matters_on_silent_paths() {
 fn check_pool_totals_against_the_budget() {
     let mut i = inputs();
     i.server = server(28800, 40, 5); // budget 25
-    i.topology.processes = 2;
+    i.topology.processes = Some(2);
     let r = recommend(&i);
     let keys = Framework::Sqlalchemy.spec().check_names.clone();
     let f = check(&current(Some(100.0), true, None, Some(15)), &r, &i, &keys);
@@ -479,7 +479,7 @@ fn reasons_are_the_same_list_in_json() {
     assert_eq!(back, r.reasons);
     // No pool numbers, no pool reasons.
     i.server.max_connections = Some(5);
-    i.topology.threads = 50;
+    i.topology.threads = Some(50);
     let r = recommend(&i);
     assert!(r.reasons.pool.is_none());
     let json = serde_json::to_string(&r.reasons).unwrap();
@@ -538,4 +538,48 @@ fn measured_detail_shows_the_interval() {
         "{}",
         r.reasons.recycle
     );
+}
+
+/// Without --threads the framework's own pool size stays: no pool numbers
+/// from the budget (Flask-SQLAlchemy's 5 + 10 is not cut to 1 + 0) (#12).
+#[test]
+fn no_threads_keeps_the_framework_default_pool() {
+    let mut i = inputs();
+    i.topology = Topology {
+        instances: None,
+        processes: None,
+        threads: None,
+        reserve: 10,
+    };
+    i.framework = Framework::FlaskSqlalchemy;
+    let r = recommend(&i);
+    assert_eq!(
+        r.pool,
+        PoolPlan::FrameworkDefault {
+            per_process: Some(15),
+            worst_case_total: Some(15),
+            budget: None
+        }
+    );
+    assert_eq!(r.reasons.pool, None);
+    i.server = server(28800, 151, 5);
+    i.topology.processes = Some(4);
+    let mut ran = Vec::new();
+    let r = recommend_noting(&i, &mut ran);
+    assert_eq!(
+        r.pool,
+        PoolPlan::FrameworkDefault {
+            per_process: Some(15),
+            worst_case_total: Some(60),
+            budget: Some(136)
+        }
+    );
+    assert!(r.findings.is_empty());
+    assert!(!ran.contains(&"pool-budget-exceeded"));
+    // With --threads, the budget sizes it as before.
+    i.topology.threads = Some(8);
+    assert!(matches!(
+        recommend(&i).pool,
+        PoolPlan::Fits { pool_size: 8, .. }
+    ));
 }

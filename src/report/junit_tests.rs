@@ -257,9 +257,9 @@ fn probe_lists_its_checks() {
 #[test]
 fn recommend_lists_the_checks_it_evaluated() {
     let topology = Topology {
-        instances: 4,
-        processes: 8,
-        threads: 16,
+        instances: Some(4),
+        processes: Some(8),
+        threads: Some(16),
         reserve: 10,
     };
     let report = recommend_report(Framework::Go, topology);
@@ -282,9 +282,9 @@ fn recommend_with_every_fact_runs_every_rule() {
         declared_limit_s: None,
         hosting: crate::recommend::hosting::find("aws-nlb"),
         topology: Topology {
-            instances: 1,
-            processes: 1,
-            threads: 1,
+            instances: Some(1),
+            processes: Some(1),
+            threads: Some(1),
             reserve: 10,
         },
         max_blob_bytes: Some(1 << 20),

@@ -30,14 +30,22 @@ pub fn render_recommend_table(
             &format!("facts from: {}", sanitize(&r.sources.join("; "))),
         )?;
     }
-    write_prose(
-        out,
-        opts,
-        &format!(
-            "topology: {} instance(s) x {} process(es) x {} concurrent request(s), {} connections kept in reserve",
-            r.topology.instances, r.topology.processes, r.topology.threads, r.topology.reserve
+    let t = &r.topology;
+    let topology = match t.threads {
+        Some(threads) => format!(
+            "topology: {} instance(s) x {} process(es) x {threads} concurrent request(s), {} connections kept in reserve",
+            t.instances(),
+            t.processes(),
+            t.reserve
         ),
-    )?;
+        None => format!(
+            "topology: {} instance(s) x {} process(es), concurrent requests not given (--threads): pool sizes stay at the framework's default; {} connections kept in reserve",
+            t.instances(),
+            t.processes(),
+            t.reserve
+        ),
+    };
+    write_prose(out, opts, &topology)?;
     match &rec.limit {
         Some(l) => write_prose(
             out,

@@ -71,9 +71,9 @@ fn probe_table() {
 #[test]
 fn recommend_table_that_fits() {
     let topology = Topology {
-        instances: 2,
-        processes: 4,
-        threads: 4,
+        instances: Some(2),
+        processes: Some(4),
+        threads: Some(4),
         reserve: 10,
     };
     insta::assert_snapshot!(table(&recommend_report(Framework::Sqlalchemy, topology)));
@@ -82,9 +82,9 @@ fn recommend_table_that_fits() {
 #[test]
 fn recommend_table_that_cannot_fit() {
     let topology = Topology {
-        instances: 4,
-        processes: 8,
-        threads: 16,
+        instances: Some(4),
+        processes: Some(8),
+        threads: Some(16),
         reserve: 10,
     };
     insta::assert_snapshot!(table(&recommend_report(Framework::Go, topology)));
@@ -119,9 +119,9 @@ fn every_report_has_the_one_header() {
             serde_json::to_value(recommend_report(
                 Framework::Rails,
                 Topology {
-                    instances: 1,
-                    processes: 1,
-                    threads: 1,
+                    instances: Some(1),
+                    processes: Some(1),
+                    threads: Some(1),
                     reserve: 10,
                 },
             ))

@@ -85,6 +85,9 @@ fn recommend_check_junit_fails_the_unsafe_settings() {
         "junit",
         "--check",
         "pool_recycle=-1,pool_pre_ping=false",
+        // Pool sizes (and the budget check) come from a given --threads.
+        "--threads",
+        "2",
         &sb.root_url(),
     ]));
     assert_eq!(r.code, 1, "{}", r.stderr);

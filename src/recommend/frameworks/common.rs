@@ -32,6 +32,10 @@ impl Out {
         }
     }
 
+    pub(super) fn framework(&self) -> Framework {
+        self.framework
+    }
+
     pub(super) fn comment(&mut self, indent: &str, text: &str) {
         let line = format!("{indent}{} {}", self.mark, clean(text));
         self.lines.push(line.trim_end().to_string());
@@ -224,10 +228,21 @@ pub(super) fn pool_numbers(rec: &Recommendation) -> Option<Pool<'_>> {
     }
 }
 
-/// The comment put where pool-size settings would go when the budget cannot
-/// hold the topology.
-pub(super) const NO_POOL_NUMBERS: &str =
-    "pool size: none given - the connection budget cannot hold this topology (see the top)";
+/// The comment put where pool-size settings would go when there are none:
+/// the budget cannot hold the topology, or no --threads was given.
+pub(super) fn no_pool_numbers(rec: &Recommendation, framework: Framework) -> String {
+    match rec.pool {
+        PoolPlan::FrameworkDefault { .. } => format!(
+            "pool size: not set - {}'s default stays ({}); size it with --threads (see the top)",
+            framework.name(),
+            framework.spec().default_pool.text
+        ),
+        _ => {
+            "pool size: none given - the connection budget cannot hold this topology (see the top)"
+                .to_string()
+        }
+    }
+}
 
 /// The first lines of every snippet: what it is for, the limit it is built
 /// around, the pool budget, and the rules' notes.
@@ -265,7 +280,9 @@ pub(super) fn header(out: &mut Out, rec: &Recommendation, pool: Vec<String>) {
 
 /// Pool lines for frameworks with a per-process pool: the worst case against
 /// the budget, or why no pool numbers are given.
-pub(super) fn pool_lines(rec: &Recommendation, t: &Topology) -> Vec<String> {
+pub(super) fn pool_lines(rec: &Recommendation, t: &Topology, framework: Framework) -> Vec<String> {
+    let (instances, processes) = (t.instances(), t.processes());
+    let threads = t.threads.unwrap_or(0);
     match &rec.pool {
         PoolPlan::Fits {
             pool_size,
@@ -275,11 +292,11 @@ pub(super) fn pool_lines(rec: &Recommendation, t: &Topology) -> Vec<String> {
         } => {
             let mut lines = vec![format!(
                 "Topology: {} instances x {} processes x {} threads; worst case {} x {} x ({} + {}) = {} connections{}",
-                t.instances,
-                t.processes,
-                t.threads,
-                t.instances,
-                t.processes,
+                instances,
+                processes,
+                threads,
+                instances,
+                processes,
                 pool_size,
                 max_overflow,
                 worst_case_total,
@@ -288,17 +305,53 @@ pub(super) fn pool_lines(rec: &Recommendation, t: &Topology) -> Vec<String> {
                     None => "; no budget known (no server facts to size against)".to_string(),
                 }
             )];
-            if pool_size + max_overflow < t.threads {
+            if pool_size + max_overflow < threads {
                 lines.push(format!(
                     "{} connections for {} threads per process: at peak a request waits for a connection (checkout timeout)",
                     pool_size + max_overflow,
-                    t.threads
+                    threads
                 ));
             }
             lines
         }
         PoolPlan::DoesNotFit { .. } => does_not_fit_lines(rec, t),
+        PoolPlan::FrameworkDefault { .. } => default_pool_lines(rec, t, framework),
     }
+}
+
+/// No --threads: the framework's default pool stays; how to size it, and
+/// its worst case against the budget when both are known.
+pub(super) fn default_pool_lines(
+    rec: &Recommendation,
+    t: &Topology,
+    framework: Framework,
+) -> Vec<String> {
+    let PoolPlan::FrameworkDefault {
+        per_process,
+        worst_case_total,
+        budget,
+    } = &rec.pool
+    else {
+        return Vec::new();
+    };
+    let pool = framework.spec().default_pool;
+    let mut lines = vec![format!(
+        "Pool size: not set, so {}'s default stays ({}): no --threads given to size it from. Size it yourself - {} - or give --threads (and --processes, --instances) to have it sized from the connection budget.",
+        framework.name(),
+        pool.text,
+        pool.sizing
+    )];
+    match (per_process, worst_case_total, budget) {
+        (Some(n), Some(total), Some(b)) => lines.push(format!(
+            "At that default, {} instances x {} processes x {n} = {total} connections at most, {} the budget of {b}.",
+            t.instances(),
+            t.processes(),
+            if total > b { "more than" } else { "within" }
+        )),
+        (_, _, Some(b)) => lines.push(format!("The connection budget is {b}.")),
+        _ => {}
+    }
+    lines
 }
 
 /// The budget cannot hold the topology: no pool numbers, the options instead.
@@ -314,7 +367,9 @@ pub(super) fn does_not_fit_lines(rec: &Recommendation, t: &Topology) -> Vec<Stri
     let mut lines = vec![
         format!(
             "Pool size: not given. The connection budget ({budget}) cannot hold this topology: {} instances x {} processes x {} threads = {needed} connections at peak.",
-            t.instances, t.processes, t.threads
+            t.instances(),
+            t.processes(),
+            t.threads.unwrap_or(0)
         ),
         "Options:".to_string(),
     ];

@@ -7,7 +7,7 @@ use super::common::{Note, Out, and, does_not_fit_lines, footer, header};
 use super::parse::{self, Bare};
 use super::sqlalchemy::keepalive_note;
 use crate::recommend::model::{Current, PoolPlan, Recommendation, Topology};
-use super::{Advice, CheckKeys, Deployment, Framework, FrameworkConfig, Spec, Version};
+use super::{Advice, CheckKeys, DefaultPool, Deployment, Framework, FrameworkConfig, Spec, Version};
 #[cfg(test)]
 use super::tests::Samples;
 use crate::drivers;
@@ -33,13 +33,22 @@ fn connection_lines(rec: &Recommendation, t: &Topology) -> Vec<String> {
     if let PoolPlan::DoesNotFit { .. } = rec.pool {
         return does_not_fit_lines(rec, t);
     }
-    let total = t.instances * t.processes * t.threads;
     let budget = match rec.pool {
         PoolPlan::Fits {
+            budget: Some(b), ..
+        }
+        | PoolPlan::FrameworkDefault {
             budget: Some(b), ..
         } => Some(b),
         _ => None,
     };
+    let Some(threads) = t.threads else {
+        return vec![format!(
+            "Django has no pool: each thread keeps its own connection, so instances x processes x threads connections{}; give --threads (and --processes, --instances) to check that",
+            budget.map_or(String::new(), |b| format!(" must fit the budget of {b}"))
+        )];
+    };
+    let total = t.instances() * t.processes() * threads;
     let verdict = match budget {
         Some(b) if total > b => {
             format!("; that exceeds the budget of {b}: run fewer processes or threads")
@@ -49,7 +58,9 @@ fn connection_lines(rec: &Recommendation, t: &Topology) -> Vec<String> {
     };
     vec![format!(
         "Django has no pool: each thread keeps its own connection, so up to {} instances x {} processes x {} threads = {total} connections{verdict}",
-        t.instances, t.processes, t.threads
+        t.instances(),
+        t.processes(),
+        threads
     )]
 }
 
@@ -183,6 +194,11 @@ pub(super) const SPEC: Spec = Spec {
     notes: &[NO_POOL_NOTE, ASGI_NOTE],
     driver: Some(&drivers::PYMYSQL),
     own_wait_timeout: None,
+    default_pool: DefaultPool {
+        connections: None,
+        text: "no pool",
+        sizing: "fewer threads or processes if they do not fit",
+    },
     release: "Django",
     claims: "Django 4.1+ (CONN_HEALTH_CHECKS), on mysqlclient or PyMySQL as MySQLdb",
     since: &[("CONN_HEALTH_CHECKS", Version::minor(4, 1))],

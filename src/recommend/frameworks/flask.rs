@@ -6,7 +6,7 @@ use super::common::{Note, Out, footer, header, pool_lines};
 use super::parse;
 use super::sqlalchemy::{self, Defaults, engine_options, keepalive_note};
 use crate::recommend::model::{Current, Recommendation};
-use super::{Advice, CheckKeys, Deployment, Framework, FrameworkConfig, Spec};
+use super::{Advice, CheckKeys, DefaultPool, Deployment, Framework, FrameworkConfig, Spec};
 #[cfg(test)]
 use super::tests::Samples;
 use crate::drivers;
@@ -52,7 +52,7 @@ fn old_key(key: &str) -> Option<&'static str> {
 pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig {
     let topology = &app.topology;
     let mut out = Out::new(app, Framework::FlaskSqlalchemy);
-    header(&mut out, rec, pool_lines(rec, topology));
+    header(&mut out, rec, pool_lines(rec, topology, Framework::FlaskSqlalchemy));
     out.comment(
         "",
         "Flask config, Flask-SQLAlchemy 2.4+ and 3.x (3.x sets pool_recycle=7200 for MySQL by itself; this overrides it).",
@@ -129,6 +129,11 @@ pub(super) const SPEC: Spec = Spec {
     notes: &[RECYCLE_NOTE, TEARDOWN_NOTE, sqlalchemy::FORK_NOTE],
     driver: Some(&drivers::PYMYSQL),
     own_wait_timeout: None,
+    default_pool: DefaultPool {
+        connections: Some(15),
+        text: "pool_size=5 + max_overflow=10 (3.x; 2.x set pool_size=10)",
+        sizing: "pool_size at least the threads per process that use the database, max_overflow for bursts",
+    },
     release: "Flask-SQLAlchemy",
     claims: "Flask-SQLAlchemy 2.4+ and 3.x (SQLALCHEMY_ENGINE_OPTIONS); the pre-2.4 keys in comments",
     since: &[],

@@ -4,7 +4,7 @@
 use super::common::{Hang, Out, and, footer, header, keepalive_reason, pool_lines, pool_numbers, timeout_reason};
 use super::parse;
 use crate::recommend::model::{Current, Recommendation};
-use super::{Advice, CheckKeys, Deployment, Framework, FrameworkConfig, Spec};
+use super::{Advice, CheckKeys, DefaultPool, Deployment, Framework, FrameworkConfig, Spec};
 #[cfg(test)]
 use super::tests::Samples;
 
@@ -24,7 +24,7 @@ pub(super) const KEYS: &[&str] = &[
 pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig {
     let topology = &app.topology;
     let mut out = Out::new(app, Framework::Generic);
-    header(&mut out, rec, pool_lines(rec, topology));
+    header(&mut out, rec, pool_lines(rec, topology, Framework::Generic));
     out.comment(
         "",
         "Map each line to your pool's own setting; durations are seconds.",
@@ -153,6 +153,11 @@ pub(super) const SPEC: Spec = Spec {
     notes: &[],
     driver: None,
     own_wait_timeout: None,
+    default_pool: DefaultPool {
+        connections: None,
+        text: "your pool's own",
+        sizing: "one connection per concurrent request, plus a few for bursts",
+    },
     release: "the pool",
     claims: "any pool (the settings are framework-neutral)",
     since: &[],

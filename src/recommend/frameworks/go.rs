@@ -2,10 +2,10 @@
 //! DSN timeout parameters; `--check` in the setters' and DSN's names, with Go
 //! duration values.
 
-use super::common::{Hang, NO_POOL_NUMBERS, Out, and, footer, header, pool_lines, pool_numbers, timeout_reason, untagged};
+use super::common::{no_pool_numbers, Hang, Out, and, footer, header, pool_lines, pool_numbers, timeout_reason, untagged};
 use super::parse::{self, Bare};
 use crate::recommend::model::{Current, Recommendation};
-use super::{Advice, CheckKeys, Deployment, Framework, FrameworkConfig, Spec, Version};
+use super::{Advice, CheckKeys, DefaultPool, Deployment, Framework, FrameworkConfig, Spec, Version};
 #[cfg(test)]
 use super::tests::Samples;
 use crate::drivers;
@@ -32,7 +32,7 @@ fn dsn_secs(s: u64) -> String {
 pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig {
     let topology = &app.topology;
     let mut out = Out::new(app, Framework::Go);
-    header(&mut out, rec, pool_lines(rec, topology));
+    header(&mut out, rec, pool_lines(rec, topology, Framework::Go));
     // The DSN parameters share one line: their reasons go above it.
     let dsn = [
         (
@@ -118,7 +118,10 @@ pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig 
                 size,
             );
         }
-        None => out.comment("", NO_POOL_NUMBERS),
+        None => {
+            let none = no_pool_numbers(rec, out.framework());
+            out.comment("", &none)
+        },
     }
     let notes = vec![
         format!(
@@ -207,6 +210,11 @@ pub(super) const SPEC: Spec = Spec {
     notes: &[],
     driver: Some(&drivers::GO_SQL_DRIVER),
     own_wait_timeout: None,
+    default_pool: DefaultPool {
+        connections: None,
+        text: "SetMaxOpenConns unlimited, SetMaxIdleConns 2",
+        sizing: "SetMaxOpenConns to the goroutines per process that query at once, SetMaxIdleConns to the same",
+    },
     release: "Go",
     claims: "Go 1.15+ (SetConnMaxIdleTime) with go-sql-driver/mysql 1.5+ (checkConnLiveness)",
     since: &[("ConnMaxIdleTime", Version::minor(1, 15))],

@@ -2,10 +2,10 @@
 //! to HikariCP's documented minimums, plus the Connector/J URL timeouts; and
 //! `--check` read the way HikariConfig validates it.
 
-use super::common::{Hang, NO_POOL_NUMBERS, Out, and, footer, header, limit_s, pool_lines, pool_numbers, secs, timeout_reason, untagged};
+use super::common::{no_pool_numbers, Hang, Out, and, footer, header, limit_s, pool_lines, pool_numbers, secs, timeout_reason, untagged};
 use super::parse::{self, Bare};
 use crate::recommend::model::{Current, Recommendation};
-use super::{Advice, CheckKeys, Deployment, Framework, FrameworkConfig, Spec, Version};
+use super::{Advice, CheckKeys, DefaultPool, Deployment, Framework, FrameworkConfig, Spec, Version};
 #[cfg(test)]
 use super::tests::Samples;
 
@@ -70,7 +70,7 @@ const MIN_WORKING_LIMIT_S: f64 = 31.0;
 pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig {
     let topology = &app.topology;
     let mut out = Out::new(app, Framework::Hikaricp);
-    header(&mut out, rec, pool_lines(rec, topology));
+    header(&mut out, rec, pool_lines(rec, topology, Framework::Hikaricp));
     out.comment(
         "",
         "hikari.properties (HikariConfig); Spring Boot: the same names under spring.datasource.hikari. (e.g. spring.datasource.hikari.max-lifetime)",
@@ -190,7 +190,10 @@ pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig 
                 size,
             );
         }
-        None => out.comment("", NO_POOL_NUMBERS),
+        None => {
+            let none = no_pool_numbers(rec, out.framework());
+            out.comment("", &none)
+        },
     }
 
     let conn_ms = (rec.checkout_timeout_s * 1000).max(MIN_CONNECTION_TIMEOUT_MS);
@@ -317,6 +320,11 @@ pub(super) const SPEC: Spec = Spec {
     notes: &[],
     driver: None,
     own_wait_timeout: None,
+    default_pool: DefaultPool {
+        connections: Some(10),
+        text: "maximumPoolSize=10, minimumIdle=maximumPoolSize",
+        sizing: "maximumPoolSize to the threads per instance that hold a connection at once (HikariCP's guide: small, cores x 2 + spindles)",
+    },
     release: "HikariCP",
     claims: "HikariCP 2.7+ with MySQL Connector/J or MariaDB Connector/J; keepaliveTime 4.0.0+",
     since: &[("keepaliveTime", Version::new(4, 0, 0))],

@@ -86,6 +86,9 @@ pub struct Spec {
     /// connection: the note saying the server's (given, in seconds) does not
     /// bind, which then is no idle-limit candidate.
     pub own_wait_timeout: Option<fn(u64) -> String>,
+    /// The framework's own pool size, which stays when no `--threads` is
+    /// given.
+    pub default_pool: DefaultPool,
     /// What `--framework-version` numbers (e.g. "HikariCP", "Go"), and the
     /// releases the snippet is written for (docs/recommend.md's table).
     pub release: &'static str,
@@ -194,6 +197,18 @@ pub struct Setting {
     pub key: String,
     pub value: serde_json::Value,
     pub reason: String,
+}
+
+/// A framework's own pool size when the app sets none.
+#[derive(Debug, Clone, Copy)]
+pub struct DefaultPool {
+    /// Connections per process at most; None: unbounded, or no pool.
+    pub connections: Option<u64>,
+    /// The default in the framework's own words ("pool_size=5 +
+    /// max_overflow=10"), and how to size it to the app ("pool_size +
+    /// max_overflow at least the threads per process").
+    pub text: &'static str,
+    pub sizing: &'static str,
 }
 
 /// A framework release, `MAJOR[.MINOR[.PATCH]]` (`--framework-version`);

@@ -2,10 +2,10 @@
 //! maxIdle rule that decides whether idleTimeout runs at all; and `--check`
 //! in createPool's names.
 
-use super::common::{NO_POOL_NUMBERS, Out, and, footer, header, keepalive_reason, pool_lines, pool_numbers, untagged};
+use super::common::{no_pool_numbers, Out, and, footer, header, keepalive_reason, pool_lines, pool_numbers, untagged};
 use super::parse::{self, Bare};
-use crate::recommend::model::{Current, Recommendation};
-use super::{Advice, CheckKeys, Deployment, Framework, FrameworkConfig, Spec, Version};
+use crate::recommend::model::{Current, PoolPlan, Recommendation};
+use super::{Advice, CheckKeys, DefaultPool, Deployment, Framework, FrameworkConfig, Spec, Version};
 #[cfg(test)]
 use super::tests::Samples;
 
@@ -33,7 +33,7 @@ const DEFAULT_IDLE_MS: f64 = 60_000.0;
 pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig {
     let topology = &app.topology;
     let mut out = Out::new(app, Framework::NodeMysql2);
-    header(&mut out, rec, pool_lines(rec, topology));
+    header(&mut out, rec, pool_lines(rec, topology, Framework::NodeMysql2));
     out.code("const mysql = require('mysql2/promise');");
     out.blank();
     out.code("const pool = mysql.createPool({");
@@ -69,11 +69,27 @@ pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig 
             );
         }
         None => {
-            out.comment("  ", NO_POOL_NUMBERS);
-            out.comment(
-                "  ",
-                "once you pick connectionLimit, set maxIdle below it, or idleTimeout does nothing",
-            );
+            let none = no_pool_numbers(rec, out.framework());
+            out.comment("  ", &none);
+            if let PoolPlan::FrameworkDefault { .. } = rec.pool {
+                // The default connectionLimit stays; maxIdle must still be
+                // below it for idleTimeout to run.
+                let max_idle = DEFAULT_LIMIT - 1;
+                out.set(
+                    "  ",
+                    &format!(
+                        "below the default connectionLimit of {DEFAULT_LIMIT}, or mysql2 never runs its idle reaper and idleTimeout does nothing (default: connectionLimit); if you set connectionLimit, keep maxIdle below it"
+                    ),
+                    format!("  maxIdle: {max_idle},"),
+                    "maxIdle",
+                    max_idle,
+                );
+            } else {
+                out.comment(
+                    "  ",
+                    "once you pick connectionLimit, set maxIdle below it, or idleTimeout does nothing",
+                );
+            }
         }
     }
     let idle_ms = rec.recycle_s * 1000;
@@ -207,6 +223,11 @@ pub(super) const SPEC: Spec = Spec {
     notes: &[],
     driver: None,
     own_wait_timeout: None,
+    default_pool: DefaultPool {
+        connections: Some(10),
+        text: "connectionLimit: 10",
+        sizing: "connectionLimit to the queries a process runs at once",
+    },
     release: "mysql2",
     claims: "mysql2 3.1.0+ (maxIdle, idleTimeout); idleTimeout closes every free connection from 3.11.1",
     since: &[("maxIdle", Version::new(3, 1, 0)), ("idleTimeout", Version::new(3, 1, 0))],

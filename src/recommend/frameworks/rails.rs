@@ -1,11 +1,11 @@
 //! Rails (Active Record, mysql2 adapter): database.yml pool and timeout keys
 //! in seconds; and `--check` in database.yml's names.
 
-use super::common::{NO_POOL_NUMBERS, Out, and, footer, header, limit_s, pool_lines, pool_numbers, secs, untagged};
+use super::common::{no_pool_numbers, Out, and, footer, header, limit_s, pool_lines, pool_numbers, secs, untagged};
 use super::parse;
 use super::sqlalchemy::keepalive_note;
 use crate::recommend::model::{Current, LimitSource, Recommendation};
-use super::{Advice, CheckKeys, Deployment, Framework, FrameworkConfig, Spec, Version};
+use super::{Advice, CheckKeys, DefaultPool, Deployment, Framework, FrameworkConfig, Spec, Version};
 #[cfg(test)]
 use super::tests::Samples;
 
@@ -51,7 +51,7 @@ fn reaping_frequency(rec: &Recommendation) -> u64 {
 pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig {
     let topology = &app.topology;
     let mut out = Out::new(app, Framework::Rails);
-    header(&mut out, rec, pool_lines(rec, topology));
+    header(&mut out, rec, pool_lines(rec, topology, Framework::Rails));
     out.comment("", "config/database.yml");
     out.code("production:");
     out.code("  adapter: mysql2");
@@ -70,7 +70,10 @@ pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig 
                 pool,
             );
         }
-        None => out.comment("  ", NO_POOL_NUMBERS),
+        None => {
+            let none = no_pool_numbers(rec, out.framework());
+            out.comment("  ", &none)
+        },
     }
     out.set(
         "  ",
@@ -229,6 +232,11 @@ pub(super) const SPEC: Spec = Spec {
     notes: &[],
     driver: None,
     own_wait_timeout: Some(own_wait_timeout),
+    default_pool: DefaultPool {
+        connections: Some(5),
+        text: "pool: 5",
+        sizing: "pool at least the threads per process (Puma's RAILS_MAX_THREADS, Sidekiq's concurrency)",
+    },
     release: "Rails",
     claims: "Rails 6.1+ (Active Record, mysql2 adapter); max_age 8.1+",
     since: &[("max_age", Version::minor(8, 1))],

@@ -2,10 +2,10 @@
 //! sizing and the PyMySQL/mysqlclient timeouts; also the engine options and
 //! `--check` reading that Flask-SQLAlchemy reuses.
 
-use super::common::{Hang, NO_POOL_NUMBERS, Note, Out, and, footer, header, pool_lines, pool_numbers, timeout_reason};
+use super::common::{no_pool_numbers, Hang, Note, Out, and, footer, header, pool_lines, pool_numbers, timeout_reason};
 use super::parse::{self, Bare, Given};
 use crate::recommend::model::{Current, Recommendation};
-use super::{Advice, CheckKeys, Deployment, Framework, FrameworkConfig, Spec};
+use super::{Advice, CheckKeys, DefaultPool, Deployment, Framework, FrameworkConfig, Spec};
 #[cfg(test)]
 use super::tests::Samples;
 use crate::drivers;
@@ -173,7 +173,10 @@ pub(super) fn write_engine_options(
     let mut pool_note = pool_numbers(rec).is_none();
     for o in opts.iter().filter(|o| !o.connect_arg) {
         if pool_note && o.key == "pool_timeout" {
-            out.comment("    ", NO_POOL_NUMBERS);
+            {
+            let none = no_pool_numbers(rec, out.framework());
+            out.comment("    ", &none)
+        };
             pool_note = false;
         }
         let line = if as_dict {
@@ -203,7 +206,7 @@ pub(super) fn write_engine_options(
 pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig {
     let topology = &app.topology;
     let mut out = Out::new(app, Framework::Sqlalchemy);
-    header(&mut out, rec, pool_lines(rec, topology));
+    header(&mut out, rec, pool_lines(rec, topology, Framework::Sqlalchemy));
     out.code("from sqlalchemy import create_engine");
     out.blank();
     out.code("engine = create_engine(");
@@ -344,6 +347,11 @@ pub(super) const SPEC: Spec = Spec {
     notes: &[FORK_NOTE, SESSION_NOTE],
     driver: Some(&drivers::PYMYSQL),
     own_wait_timeout: None,
+    default_pool: DefaultPool {
+        connections: Some(15),
+        text: "pool_size=5 + max_overflow=10",
+        sizing: "pool_size at least the threads per process that use the database, max_overflow for bursts",
+    },
     release: "SQLAlchemy",
     claims: "SQLAlchemy 1.4 and 2.x, with PyMySQL or mysqlclient",
     since: &[],

@@ -1,10 +1,10 @@
 //! Rust sqlx: a `MySqlPoolOptions` builder chain; and `--check` in the
 //! builder's method names, durations in seconds.
 
-use super::common::{NO_POOL_NUMBERS, Out, and, footer, header, limit_s, pool_lines, pool_numbers, secs, untagged};
+use super::common::{no_pool_numbers, Out, and, footer, header, limit_s, pool_lines, pool_numbers, secs, untagged};
 use super::parse::{self, Bare};
 use crate::recommend::model::{Current, Recommendation};
-use super::{Advice, CheckKeys, Deployment, Framework, FrameworkConfig, Spec};
+use super::{Advice, CheckKeys, DefaultPool, Deployment, Framework, FrameworkConfig, Spec};
 #[cfg(test)]
 use super::tests::Samples;
 
@@ -34,7 +34,7 @@ pub(super) fn idle_timeout_for(recycle_s: u64) -> u64 {
 pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig {
     let topology = &app.topology;
     let mut out = Out::new(app, Framework::Sqlx);
-    header(&mut out, rec, pool_lines(rec, topology));
+    header(&mut out, rec, pool_lines(rec, topology, Framework::Sqlx));
     out.code("use sqlx::mysql::MySqlPoolOptions;");
     out.code("use std::time::Duration;");
     out.blank();
@@ -51,7 +51,10 @@ pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig 
                 max,
             );
         }
-        None => out.comment("    ", NO_POOL_NUMBERS),
+        None => {
+            let none = no_pool_numbers(rec, out.framework());
+            out.comment("    ", &none)
+        },
     }
     out.set(
         "    ",
@@ -218,6 +221,11 @@ pub(super) const SPEC: Spec = Spec {
     notes: &[],
     driver: None,
     own_wait_timeout: None,
+    default_pool: DefaultPool {
+        connections: Some(10),
+        text: "max_connections(10)",
+        sizing: "max_connections to the tasks per process that hold a connection at once",
+    },
     release: "sqlx",
     claims: "sqlx 0.8 and 0.9 (pool/inner.rs read at v0.8.6 and 0.9.0-alpha.1)",
     since: &[],

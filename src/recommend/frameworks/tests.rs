@@ -44,9 +44,9 @@ fn check_units(fw: Framework) -> &'static str {
 
 fn topology() -> Topology {
     Topology {
-        instances: 2,
-        processes: 4,
-        threads: 8,
+        instances: Some(2),
+        processes: Some(4),
+        threads: Some(8),
         reserve: 10,
     }
 }
@@ -1116,4 +1116,66 @@ fn node_advice_does_not_leak_and_no_overflow_without_one() {
     let s = render(Framework::NodeMysql2, &r, &topology()).snippet;
     assert!(s.contains("maxIdle: 0,"), "{s}");
     assert!(s.contains("connectionLimit 2 with maxIdle 1"), "{s}");
+}
+
+/// No --threads: no snippet sets a pool size; each says which default stays
+/// and how to size it. mysql2 still needs maxIdle below its default
+/// connectionLimit for idleTimeout to run (#12).
+#[test]
+fn framework_default_pool_sets_no_size() {
+    let mut r = rec_300();
+    r.pool = PoolPlan::FrameworkDefault {
+        per_process: Some(15),
+        worst_case_total: Some(15),
+        budget: Some(141),
+    };
+    r.reasons.pool = None;
+    let t = Topology {
+        instances: None,
+        processes: None,
+        threads: None,
+        reserve: 10,
+    };
+    for fw in Framework::ALL {
+        let cfg = render(fw, &r, &t);
+        for s in &cfg.settings {
+            let allowed = fw == Framework::NodeMysql2 && s.key == "maxIdle";
+            assert!(
+                allowed || !POOL_SETTINGS.contains(&s.key.as_str()),
+                "{}: {}",
+                fw.name(),
+                s.key
+            );
+        }
+        let pool = fw.spec().default_pool;
+        assert!(
+            cfg.snippet.contains(pool.text),
+            "{}: {}",
+            fw.name(),
+            cfg.snippet
+        );
+        assert!(cfg.snippet.contains("--threads"), "{}", fw.name());
+        assert!(!cfg.snippet.contains("cannot hold"), "{}", fw.name());
+    }
+    let flask = render(Framework::FlaskSqlalchemy, &r, &t).snippet;
+    assert!(flask.contains("pool_size=5 + max_overflow=10"), "{flask}");
+    assert!(!flask.contains("\"pool_size\":"), "{flask}");
+    let node = render(Framework::NodeMysql2, &r, &t);
+    assert!(node.snippet.contains("maxIdle: 9,"), "{}", node.snippet);
+    let given = settings_as_pairs_for(Framework::NodeMysql2, &r, &t);
+    let cur = current_from_check(Framework::NodeMysql2, &given).unwrap();
+    assert_eq!(cur.idle_timeout_s, Some(270.0));
+}
+
+fn settings_as_pairs_for(fw: Framework, r: &Recommendation, t: &Topology) -> Vec<(String, String)> {
+    render(fw, r, t)
+        .settings
+        .iter()
+        .map(|s| {
+            (
+                s.key.clone(),
+                s.value.to_string().trim_matches('"').to_string(),
+            )
+        })
+        .collect()
 }
