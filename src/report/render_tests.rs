@@ -157,15 +157,15 @@ fn table_at(report: &impl Report, width: Option<u16>) -> String {
 /// framework's configuration: code, not prose) set apart.
 fn every_table(width: Option<u16>) -> Vec<(String, String, Vec<String>)> {
     let fits = Topology {
-        instances: 2,
-        processes: 4,
-        threads: 4,
+        instances: Some(2),
+        processes: Some(4),
+        threads: Some(4),
         reserve: 10,
     };
     let no_fit = Topology {
-        instances: 4,
-        processes: 8,
-        threads: 16,
+        instances: Some(4),
+        processes: Some(8),
+        threads: Some(16),
         reserve: 10,
     };
     let snippet = |r: &RecommendReport| r.config.snippet.lines().map(String::from).collect();
