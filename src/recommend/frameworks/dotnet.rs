@@ -8,13 +8,13 @@
 //! project's tests run, so no test runs these settings on a real app.
 
 use super::common::{
-    Hang, NO_POOL_NUMBERS, Out, and, footer, header, keepalive_reason, pool_lines, pool_numbers,
+    Hang, Out, and, no_pool_numbers, footer, header, keepalive_reason, pool_lines, pool_numbers,
     timeout_reason, untagged,
 };
 use super::parse::{self, Bare};
 #[cfg(test)]
 use super::tests::Samples;
-use super::{Advice, CheckKeys, Deployment, Framework, FrameworkConfig, Spec};
+use super::{Advice, CheckKeys, DefaultPool, Deployment, Framework, FrameworkConfig, Spec};
 use crate::recommend::model::{Current, Recommendation};
 
 pub(super) const KEYS: &[&str] = &[
@@ -63,7 +63,7 @@ const UNPROVEN: &str = "not run on a real app here (no .NET runtime where poolch
 
 pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig {
     let mut out = Out::new(app, Framework::Dotnet);
-    header(&mut out, rec, pool_lines(rec, &app.topology));
+    header(&mut out, rec, pool_lines(rec, &app.topology, Framework::Dotnet));
     out.code("using MySqlConnector; // MySql.Data: using MySql.Data.MySqlClient;");
     out.blank();
     out.code("var builder = new MySqlConnectionStringBuilder(Environment.GetEnvironmentVariable(\"MYSQL_CONNECTION_STRING\"))");
@@ -106,7 +106,10 @@ pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig 
                 max,
             );
         }
-        None => out.comment("    ", NO_POOL_NUMBERS),
+        None => {
+            let none = no_pool_numbers(rec, out.framework());
+            out.comment("    ", &none)
+        }
     }
     out.set(
         "    ",
@@ -242,6 +245,11 @@ pub(super) const ADVICE: Advice = Advice {
 };
 
 pub(super) const SPEC: Spec = Spec {
+    default_pool: DefaultPool {
+        connections: Some(DEFAULT_MAX_POOL),
+        text: "MaximumPoolSize = 100",
+        sizing: "MaximumPoolSize to the requests per process that hold a connection at once",
+    },
     name: "dotnet",
     aliases: &["mysqlconnector", "mysql-data"],
     language: "csharp",
