@@ -1,7 +1,7 @@
 //! Where recommend's facts come from: a live server (inspect's collection),
 //! saved `inspect` / `probe` JSON reports (`--from`), or nothing.
 
-use super::model::{Measured, ServerSide};
+use super::model::{Measured, OtherCount, ServerSide};
 use crate::error::hinted;
 use crate::inspect::{InspectReport, ServerFacts};
 use crate::probe::{Outcome, ProbeReport};
@@ -16,12 +16,34 @@ pub struct Gathered {
     pub sources: Vec<String>,
 }
 
-/// Server facts as the rules want them. Our own connection is not "another client".
+/// Server facts as the rules want them. Neither our own connection nor the
+/// app account's are "other clients": the account poolcheck logs in with is
+/// the app's, so its connections are the pool the budget is for. They are
+/// counted from the process list's idle (Sleep) groups of that user; a
+/// connection of it busy at that moment still counts as another client's.
 pub fn server_side(facts: &ServerFacts) -> ServerSide {
+    let current = &facts.account.current_user;
+    let user = current
+        .rsplit_once('@')
+        .map_or(current.as_str(), |(u, _)| u);
+    let account_idle: u64 = facts
+        .idle
+        .groups
+        .iter()
+        .filter(|g| g.user == user)
+        .map(|g| g.count)
+        .sum();
+    let threads = facts.capacity.threads_connected;
     ServerSide {
         session_wait_timeout_s: Some(facts.timeouts.wait_timeout_session_s),
         max_connections: Some(facts.capacity.max_connections),
-        other_connections: Some(facts.capacity.threads_connected.saturating_sub(1)),
+        other_connections: Some(threads.saturating_sub(1).saturating_sub(account_idle)),
+        other_count: Some(OtherCount {
+            threads_connected: threads,
+            account: user.to_string(),
+            account_idle,
+            all_accounts_visible: facts.idle.scope == "ok",
+        }),
         max_user_connections: Some(facts.capacity.max_user_connections_account).filter(|n| *n > 0),
         max_allowed_packet_bytes: Some(facts.packets.max_allowed_packet_bytes),
     }
@@ -141,6 +163,43 @@ pub fn parse_size(text: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The app account's own idle connections are its pool, not other
+    /// clients': with 27 of them open the budget is not 0 (#12).
+    #[test]
+    fn other_clients_leave_out_the_app_account() {
+        let report: InspectReport =
+            serde_json::from_str(include_str!("../report/testdata/inspect.json")).unwrap();
+        let mut facts = report.facts;
+        facts.capacity.threads_connected = 30;
+        facts.account.current_user = "app@%".into();
+        facts.idle.scope = "own-only".into();
+        facts.idle.groups = vec![
+            crate::inspect::IdleGroup {
+                user: "app".into(),
+                host: "10.0.0.5".into(),
+                count: 20,
+                max_idle_s: 5,
+            },
+            crate::inspect::IdleGroup {
+                user: "app".into(),
+                host: "10.0.0.6".into(),
+                count: 7,
+                max_idle_s: 9,
+            },
+        ];
+        let s = server_side(&facts);
+        // 30 - poolcheck's own - the app's 27.
+        assert_eq!(s.other_connections, Some(2));
+        let count = s.other_count.unwrap();
+        assert_eq!(
+            (count.account_idle, count.all_accounts_visible),
+            (27, false)
+        );
+        facts.idle.groups[1].user = "reports".into();
+        facts.idle.scope = "ok".into();
+        assert_eq!(server_side(&facts).other_connections, Some(9));
+    }
 
     #[test]
     fn sizes() {

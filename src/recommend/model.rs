@@ -36,11 +36,29 @@ pub struct LimitCandidate {
 pub struct ServerSide {
     pub session_wait_timeout_s: Option<u64>,
     pub max_connections: Option<u64>,
-    /// Connections open now by other clients (not counting poolcheck's own).
+    /// Connections open now by other accounts: not poolcheck's own, and not
+    /// the app account's, which are the app's own pool (the budget is for it).
     pub other_connections: Option<u64>,
+    /// How `other_connections` was counted, for a note: the app account's
+    /// idle connections left out, and whether other accounts were visible.
+    #[serde(default)]
+    pub other_count: Option<OtherCount>,
     /// The account's connection limit; 0 or None: none.
     pub max_user_connections: Option<u64>,
     pub max_allowed_packet_bytes: Option<u64>,
+}
+
+/// How the other clients' connections were counted from a live server or a
+/// saved inspect report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OtherCount {
+    pub threads_connected: u64,
+    /// The account poolcheck logged in as (the app's), and its idle
+    /// connections the process list showed.
+    pub account: String,
+    pub account_idle: u64,
+    /// The process list showed every account (PROCESS privilege).
+    pub all_accounts_visible: bool,
 }
 
 /// What `poolcheck probe` measured (from a saved probe report).

@@ -373,6 +373,19 @@ pub fn recommend_noting(inputs: &Inputs, ran: &mut Vec<&'static str>) -> Recomme
         }
     }
 
+    if let (Some(others), Some(c)) = (inputs.server.other_connections, &inputs.server.other_count) {
+        notes.push(format!(
+            "other clients: {others} connections (Threads_connected {}, minus poolcheck's own and the {} idle ones of the app's account '{}', which are the app's pool){}",
+            c.threads_connected,
+            c.account_idle,
+            crate::db::sanitize(&c.account),
+            if c.all_accounts_visible {
+                ""
+            } else {
+                "; without the PROCESS privilege poolcheck sees only this account's threads, so the others are Threads_connected minus them, and a busy connection of the account counts as another client's"
+            }
+        ));
+    }
     notes.extend(inputs.framework.spec().notes.iter().map(|n| n.to_string()));
     Recommendation {
         limit,

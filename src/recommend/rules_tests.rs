@@ -28,6 +28,7 @@ fn server(wait: u64, max: u64, others: u64) -> ServerSide {
         session_wait_timeout_s: Some(wait),
         max_connections: Some(max),
         other_connections: Some(others),
+        other_count: None,
         max_user_connections: None,
         max_allowed_packet_bytes: Some(64 << 20),
     }
@@ -582,4 +583,31 @@ fn no_threads_keeps_the_framework_default_pool() {
         recommend(&i).pool,
         PoolPlan::Fits { pool_size: 8, .. }
     ));
+}
+
+/// The note says how other clients were counted, and when the process list
+/// could not show other accounts (no PROCESS) (#12).
+#[test]
+fn other_clients_note_says_how_they_were_counted() {
+    let mut i = inputs();
+    i.server = server(28800, 151, 2);
+    i.server.other_count = Some(OtherCount {
+        threads_connected: 30,
+        account: "app".into(),
+        account_idle: 27,
+        all_accounts_visible: false,
+    });
+    let r = recommend(&i);
+    let note = r
+        .notes
+        .iter()
+        .find(|n| n.starts_with("other clients:"))
+        .expect("a note on other clients");
+    assert!(note.contains("2 connections"), "{note}");
+    assert!(
+        note.contains("27 idle ones of the app's account 'app'"),
+        "{note}"
+    );
+    assert!(note.contains("without the PROCESS privilege"), "{note}");
+    assert_eq!(budget(&i), Some(151 - 10 - 2));
 }
