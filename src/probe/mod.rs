@@ -4,6 +4,7 @@
 
 mod classify;
 mod conn;
+mod control;
 mod find;
 mod model;
 mod observe;
@@ -59,7 +60,13 @@ pub fn probe(
     progress: &Progress<'_>,
 ) -> Result<ProbeReport> {
     let (room, obs) = observe::observe(spec, cfg, stop, progress)?;
-    let judged = verdict::judge(&obs, room.wait_timeout_global_s);
+    let mut judged = verdict::judge(&obs, room.wait_timeout_global_s);
+    let keepalive_rescues = control::rescues(obs.control.as_ref(), judged.cutoff.hi_s);
+    if let Some(rescued) = keepalive_rescues {
+        judged
+            .verdict_reason
+            .push_str(&limit_kind(judged.verdict, rescued));
+    }
     let findings = verdict::findings(&obs, &judged);
     Ok(ProbeReport {
         header: crate::schema::Header::new("probe"),
@@ -73,6 +80,7 @@ pub fn probe(
         wait_timeout_global_s: room.wait_timeout_global_s,
         wait_timeout_session_s: judged.session_wait_timeout_s,
         keepalive: cfg.conn.keepalive.is_some(),
+        keepalive_rescues,
         keepalive_idle_s: cfg.conn.keepalive.map(|k| k.idle.as_secs()),
         keepalive_interval_s: cfg
             .conn
@@ -99,4 +107,23 @@ pub fn probe(
         summary: Summary::of(&findings),
         findings,
     })
+}
+
+/// What the keepalive control group adds to the verdict's reason: the kind
+/// of limit.
+fn limit_kind(verdict: Verdict, rescued: bool) -> String {
+    match (verdict, rescued) {
+        (_, true) => {
+            "; connections with TCP keepalive every second outlived it: a flow-level limit \
+             (NAT gateway, conntrack firewall, network load balancer), which keepalive probes reset"
+                .into()
+        }
+        (Verdict::Server, false) => "; connections with TCP keepalive every second died too: \
+             keepalive does not reset the server's wait_timeout"
+            .into(),
+        (_, false) => "; connections with TCP keepalive every second died too: a protocol-level \
+             limit (a proxy that terminates TCP and counts MySQL bytes, e.g. ProxySQL, HAProxy, \
+             MaxScale), whose timer keepalive probes never reach"
+            .into(),
+    }
 }

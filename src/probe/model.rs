@@ -162,6 +162,12 @@ pub struct ProbeReport {
     /// What the probe connections got (after --session-wait-timeout, if given).
     pub wait_timeout_session_s: u64,
     pub keepalive: bool,
+    /// Did connections with TCP keepalive (every second) outlive the idle
+    /// time that killed the probe's own? true: a flow-level limit; false:
+    /// the server's or a protocol-level one; null: nothing died, or the
+    /// control group could not be held or tested.
+    #[serde(default)]
+    pub keepalive_rescues: Option<bool>,
     /// With keepalive: idle seconds before the first probe.
     #[serde(default)]
     pub keepalive_idle_s: Option<u64>,

@@ -43,6 +43,8 @@ pub struct Observation {
     pub stalls: Vec<Stall>,
     /// Ctrl-C or SIGTERM: a partial run.
     pub interrupted: bool,
+    /// The keepalive control group, tested after something died.
+    pub control: Option<super::control::ControlResult>,
 }
 
 /// Reads the server's room, refuses a probe that would take more than its
@@ -62,6 +64,10 @@ pub fn observe(
     take_probe_lock(&mut control, stop, progress)?;
     let room = db::server::read_room(&mut control)?;
     check_budget(cfg, &room)?;
+    // The keepalive control group, when it fits the share beside the rest.
+    let control_group = (needed(cfg) + super::control::CONTROL_CONNECTIONS <= probe_budget(&room))
+        .then(|| super::control::ControlGroup::open(spec, &cfg.conn))
+        .flatten();
     let mut watch = ServerWatch::new(spec, io, &room, control);
     let mut obs = match &cfg.mode {
         ProbeMode::Rungs(idles) => rungs::run_rungs(
@@ -86,6 +92,42 @@ pub fn observe(
             find::run_find(spec, &cfg.conn, &mut watch, planner, stop, progress)?
         }
     };
+    // Tested only when something died, while the reconnects are timed (no
+    // extra wall time unless they are fewer than one io-timeout's worth).
+    let died = obs
+        .rungs
+        .iter()
+        .flat_map(|r| &r.connections)
+        .chain(&obs.tests)
+        .any(|c| c.outcome.is_death() && !c.during_stall);
+    let control_group = control_group.filter(|_| died && !obs.interrupted);
+    std::thread::scope(|scope| -> Result<()> {
+        let tested = control_group.map(|g| {
+            std::thread::Builder::new()
+                .name("poolcheck-control".into())
+                .spawn_scoped(scope, move || g.test(stop))
+        });
+        let timed = time_reconnects(spec, cfg, &mut watch, &mut obs, stop, progress);
+        if let Some(Ok(handle)) = tested {
+            obs.control = handle.join().ok();
+        }
+        timed
+    })?;
+    obs.restart = watch.restart.take();
+    obs.stalls = watch.stalls();
+    Ok((room, obs))
+}
+
+/// Times reconnects while the server has room (`--reconnects`).
+fn time_reconnects(
+    spec: &ConnectSpec,
+    cfg: &ProbeConfig,
+    watch: &mut ServerWatch<'_>,
+    obs: &mut Observation,
+    stop: &AtomicBool,
+    progress: &Progress<'_>,
+) -> Result<()> {
+    let io = cfg.conn.io_timeout;
     if !obs.interrupted && obs.backed_off.is_none() && cfg.reconnects > 0 {
         // Reconnects take a connection each: only while the server has room.
         match watch.may_open(0, 1, stop) {
@@ -106,9 +148,7 @@ pub fn observe(
         }
         obs.interrupted = stop.load(Ordering::SeqCst);
     }
-    obs.restart = watch.restart.take();
-    obs.stalls = watch.stalls();
-    Ok((room, obs))
+    Ok(())
 }
 
 /// The server-wide named lock a probe holds on its control connection while
@@ -156,15 +196,21 @@ fn take_probe_lock(
     }
 }
 
-/// The probe's connections plus one control connection must fit its share.
-fn check_budget(cfg: &ProbeConfig, room: &ServerRoom) -> Result<()> {
-    let budget = probe_budget(room);
-    let needed = match &cfg.mode {
+/// The probe's connections plus its one control connection (the keepalive
+/// control group comes on top, only when it fits too).
+fn needed(cfg: &ProbeConfig) -> usize {
+    match &cfg.mode {
         ProbeMode::Rungs(idles) => idles.len() * cfg.connections + 1,
         ProbeMode::Find {
             max_connections, ..
         } => max_connections + 1,
-    };
+    }
+}
+
+/// The probe's connections plus one control connection must fit its share.
+fn check_budget(cfg: &ProbeConfig, room: &ServerRoom) -> Result<()> {
+    let budget = probe_budget(room);
+    let needed = needed(cfg);
     if needed <= budget {
         return Ok(());
     }

@@ -78,9 +78,16 @@ fn keepalive_every_second_keeps_a_flow_through_the_kernel_nat() {
     let rep = through_kernel_nat(true);
     assert_eq!(outcomes(&rep), ["alive"]);
     assert_eq!(rep.keepalive_interval_s, Some(1));
+    assert_eq!(rep.keepalive_rescues, None, "nothing died");
     let rep = through_kernel_nat(false);
     assert_eq!(outcomes(&rep), ["blackholed"]);
     assert_eq!(rep.verdict, Verdict::Middlebox);
+    assert_eq!(rep.keepalive_rescues, Some(true), "{}", rep.verdict_reason);
+    assert!(
+        rep.verdict_reason.contains("flow-level"),
+        "{}",
+        rep.verdict_reason
+    );
 }
 
 #[test]
@@ -93,6 +100,7 @@ fn proxy_layer_4_lets_keepalive_through_like_the_kernel_nat() {
     let (rep, log) = through_proxy(&["--on-idle", "blackhole"], false);
     assert_eq!(outcomes(&rep), ["blackholed"], "{log}");
     assert!(log.contains("killed (blackhole)"), "{log}");
+    assert_eq!(rep.keepalive_rescues, Some(true), "{}", rep.verdict_reason);
 }
 
 #[test]
@@ -102,6 +110,42 @@ fn proxy_layer_7_does_not_let_keepalive_through() {
     assert_eq!(outcomes(&rep), ["closed"], "{log}");
     assert!(log.contains("killed (fin)"), "{log}");
     assert_eq!(rep.verdict, Verdict::Middlebox);
+    // The control group's keepalive does not get through either.
+    let (rep, log) = through_proxy(&["--layer", "7", "--on-idle", "fin"], false);
+    assert_eq!(outcomes(&rep), ["closed"], "{log}");
+    assert_eq!(rep.keepalive_rescues, Some(false), "{}", rep.verdict_reason);
+    assert!(
+        rep.verdict_reason.contains("protocol-level"),
+        "{}",
+        rep.verdict_reason
+    );
+}
+
+#[test]
+fn keepalive_does_not_rescue_a_connection_from_the_servers_wait_timeout() {
+    let _connections = light();
+    let sb = Sandbox::shared();
+    let (_, rep) = probe_json(
+        &sb.root_url(),
+        &[
+            "--idle",
+            "7s",
+            "--connections",
+            "1",
+            "--reconnects",
+            "0",
+            "--io-timeout",
+            "2s",
+        ],
+    );
+    assert_eq!(outcomes(&rep), ["reset"]);
+    assert_eq!(rep.verdict, Verdict::Server);
+    assert_eq!(rep.keepalive_rescues, Some(false), "{}", rep.verdict_reason);
+    assert!(
+        rep.verdict_reason.contains("wait_timeout"),
+        "{}",
+        rep.verdict_reason
+    );
 }
 
 #[test]
@@ -112,4 +156,30 @@ fn proxy_on_idle_nat_resets_the_client_and_leaves_the_server_a_zombie() {
     assert!(log.contains("killed (nat)"), "{log}");
     assert_eq!(rep.verdict, Verdict::Middlebox, "{}", rep.verdict_reason);
     assert_eq!(rep.zombies.len(), 1, "the server kept its side: {rep:?}");
+}
+
+#[test]
+fn find_through_the_kernel_nat_says_keepalive_rescues() {
+    let nat = Nat::new(3, Forgotten::Reset);
+    let sb = server_behind(&nat);
+    let (_, rep) = probe_behind(
+        &nat,
+        &url_behind(&nat, &sb),
+        &[
+            "--find",
+            "--max",
+            "20s",
+            "--max-connections",
+            "8",
+            "--reconnects",
+            "0",
+            "--io-timeout",
+            "2s",
+        ],
+    );
+    sb.stop();
+    assert_eq!(rep.verdict, Verdict::Middlebox, "{}", rep.verdict_reason);
+    let hi = rep.cutoff.hi_s.expect("a cutoff");
+    assert!(rep.cutoff.lo_s <= 3.0 && hi >= 3.0, "{:?}", rep.cutoff);
+    assert_eq!(rep.keepalive_rescues, Some(true), "{}", rep.verdict_reason);
 }
