@@ -161,9 +161,13 @@ impl Flow {
     }
 
     /// `--layer 4`: takes this poll's segment counts. A segment received on
-    /// either socket since the last poll is activity (ACTIVE), or the
-    /// client's next packet after a NAT kill (which ends the flow with RST).
-    pub fn saw_segments(&self, counts: &HashMap<SocketKey, u32>, now: u64) {
+    /// either socket since the last poll (at `Ctx::now()` = `since`) is
+    /// activity (ACTIVE), or the client's next packet after a NAT kill (which
+    /// ends the flow with RST). It is dated at `since`, the earliest it can
+    /// have come: so the ACK of a forwarded byte never moves the idle clock
+    /// past the payload's own time (a later date would stretch every cutoff
+    /// by up to one poll), and a keepalive probe counts at most one poll early.
+    pub fn saw_segments(&self, counts: &HashMap<SocketKey, u32>, since: u64) {
         let Some(upstream) = self.upstream.get() else {
             return;
         };
@@ -187,7 +191,7 @@ impl Flow {
         }
         match self.state() {
             ACTIVE => {
-                self.last_active.fetch_max(now, SeqCst);
+                self.last_active.fetch_max(since, SeqCst);
             }
             NAT if (prev >> 32) as u32 != c => {
                 // Sends nothing; the up pump's read returns 0 and the flow ends.

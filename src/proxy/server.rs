@@ -151,6 +151,8 @@ impl Proxy {
         families.dedup();
         let poll_every = segment_poll(config.idle_cutoff);
         let mut last_poll = Instant::now();
+        // `Ctx::now()` of the last poll: the earliest a newly counted segment came.
+        let mut last_poll_at = 0u64;
         // accept() blocks for at most one tick (SO_RCVTIMEO applies to accept on
         // Linux): a new client is taken at once, and the loop still turns every tick.
         listener.set_nonblocking(false)?;
@@ -198,11 +200,11 @@ impl Proxy {
                     && last_poll.elapsed() >= poll_every
                 {
                     last_poll = Instant::now();
+                    let since = std::mem::replace(&mut last_poll_at, ctx.now());
                     // A failed poll leaves the payload clocks to decide.
                     if let Ok(counts) = counter.read(&families) {
-                        let now = ctx.now();
                         for live in &flows {
-                            live.flow.saw_segments(&counts, now);
+                            live.flow.saw_segments(&counts, since);
                         }
                     }
                 }

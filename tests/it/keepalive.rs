@@ -4,10 +4,23 @@
 //! payload bytes), which they never reach.
 
 use crate::common::netns::{Forgotten, Nat};
-use crate::common::{Run, Sandbox, light, poolcheck, run};
+use crate::common::{Run, Sandbox, poolcheck, run};
 use crate::nat::{probe_behind, server_behind, url_behind};
 use crate::proxy::{start_proxy, terminate};
 use poolcheck::probe::{ProbeReport, Verdict};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+/// These tests' own server (wait_timeout 5 s, as the shared one), probed
+/// by one of them at a time: a probe holds the server-wide probe lock for
+/// its whole run, and the shared sandbox's other probes must not wait for
+/// these.
+fn server() -> (&'static Sandbox, MutexGuard<'static, ()>) {
+    static SERVER: OnceLock<Sandbox> = OnceLock::new();
+    static TURN: Mutex<()> = Mutex::new(());
+    let turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let sb = SERVER.get_or_init(|| Sandbox::start(&["--wait-timeout=5", "--max-connections=40"]));
+    (sb, turn)
+}
 
 fn outcomes(rep: &ProbeReport) -> Vec<String> {
     rep.rungs
@@ -56,7 +69,7 @@ fn through_kernel_nat(keepalive: bool) -> ProbeReport {
 
 /// Through `poolcheck proxy` (2 s cutoff) in front of the shared sandbox.
 fn through_proxy(proxy_args: &[&str], keepalive: bool) -> (ProbeReport, String) {
-    let sb = Sandbox::shared();
+    let (sb, _turn) = server();
     let upstream = format!("127.0.0.1:{}", sb.port);
     let mut args = vec!["--upstream", &upstream, "--idle-cutoff", "2s"];
     args.extend_from_slice(proxy_args);
@@ -92,7 +105,6 @@ fn keepalive_every_second_keeps_a_flow_through_the_kernel_nat() {
 
 #[test]
 fn proxy_layer_4_lets_keepalive_through_like_the_kernel_nat() {
-    let _connections = light();
     let (rep, log) = through_proxy(&["--layer", "4", "--on-idle", "blackhole"], true);
     assert_eq!(outcomes(&rep), ["alive"], "{log}");
     assert!(!log.contains("killed"), "{log}");
@@ -105,7 +117,6 @@ fn proxy_layer_4_lets_keepalive_through_like_the_kernel_nat() {
 
 #[test]
 fn proxy_layer_7_does_not_let_keepalive_through() {
-    let _connections = light();
     let (rep, log) = through_proxy(&["--layer", "7", "--on-idle", "fin"], true);
     assert_eq!(outcomes(&rep), ["closed"], "{log}");
     assert!(log.contains("killed (fin)"), "{log}");
@@ -123,8 +134,7 @@ fn proxy_layer_7_does_not_let_keepalive_through() {
 
 #[test]
 fn keepalive_does_not_rescue_a_connection_from_the_servers_wait_timeout() {
-    let _connections = light();
-    let sb = Sandbox::shared();
+    let (sb, _turn) = server();
     let (_, rep) = probe_json(
         &sb.root_url(),
         &[
@@ -150,7 +160,6 @@ fn keepalive_does_not_rescue_a_connection_from_the_servers_wait_timeout() {
 
 #[test]
 fn proxy_on_idle_nat_resets_the_client_and_leaves_the_server_a_zombie() {
-    let _connections = light();
     let (rep, log) = through_proxy(&["--on-idle", "nat"], false);
     assert_eq!(outcomes(&rep), ["reset"], "{log}");
     assert!(log.contains("killed (nat)"), "{log}");
