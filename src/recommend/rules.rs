@@ -69,7 +69,7 @@ pub fn candidates(inputs: &Inputs, notes: &mut Vec<String>) -> Vec<LimitCandidat
     let mut out = Vec::new();
     if let Some(wait) = inputs.server.session_wait_timeout_s {
         if let Some(own) = inputs.framework.spec().own_wait_timeout {
-            notes.push(own(wait));
+            notes.push((own.note)(wait));
         } else {
             out.push(LimitCandidate {
                 source: LimitSource::SessionWaitTimeout,
@@ -80,6 +80,21 @@ pub fn candidates(inputs: &Inputs, notes: &mut Vec<String>) -> Vec<LimitCandidat
         }
     }
     if let Some(m) = &inputs.measured {
+        // The probe's sessions met the server's wait_timeout, which this
+        // framework raises for its own connections: a middlebox further out
+        // would be hidden behind it.
+        if let Some(own) = inputs.framework.spec().own_wait_timeout
+            && m.verdict == Verdict::Server
+        {
+            notes.push(format!(
+                "the probe's connections were ended by the server's wait_timeout, which {} raises to {} s for its own connections: the measured limit binds the probe, not {}, and may hide a middlebox further out - measure the path as {} sees it with poolcheck probe --session-wait-timeout {}",
+                inputs.framework.name(),
+                own.session_s,
+                inputs.framework.name(),
+                inputs.framework.name(),
+                own.session_s
+            ));
+        }
         match m.hi_s {
             Some(hi) => {
                 // The largest idle age seen surviving is the safe figure; with

@@ -611,3 +611,30 @@ fn other_clients_note_says_how_they_were_counted() {
     assert!(note.contains("without the PROCESS privilege"), "{note}");
     assert_eq!(budget(&i), Some(151 - 10 - 2));
 }
+
+/// Rails raises its session wait_timeout to 2147483, so a probe that the
+/// server's wait_timeout ended may hide a middlebox: the note says so and
+/// gives the probe to run (#12).
+#[test]
+fn rails_says_when_a_server_limit_hides_a_middlebox() {
+    let mut i = inputs();
+    i.framework = Framework::Rails;
+    i.measured = Some(Measured {
+        lo_s: 59.5,
+        hi_s: Some(60.5),
+        silent: false,
+        verdict: Verdict::Server,
+    });
+    let r = recommend(&i);
+    assert!(
+        r.notes.iter().any(|n| n.contains("may hide a middlebox")
+            && n.contains("poolcheck probe --session-wait-timeout 2147483")),
+        "{:?}",
+        r.notes
+    );
+    i.measured.as_mut().unwrap().verdict = Verdict::Middlebox;
+    assert!(!recommend(&i).notes.iter().any(|n| n.contains("may hide")));
+    i.framework = Framework::Sqlalchemy;
+    i.measured.as_mut().unwrap().verdict = Verdict::Server;
+    assert!(!recommend(&i).notes.iter().any(|n| n.contains("may hide")));
+}

@@ -83,9 +83,9 @@ pub struct Spec {
     /// is documented (the rules compare the server's with it).
     pub driver: Option<&'static Driver>,
     /// For a framework that sets its own session wait_timeout on every
-    /// connection: the note saying the server's (given, in seconds) does not
+    /// connection: that value, and the note saying the server's does not
     /// bind, which then is no idle-limit candidate.
-    pub own_wait_timeout: Option<fn(u64) -> String>,
+    pub own_wait_timeout: Option<OwnWaitTimeout>,
     /// The framework's own pool size, which stays when no `--threads` is
     /// given.
     pub default_pool: DefaultPool,
@@ -197,6 +197,14 @@ pub struct Setting {
     pub key: String,
     pub value: serde_json::Value,
     pub reason: String,
+}
+
+/// A session wait_timeout the framework sets on every connection.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnWaitTimeout {
+    pub session_s: u64,
+    /// The note for the server's wait_timeout (given, in seconds).
+    pub note: fn(u64) -> String,
 }
 
 /// A framework's own pool size when the app sets none.

@@ -5,7 +5,7 @@ use super::common::{no_pool_numbers, Out, and, footer, header, limit_s, pool_lin
 use super::parse;
 use super::sqlalchemy::keepalive_note;
 use crate::recommend::model::{Current, LimitSource, Recommendation};
-use super::{Advice, CheckKeys, DefaultPool, Deployment, Framework, FrameworkConfig, Spec, Version};
+use super::{Advice, CheckKeys, DefaultPool, Deployment, OwnWaitTimeout, Framework, FrameworkConfig, Spec, Version};
 #[cfg(test)]
 use super::tests::Samples;
 
@@ -22,12 +22,17 @@ pub(super) const KEYS: &[&str] = &[
     "wait_timeout",
 ];
 
+/// The session wait_timeout Rails' MySQL adapter sets when database.yml
+/// has no wait_timeout key (abstract_mysql_adapter.rb).
+const RAILS_WAIT_TIMEOUT_S: u64 = 2_147_483;
+
 /// Rails' MySQL adapter sets its own session wait_timeout, so the server's is
 /// no limit for it.
 fn own_wait_timeout(wait: u64) -> String {
     format!(
         "Rails' MySQL adapter sets SESSION wait_timeout = 2147483 on every connection, so the server's {wait} s \
-         wait_timeout does not apply to it (unless database.yml sets its own top-level wait_timeout:)"
+         wait_timeout does not apply to it (unless database.yml sets its own top-level wait_timeout:); \
+         a middlebox still does: measure the path as Rails sees it with poolcheck probe --session-wait-timeout 2147483"
     )
 }
 
@@ -231,7 +236,10 @@ pub(super) const SPEC: Spec = Spec {
     },
     notes: &[],
     driver: None,
-    own_wait_timeout: Some(own_wait_timeout),
+    own_wait_timeout: Some(OwnWaitTimeout {
+        session_s: RAILS_WAIT_TIMEOUT_S,
+        note: own_wait_timeout,
+    }),
     default_pool: DefaultPool {
         connections: Some(5),
         text: "pool: 5",
