@@ -1179,3 +1179,26 @@ fn settings_as_pairs_for(fw: Framework, r: &Recommendation, t: &Topology) -> Vec
         })
         .collect()
 }
+
+/// docs/recommend.md's release table has each framework's row as its spec
+/// declares it (the last column, "Tested here", is the proof tests' to fill).
+#[test]
+fn docs_release_table_matches_the_specs() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/recommend.md");
+    let doc = std::fs::read_to_string(path).expect("docs/recommend.md");
+    for fw in Framework::ALL {
+        let spec = fw.spec();
+        let keys: Vec<String> = spec
+            .since
+            .iter()
+            .map(|(k, v)| format!("`{k}` {} {v}+", spec.release))
+            .collect();
+        let keys = if keys.is_empty() {
+            "none".to_string()
+        } else {
+            keys.join(", ")
+        };
+        let row = format!("| {} | {} | {keys} |", spec.name, spec.claims);
+        assert!(doc.contains(&row), "docs/recommend.md lacks the row {row}");
+    }
+}
