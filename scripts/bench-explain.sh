@@ -1,34 +1,71 @@
 #!/usr/bin/env bash
-# Times `poolcheck explain` on a generated mixed log (5000 lines: request noise
-# with timestamps, and a few hundred pool errors of several kinds after quiet
-# periods). Needs hyperfine. Prints a Markdown table.
+# Times `poolcheck explain` on generated logs of 100,000 and 1,000,000 lines
+# (timestamped request noise, about 0.4% errors of five kinds, some of them
+# multi-line Java stack traces; the generator is seeded, so the logs are the
+# same on every run), next to `grep -cE` with the five messages on the same
+# file, and the peak RSS of each explain run (/usr/bin/time -v).
+# Needs hyperfine (apt-get install hyperfine) and python3. Prints Markdown.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet --locked
+bin=target/release/poolcheck
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-python3 - "$dir/app.log" <<'PY'
+gen() {
+python3 - "$1" "$2" <<'PY'
 import random, sys, datetime
-random.seed(7)
+random.seed(14)
+path, n = sys.argv[1], int(sys.argv[2])
 errors = [
-    "sqlalchemy.exc.OperationalError: (pymysql.err.OperationalError) (2006, \"MySQL server has gone away (BrokenPipeError(32, 'Broken pipe'))\")",
-    "(MySQLdb._exceptions.OperationalError) (2013, 'Lost connection to MySQL server during query')",
-    "sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 30.00",
-    "[mysql] 2026/11/20 03:14:15 packets.go:37: unexpected EOF",
-    "com.mysql.cj.jdbc.exceptions.CommunicationsException: Communications link failure. The last packet successfully received from the server was 351,204 milliseconds ago.",
+    ["sqlalchemy.exc.OperationalError: (pymysql.err.OperationalError) (2006, \"MySQL server has gone away (BrokenPipeError(32, 'Broken pipe'))\")"],
+    ["(MySQLdb._exceptions.OperationalError) (2013, 'Lost connection to MySQL server during query')"],
+    ["sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 30.00"],
+    ["[mysql] 2026/11/20 03:14:15 packets.go:37: unexpected EOF", "invalid connection"],
+    ["com.mysql.cj.jdbc.exceptions.CommunicationsException: Communications link failure",
+     "",
+     "The last packet successfully received from the server was 351,204 milliseconds ago. The last packet sent successfully to the server was 351,205 milliseconds ago.",
+     "\tat com.mysql.cj.jdbc.exceptions.SQLError.createCommunicationsException(SQLError.java:174)",
+     "\tat com.zaxxer.hikari.pool.ProxyPreparedStatement.executeQuery(ProxyPreparedStatement.java:52)"],
+]
+noise = [
+    "INFO  web.request GET /orders/{i} 200 {ms}ms",
+    "INFO  web.request POST /cart/{i} 201 {ms}ms",
+    "DEBUG cache hit key=user:{i} ttl=300",
+    "WARN  upstream slow response from payments in {ms}ms",
+    "INFO  worker job {i} done in {ms}ms",
 ]
 t = datetime.datetime(2026, 11, 20, 0, 0, 0)
-with open(sys.argv[1], "w") as f:
-    for i in range(5000):
-        if i % 14 == 0:
-            t += datetime.timedelta(minutes=30)
-            f.write(f"{t:%Y-%m-%d %H:%M:%S},000 ERROR {random.choice(errors)}\n")
-        else:
-            t += datetime.timedelta(seconds=random.randint(1, 20))
-            f.write(f"{t:%Y-%m-%d %H:%M:%S},000 INFO GET /orders/{i} 200 {random.randint(3, 90)}ms\n")
+out = open(path, "w")
+i = 0
+while i < n:
+    if random.random() < 0.004:
+        t += datetime.timedelta(minutes=random.choice([1, 6, 30]))
+        ev = random.choice(errors)
+        out.write(f"{t:%Y-%m-%d %H:%M:%S},{random.randint(0,999):03d} ERROR {ev[0]}\n")
+        for extra in ev[1:]:
+            out.write(extra + "\n")
+        i += len(ev)
+    else:
+        t += datetime.timedelta(milliseconds=random.randint(1, 900))
+        msg = random.choice(noise).format(i=i, ms=random.randint(3, 900))
+        out.write(f"{t:%Y-%m-%d %H:%M:%S},{t.microsecond // 1000:03d} {msg}\n")
+        i += 1
 PY
-out=$(mktemp)
-hyperfine -N --warmup 3 --runs 30 --export-markdown "$out" \
-  -n "poolcheck explain --file app.log (5000 lines)" "target/release/poolcheck explain --fail-on never --file $dir/app.log" \
-  -n "... --format json" "target/release/poolcheck explain --fail-on never --format json --file $dir/app.log" >&2
-cat "$out"
+}
+grep_re='gone away|Lost connection|QueuePool|unexpected EOF|Communications link'
+for n in 100000 1000000; do
+  log="$dir/app-$n.log"
+  gen "$log" "$n"
+  size=$(du -h "$log" | cut -f1)
+  out=$(mktemp)
+  hyperfine -N --warmup 2 --runs 10 --export-markdown "$out" \
+    -n "poolcheck explain ($n lines, $size)" "$bin explain --fail-on never --file $log" \
+    -n "... --format json" "$bin explain --fail-on never --format json --file $log" \
+    -n "grep -cE (five messages)" "grep -cE '$grep_re' $log" >&2
+  cat "$out"
+  rss=$( { /usr/bin/time -v "$bin" explain --fail-on never --file "$log" >/dev/null; } 2>&1 \
+    | awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}')
+  echo
+  echo "Peak RSS of \`poolcheck explain\` on $n lines ($size): ${rss} KiB"
+  echo
+done

@@ -28,17 +28,39 @@ pub(super) const ERROR_WORDS: &[&str] = &[
 pub(super) const MIN_LITERAL: usize = 3;
 
 /// Literals are cut to this many bytes for the scan.
-const PREFIX_LEN: usize = 6;
+const PREFIX_LEN: usize = 5;
 
 pub(super) struct Prefilter {
     /// None: some pattern forces no literal, so every line is matched in full.
     ac: Option<AhoCorasick>,
+    /// The longest start of a literal made only of timestamp characters:
+    /// a literal can begin at most this far back inside a timestamp.
+    overlap: usize,
+}
+
+/// What an ISO timestamp is made of (digits, `-:T,.Z+` and space).
+fn stamp_char(b: u8) -> bool {
+    b.is_ascii_digit()
+        || matches!(
+            b,
+            b'-' | b':' | b'T' | b't' | b' ' | b',' | b'.' | b'Z' | b'z' | b'+'
+        )
 }
 
 impl Prefilter {
     /// Whether the line may match a pattern or look like an error.
-    pub(super) fn worth_a_look(&self, line: &str) -> bool {
-        self.ac.as_ref().is_none_or(|ac| ac.is_match(line))
+    /// `stamp_end`: where the line's timestamp ends (0: none). A timestamp made
+    /// only of timestamp characters can hold no literal, so the scan starts
+    /// just before its end.
+    pub(super) fn worth_a_look(&self, line: &str, stamp_end: usize) -> bool {
+        let Some(ac) = &self.ac else { return true };
+        let bytes = line.as_bytes();
+        let from = if stamp_end > 0 && bytes[..stamp_end].iter().all(|b| stamp_char(*b)) {
+            stamp_end.saturating_sub(self.overlap)
+        } else {
+            0
+        };
+        ac.is_match(&bytes[from..])
     }
 }
 
@@ -47,7 +69,12 @@ pub(super) static PREFILTER: LazyLock<Prefilter> = LazyLock::new(|| {
     for p in PATTERNS {
         match pattern_literals(p.regex) {
             Some(l) => literals.extend(l),
-            None => return Prefilter { ac: None },
+            None => {
+                return Prefilter {
+                    ac: None,
+                    overlap: 0,
+                };
+            }
         }
     }
     // A prefix of a required literal is required too; short ones make a small
@@ -66,13 +93,23 @@ pub(super) static PREFILTER: LazyLock<Prefilter> = LazyLock::new(|| {
     literals.dedup();
     // A DFA: one table lookup per byte, the fastest scan for a few hundred
     // literals (the automaton is built once, about 1 MiB).
+    // A literal made only of timestamp characters could sit wholly inside
+    // one: then no part of a timestamp is skipped.
+    let overlap = literals
+        .iter()
+        .map(|l| match l.bytes().take_while(|b| stamp_char(*b)).count() {
+            n if n == l.len() => usize::MAX,
+            n => n,
+        })
+        .max()
+        .unwrap_or(0);
     let ac = AhoCorasick::builder()
         .ascii_case_insensitive(true)
         .kind(Some(AhoCorasickKind::DFA))
         .prefilter(false)
         .build(&literals)
         .ok();
-    Prefilter { ac }
+    Prefilter { ac, overlap }
 });
 
 /// Literals (lowercase) one of which every match of `regex` contains.
@@ -181,6 +218,8 @@ mod tests {
             );
         }
         assert!(PREFILTER.ac.is_some());
+        // The skip only pays if no literal is all timestamp characters.
+        assert!(PREFILTER.overlap < 8, "{}", PREFILTER.overlap);
     }
 
     #[test]
@@ -194,8 +233,13 @@ mod tests {
                 .unwrap(),
             [" - connection is not available, after "]
         );
-        assert!(!PREFILTER.worth_a_look("2026-11-20 00:00:01,000 INFO GET /orders/1 200 3ms"));
-        assert!(PREFILTER.worth_a_look("(2006, 'MySQL server has gone away')"));
-        assert!(PREFILTER.worth_a_look("something FAILED here"));
+        let noise = "2026-11-20 00:00:01,000 INFO GET /orders/1 200 3ms";
+        assert!(!PREFILTER.worth_a_look(noise, 0));
+        assert!(!PREFILTER.worth_a_look(noise, 23));
+        assert!(PREFILTER.worth_a_look("(2006, 'MySQL server has gone away')", 0));
+        assert!(PREFILTER.worth_a_look("something FAILED here", 0));
+        // A literal ending right after the timestamp is still seen.
+        let hit = "2026-11-20 00:00:01,000 ERROR x";
+        assert!(PREFILTER.worth_a_look(hit, 23));
     }
 }

@@ -258,7 +258,9 @@ impl Scanner {
         {
             line = &line[m.end()..];
         }
+        let mut stamp_end = 0;
         let stamp = self.clock.parse_ref(line).map(|(text, secs)| {
+            stamp_end = text.as_ptr() as usize - line.as_ptr() as usize + text.len();
             if let Some(last) = &self.last_ts {
                 let gap = (secs - last.secs).max(0.0);
                 self.gaps.add(gap);
@@ -317,7 +319,7 @@ impl Scanner {
         if may_be_indented(line) && FRAME.is_match(line) {
             return;
         }
-        if !PREFILTER.worth_a_look(line) {
+        if !PREFILTER.worth_a_look(line, stamp_end) {
             return; // no pattern can match, and it does not look like an error
         }
         let Some(class) = classify(line) else {

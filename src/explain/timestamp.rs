@@ -70,15 +70,13 @@ impl Clock {
             end -= 1;
         }
         let prefix = &line[..end];
+        // Most app logs start with an ISO timestamp: read it by hand, exactly
+        // as the ISO regex would (anything else takes the regexes).
+        if let Some(found) = iso_at_start(prefix) {
+            return found;
+        }
         if !prefix.bytes().any(|b| b.is_ascii_digit()) {
             return None;
-        }
-        // Most app logs start with an ISO timestamp: read it by hand, exactly
-        // as the ISO regex would (ASCII only; anything else takes the regexes).
-        if prefix.is_ascii()
-            && let Some(found) = iso_at_start(prefix)
-        {
-            return found;
         }
         if let Some(c) = ISO.captures(prefix) {
             let secs = civil(&c, 1, 2, 3, 4, 5, 6)? + fraction(c.get(7).map(|m| m.as_str()))
@@ -129,6 +127,13 @@ impl Clock {
 /// as with the regex), None when the regexes must look.
 fn iso_at_start(p: &str) -> Option<Option<(&str, f64)>> {
     let b = p.as_bytes();
+    // Every byte this reads lies in the first 40 (a 1-byte '[', 19 for the
+    // date and time, 10 for a fraction, 1 space, 6 for an offset and the byte
+    // after it): ASCII there means the regex's Unicode classes (\d, \s, \b)
+    // agree with these ASCII checks.
+    if !b[..b.len().min(40)].is_ascii() {
+        return None;
+    }
     let start = if b.first() == Some(&b'[') { 1 } else { 0 };
     let d = |i: usize, n: usize| -> Option<i64> {
         let s = b.get(start + i..start + i + n)?;
