@@ -1,6 +1,6 @@
 //! Advice for stacks `poolcheck recommend` does not serve (yet): PHP and
 //! Laravel, Doctrine, the Node ORMs and query builders, Java pools other
-//! than HikariCP, async Python drivers and Ruby's Trilogy. Each is an
+//! than HikariCP, and Ruby's Trilogy. Each is an
 //! [`Advice`] in the registry's shape, so a stack that later gets a
 //! framework module moves there unchanged (its layer names stay the same);
 //! until then `--framework generic` is the recommend command they get.
@@ -186,23 +186,6 @@ static DRUID: Advice = Advice {
     pool_checks: &[],
 };
 
-static ASYNC_PYTHON: Advice = Advice {
-    layers: &["aiomysql", "asyncmy"],
-    lifetime: "pool_recycle",
-    idle_check: GENERIC_IDLE_CHECK,
-    pool_check: "max_lifetime_s=<current>",
-    idle_fix: &[
-        "aiomysql.create_pool(..., pool_recycle=${recycle}) or asyncmy.create_pool(..., pool_recycle=${recycle}): below ${limit_desc} (the default -1 never recycles)",
-        "with SQLAlchemy's asyncio engine: create_async_engine(url, pool_recycle=${recycle}, pool_pre_ping=True)",
-    ],
-    pool_fix: &[
-        "maxsize (default 10) for the coroutines that query at once, and release every connection (async with pool.acquire() as conn)",
-    ],
-    capacity_fix: &[],
-    packet_fix: &[],
-    pool_checks: &[],
-};
-
 static TRILOGY: Advice = Advice {
     layers: &["trilogy"],
     lifetime: "connection's lifetime",
@@ -230,6 +213,5 @@ pub(super) static STACKS: &[&Advice] = &[
     &DBCP,
     &C3P0,
     &DRUID,
-    &ASYNC_PYTHON,
     &TRILOGY,
 ];

@@ -6,6 +6,7 @@
 use crate::common::builds::{go_app, hikaricp_classpath, node_modules};
 use crate::common::proof::{App, Expect, Mode, prove_long_blackhole, prove_short};
 use crate::common::python::{django_python, flask_python};
+use crate::sqlalchemy_asyncio_proof::{AIOMYSQL, ASYNCMY};
 use crate::sqlalchemy_proof::SQLALCHEMY;
 use std::process::Command;
 
@@ -186,6 +187,8 @@ fn hikaricp_proof_at_a_short_cutoff() {
 fn every_framework_proof_blackhole_at_40_s() {
     prove_long_blackhole(&[
         &SQLALCHEMY,
+        &ASYNCMY,
+        &AIOMYSQL,
         &FLASK,
         &DJANGO_PYMYSQL,
         &DJANGO_MYSQLCLIENT,

@@ -28,5 +28,6 @@ mod recommend;
 mod rig;
 mod secrets;
 mod shell;
+mod sqlalchemy_asyncio_proof;
 mod sqlalchemy_proof;
 mod tls;

@@ -52,6 +52,7 @@ registry! {
     Rails => rails,
     NodeMysql2 => node,
     Sqlx => sqlx,
+    SqlalchemyAsyncio => sqlalchemy_asyncio,
     Dotnet => dotnet,
     Generic => generic,
 }

@@ -1100,7 +1100,10 @@ fn node_advice_does_not_leak_and_no_overflow_without_one() {
     for fw in Framework::ALL {
         if matches!(
             fw,
-            Framework::Sqlalchemy | Framework::FlaskSqlalchemy | Framework::Generic
+            Framework::Sqlalchemy
+                | Framework::FlaskSqlalchemy
+                | Framework::SqlalchemyAsyncio
+                | Framework::Generic
         ) {
             continue;
         }

@@ -1,6 +1,6 @@
 //! Python venvs with packages from PyPI, each created once under cargo's
-//! target dir and reused by later runs: SQLAlchemy's, Flask-SQLAlchemy's and
-//! Django's proofs each have their own.
+//! target dir and reused by later runs: SQLAlchemy's, SQLAlchemy asyncio's,
+//! Flask-SQLAlchemy's and Django's proofs each have their own.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -10,6 +10,13 @@ const SQLALCHEMY: &[&str] = &["SQLAlchemy>=2.0,<3", "PyMySQL>=1.1,<2"];
 const FLASK: &[&str] = &["Flask-SQLAlchemy>=3.1,<4", "PyMySQL>=1.1,<2"];
 /// mysqlclient builds against libmariadb-dev (scripts/install-deps.sh).
 const DJANGO: &[&str] = &["Django>=5.2,<6", "PyMySQL>=1.1,<2", "mysqlclient>=2.2,<3"];
+
+/// SQLAlchemy's asyncio engine with both asyncio drivers.
+const ASYNCIO: &[&str] = &[
+    "SQLAlchemy[asyncio]>=2.0,<3",
+    "asyncmy>=0.2.9,<0.3",
+    "aiomysql>=0.2,<0.4",
+];
 
 /// The SQLAlchemy + PyMySQL venv's python.
 pub fn python() -> &'static PathBuf {
@@ -27,6 +34,12 @@ pub fn flask_python() -> &'static PathBuf {
 pub fn django_python() -> &'static PathBuf {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
     PYTHON.get_or_init(|| venv("django-venv", DJANGO))
+}
+
+/// The SQLAlchemy asyncio + asyncmy + aiomysql venv's python.
+pub fn asyncio_python() -> &'static PathBuf {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(|| venv("sqlalchemy-asyncio-venv", ASYNCIO))
 }
 
 /// The venv `name` with `requirements`, created on first use (or when the

@@ -1,0 +1,56 @@
+//! SQLAlchemy's asyncio engine on a real app, over asyncmy and over aiomysql
+//! (tests/apps/sqlalchemy_asyncio/), through the rig in common/proof.rs: fin,
+//! rst and blackhole at a 3 s cutoff; the 40 s silent drop runs with every
+//! framework's in framework_proofs.rs.
+
+use crate::common::proof::{App, Expect, Mode, prove_short};
+use crate::common::python::asyncio_python;
+use std::process::Command;
+
+const APP: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/apps/sqlalchemy_asyncio/app.py"
+);
+
+fn command(driver: &str, port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
+    let mut cmd = Command::new(asyncio_python());
+    cmd.arg(APP)
+        .arg(driver)
+        .arg(port.to_string())
+        .arg(settings.to_string())
+        .arg(idle_s.to_string());
+    cmd
+}
+
+/// pool_recycle=-1 and no pre-ping: the dead pooled connection is reused;
+/// neither driver has a read timeout by default, so a silent drop hangs.
+fn defaults(mode: Mode) -> Expect {
+    match mode {
+        Mode::Blackhole => Expect::Hangs,
+        Mode::Fin | Mode::Rst => Expect::Fails(&["2013", "2006"]),
+    }
+}
+
+pub const ASYNCMY: App = App {
+    framework: "sqlalchemy-asyncio",
+    name: "sqlalchemy-asyncio+asyncmy",
+    command: |port, settings, idle_s| command("asyncmy", port, settings, idle_s),
+    defaults,
+};
+
+pub const AIOMYSQL: App = App {
+    framework: "sqlalchemy-asyncio",
+    name: "sqlalchemy-asyncio+aiomysql",
+    command: |port, settings, idle_s| command("aiomysql", port, settings, idle_s),
+    defaults,
+};
+
+#[test]
+fn sqlalchemy_asyncio_asyncmy_proof_at_a_short_cutoff() {
+    prove_short(&ASYNCMY);
+}
+
+#[test]
+fn sqlalchemy_asyncio_aiomysql_proof_at_a_short_cutoff() {
+    prove_short(&AIOMYSQL);
+}
