@@ -61,6 +61,7 @@ pub fn measured(report: &ProbeReport) -> Measured {
         hi_s: report.cutoff.hi_s,
         silent,
         verdict: report.verdict,
+        keepalive_rescues: report.keepalive_rescues,
     }
 }
 

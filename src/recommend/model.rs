@@ -29,6 +29,10 @@ pub struct LimitCandidate {
     pub silent: bool,
     /// Human explanation, e.g. "aws-nlb preset: 350 s, RST on next send".
     pub detail: String,
+    /// Whether TCP keepalive resets this limit: true for a flow-level one,
+    /// false for the server's or a protocol-level proxy's, None: not known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keepalive_helps: Option<bool>,
 }
 
 /// Server facts the rules use (from a live server, or a saved inspect report).
@@ -72,6 +76,10 @@ pub struct Measured {
     pub silent: bool,
     /// Who ended the idle connections, as the probe decided it.
     pub verdict: Verdict,
+    /// The probe's keepalive control group: true, keepalive outlived the
+    /// limit (flow-level); false, it died too; None: not tested.
+    #[serde(default)]
+    pub keepalive_rescues: Option<bool>,
 }
 
 /// The app's shape, as far as the flags gave it (None: not given; in JSON,

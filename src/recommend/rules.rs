@@ -64,6 +64,37 @@ pub fn recycle_reason(limit_s: f64, recycle_s: u64, which: &str) -> String {
     }
 }
 
+/// Why (or whether) TCP keepalive, by the kind of the limit that decides.
+fn keepalive_reason(idle_s: u64, silent: bool, helps: Option<bool>) -> String {
+    match helps {
+        Some(false) => format!(
+            "{idle_s} s idle is harmless but does not keep connections alive here: this limit is the server's \
+             wait_timeout or a proxy that counts MySQL bytes, and TCP keepalive resets neither; only recycling \
+             below it does (keepalive just lets a dead peer be noticed sooner)"
+        ),
+        Some(true) => format!(
+            "TCP keepalive after {idle_s} s idle, below the limit: the limit is flow-level (a NAT, load balancer \
+             or firewall that forgets flows without packets), so keepalive probes keep idle pooled connections \
+             alive{}",
+            if silent {
+                "; essential here, the path drops silently"
+            } else {
+                ""
+            }
+        ),
+        None => format!(
+            "TCP keepalive after {idle_s} s idle, below the limit: it keeps a flow-level limit (NAT, load balancer, \
+             firewall) from forgetting idle connections{}; it cannot reset the server's wait_timeout or a proxy \
+             that counts MySQL bytes (poolcheck probe's keepalive_rescues tells which)",
+            if silent {
+                " and a dropped flow is noticed in seconds"
+            } else {
+                ""
+            }
+        ),
+    }
+}
+
 /// Every idle limit the inputs name.
 pub fn candidates(inputs: &Inputs, notes: &mut Vec<String>) -> Vec<LimitCandidate> {
     let mut out = Vec::new();
@@ -76,6 +107,7 @@ pub fn candidates(inputs: &Inputs, notes: &mut Vec<String>) -> Vec<LimitCandidat
                 seconds: wait as f64,
                 silent: false,
                 detail: format!("the server's wait_timeout for the app's sessions: {wait} s"),
+                keepalive_helps: Some(false),
             });
         }
     }
@@ -111,6 +143,9 @@ pub fn candidates(inputs: &Inputs, notes: &mut Vec<String>) -> Vec<LimitCandidat
                     source: LimitSource::MeasuredCutoff,
                     seconds,
                     silent: m.silent,
+                    keepalive_helps: m
+                        .keepalive_rescues
+                        .or((m.verdict == Verdict::Server).then_some(false)),
                     detail: format!(
                         "measured by poolcheck probe: connections survived {:.1} s and died by {hi:.1} s idle ({}{}){extra}",
                         m.lo_s,
@@ -131,6 +166,7 @@ pub fn candidates(inputs: &Inputs, notes: &mut Vec<String>) -> Vec<LimitCandidat
             seconds: s,
             silent: false,
             detail: format!("--idle-limit {s:.0} s"),
+            keepalive_helps: None,
         });
     }
     if let Some(p) = inputs.hosting {
@@ -139,6 +175,7 @@ pub fn candidates(inputs: &Inputs, notes: &mut Vec<String>) -> Vec<LimitCandidat
             seconds: p.limit_s as f64,
             silent: p.silent,
             detail: format!("{} preset: {}", p.name, p.behaviour),
+            keepalive_helps: Some(p.layer == super::hosting::LimitLayer::Flow),
         });
     }
     out
@@ -329,9 +366,10 @@ pub fn recommend_noting(inputs: &Inputs, ran: &mut Vec<&'static str>) -> Recomme
         pre_ping: "check each connection before use, so one that died anyway (restart, failover, kill) is replaced, not handed to a request".into(),
         read_timeout: timeout_reason.clone(),
         write_timeout: timeout_reason,
-        keepalive: format!(
-            "TCP keepalive after {keepalive_idle_s} s idle, below the limit, so a middlebox sees traffic{}",
-            if silent { " and a dropped flow is noticed in seconds" } else { "" }
+        keepalive: keepalive_reason(
+            keepalive_idle_s,
+            silent,
+            limit.as_ref().and_then(|l| l.keepalive_helps),
         ),
         connect_timeout: format!("{CONNECT_TIMEOUT_S} s: fail fast when the server is unreachable"),
         checkout_timeout: format!(

@@ -81,6 +81,7 @@ fn limit_is_the_smallest_source_and_says_which() {
         hi_s: Some(125.0),
         silent: false,
         verdict: Verdict::Middlebox,
+        keepalive_rescues: None,
     });
     let r = recommend(&i);
     assert_eq!(
@@ -109,6 +110,7 @@ fn measured_with_nothing_surviving_uses_the_fatal_age() {
         hi_s: Some(60.0),
         silent: false,
         verdict: Verdict::Middlebox,
+        keepalive_rescues: None,
     });
     let r = recommend(&i);
     assert_eq!(r.limit.as_ref().unwrap().seconds, 60.0);
@@ -123,6 +125,7 @@ fn measured_without_a_death_is_only_a_note() {
         hi_s: None,
         silent: false,
         verdict: Verdict::None,
+        keepalive_rescues: None,
     });
     let r = recommend(&i);
     assert!(r.limit.is_none());
@@ -163,6 +166,7 @@ fn silent_paths_make_timeouts_essential() {
         hi_s: Some(3.1),
         silent: true,
         verdict: Verdict::Middlebox,
+        keepalive_rescues: None,
     });
     let r = recommend(&i);
     assert!(r.silent_drop);
@@ -527,6 +531,7 @@ fn measured_detail_shows_the_interval() {
         hi_s: Some(40.2),
         silent: true,
         verdict: Verdict::Middlebox,
+        keepalive_rescues: None,
     });
     let r = recommend(&i);
     let detail = &r.limit.as_ref().unwrap().detail;
@@ -624,6 +629,7 @@ fn rails_says_when_a_server_limit_hides_a_middlebox() {
         hi_s: Some(60.5),
         silent: false,
         verdict: Verdict::Server,
+        keepalive_rescues: None,
     });
     let r = recommend(&i);
     assert!(
@@ -637,4 +643,65 @@ fn rails_says_when_a_server_limit_hides_a_middlebox() {
     i.framework = Framework::Sqlalchemy;
     i.measured.as_mut().unwrap().verdict = Verdict::Server;
     assert!(!recommend(&i).notes.iter().any(|n| n.contains("may hide")));
+}
+
+#[test]
+fn keepalive_is_advised_by_the_kind_of_limit() {
+    let mut i = inputs();
+    // The server's wait_timeout: keepalive does not reset it.
+    i.server.session_wait_timeout_s = Some(300);
+    let r = recommend(&i);
+    assert!(
+        r.reasons
+            .keepalive
+            .contains("does not keep connections alive here"),
+        "{}",
+        r.reasons.keepalive
+    );
+    // A flow-level limit measured by the probe's control group.
+    i.server.session_wait_timeout_s = None;
+    i.measured = Some(Measured {
+        lo_s: 100.0,
+        hi_s: Some(101.0),
+        silent: true,
+        verdict: Verdict::Middlebox,
+        keepalive_rescues: Some(true),
+    });
+    let r = recommend(&i);
+    assert!(
+        r.reasons.keepalive.contains("flow-level"),
+        "{}",
+        r.reasons.keepalive
+    );
+    assert!(
+        r.reasons.keepalive.contains("essential"),
+        "{}",
+        r.reasons.keepalive
+    );
+    // A protocol-level middlebox: its control group died too.
+    i.measured.as_mut().unwrap().keepalive_rescues = Some(false);
+    let r = recommend(&i);
+    assert!(
+        r.reasons
+            .keepalive
+            .contains("does not keep connections alive here"),
+        "{}",
+        r.reasons.keepalive
+    );
+    assert!(
+        !r.reasons.keepalive.contains("essential"),
+        "{}",
+        r.reasons.keepalive
+    );
+    // A hosting preset carries its layer.
+    i.measured = None;
+    i.hosting = hosting::find("aws-nlb");
+    assert!(recommend(&i).reasons.keepalive.contains("flow-level"));
+    i.hosting = hosting::find("pythonanywhere");
+    assert!(
+        recommend(&i)
+            .reasons
+            .keepalive
+            .contains("does not keep connections alive here")
+    );
 }

@@ -80,11 +80,20 @@ pub fn render_recommend_table(
         )?;
     }
     if rec.silent_drop {
-        write_prose(
-            out,
-            opts,
-            "silent drop: yes, so driver read timeouts and TCP keepalive are essential",
-        )?;
+        // Keepalive is essential only where it is what keeps the connections:
+        // a flow-level limit. Against the server's or a proxy's it does nothing.
+        let text = match rec.limit.as_ref().and_then(|l| l.keepalive_helps) {
+            Some(true) => {
+                "silent drop: yes, so driver read timeouts and TCP keepalive are essential"
+            }
+            Some(false) => {
+                "silent drop: yes, so driver read timeouts are essential (TCP keepalive does not reset this limit)"
+            }
+            None => {
+                "silent drop: yes, so driver read timeouts are essential, and TCP keepalive too if the limit is flow-level"
+            }
+        };
+        write_prose(out, opts, text)?;
     }
     writeln!(
         out,

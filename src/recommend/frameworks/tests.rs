@@ -77,6 +77,7 @@ fn rec(limit_s: f64, silent: bool, recycle_s: u64, detail: &str, pool: PoolPlan)
         seconds: limit_s,
         silent,
         detail: detail.to_string(),
+        keepalive_helps: None,
     };
     Recommendation {
         limit: Some(limit.clone()),
