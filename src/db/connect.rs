@@ -27,6 +27,8 @@ pub struct Session {
     pub tls: bool,
     /// Wall time of connect + handshake + login.
     pub connect_time: Duration,
+    /// The TCP (or socket) connect alone, as the driver made it.
+    pub tcp_connect_time: Option<Duration>,
 }
 
 /// The client-side packet cap. Setting it stops the driver from running
@@ -106,6 +108,7 @@ pub fn connect_with(spec: &ConnectSpec, options: &ConnectOptions) -> Result<Sess
             read_timeout: options.io_timeout,
             broken: false,
             connect_time: started.elapsed(),
+            tcp_connect_time: phase.tcp_connect_time(),
         }),
         Err(Attempt::Deadline) => Err(timed_out(spec, Phase::of(&phase))),
         Err(Attempt::Interrupted) => Err(anyhow::Error::new(crate::signal::Interrupted)),

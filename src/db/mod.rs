@@ -8,7 +8,6 @@ mod resolve;
 pub mod server;
 mod socket;
 mod tls;
-mod transport;
 
 pub use connect::{
     ConnectOptions, ConnectTimedOut, Phase, PingFailure, Session, TextRow, connect, connect_with,
@@ -16,4 +15,3 @@ pub use connect::{
 pub use errors::{sanitize, server_code};
 pub use resolve::lookups_started;
 pub use socket::{Peek, parse_err_packet};
-pub use transport::transport_connect_time;

@@ -126,7 +126,7 @@ pub struct Spread {
 pub struct Reconnects {
     pub attempts: usize,
     pub failures: usize,
-    /// TCP (or Unix socket) connect alone, on a separate socket closed at once.
+    /// TCP (or Unix socket) connect alone, timed inside the driver's connect.
     pub tcp_connect_ms: Option<Spread>,
     /// Connect + MySQL handshake + authentication (+ TLS) through the driver.
     pub handshake_auth_ms: Option<Spread>,

@@ -11,9 +11,10 @@ use std::time::{Duration, Instant};
 /// The pause after a failed sample from a server that did not restart.
 const FAILURE_PAUSE: Duration = Duration::from_millis(300);
 
-/// `count` sequential samples. Each sample: a bare TCP (or socket) connect on a
-/// socket closed at once, then a full driver connect (handshake + login), then
-/// `SELECT 1`. The bare connect shows in the server's Aborted_connects.
+/// `count` sequential samples. Each sample: a full driver connect (TCP,
+/// handshake, login; the driver times its TCP connect apart), then
+/// `SELECT 1`, then a proper close. A sample costs the server one connection
+/// and nothing in `Aborted_connects` or the error log.
 ///
 /// After a failed connect, `after_failure` asks the control connection
 /// whether the server restarted (true: sampling stops there, and the report
@@ -38,11 +39,13 @@ pub fn time_reconnects(
             break;
         }
         attempts += 1;
-        let tcp_ms = bare_connect_ms(spec);
         let started = Instant::now();
         match db::connect(spec, io_timeout) {
             Ok(mut session) => {
                 let open_ms = started.elapsed().as_secs_f64() * 1000.0;
+                let tcp_ms = session
+                    .tcp_connect_time
+                    .map(|d| round3(d.as_secs_f64() * 1000.0));
                 if let Some(t) = tcp_ms {
                     tcp.push(t);
                     handshake.push((open_ms - t).max(0.0));
@@ -112,8 +115,4 @@ fn remember(errors: &mut Vec<String>, e: String) {
     if errors.len() < 5 && !errors.contains(&e) {
         errors.push(e);
     }
-}
-
-fn bare_connect_ms(spec: &ConnectSpec) -> Option<f64> {
-    db::transport_connect_time(spec).map(|d| round3(d.as_secs_f64() * 1000.0))
 }

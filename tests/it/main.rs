@@ -23,6 +23,7 @@ mod lying_server;
 mod nat;
 mod output;
 mod probe;
+mod probe_footprint;
 mod proxy;
 mod recommend;
 mod rig;

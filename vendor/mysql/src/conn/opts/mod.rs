@@ -327,7 +327,20 @@ pub(crate) struct InnerOpts {
 /// poolcheck patch: the phase a connect is in, shared with another thread.
 /// Two of these compare equal: it is an observer, not an option.
 #[derive(Debug, Clone, Default)]
-pub struct ConnectPhase(std::sync::Arc<(std::sync::atomic::AtomicU8, std::sync::atomic::AtomicBool)>);
+pub struct ConnectPhase(
+    std::sync::Arc<(
+        std::sync::atomic::AtomicU8,
+        std::sync::atomic::AtomicBool,
+        std::sync::Mutex<TcpTimes>,
+    )>,
+);
+
+/// poolcheck patch: when the TCP connect of a connect started and ended.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TcpTimes {
+    started: Option<std::time::Instant>,
+    connected: Option<std::time::Instant>,
+}
 
 impl ConnectPhase {
     /// Nothing started yet.
@@ -355,7 +368,21 @@ impl ConnectPhase {
     }
 
     pub(crate) fn set(&self, phase: u8) {
+        let now = std::time::Instant::now();
+        if let Ok(mut t) = self.0 .2.lock() {
+            match phase {
+                Self::TCP => t.started = Some(now),
+                Self::GREETING => t.connected = Some(now),
+                _ => {}
+            }
+        }
         self.0 .0.store(phase, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// How long the TCP (or socket) connect took, once it is done.
+    pub fn tcp_connect_time(&self) -> Option<std::time::Duration> {
+        let t = *self.0 .2.lock().ok()?;
+        Some(t.connected?.saturating_duration_since(t.started?))
     }
 
     pub(crate) fn set_tls(&self) {
