@@ -114,6 +114,18 @@ pub fn status_value<'r>(rows: &'r [TextRow], name: &str) -> Option<&'r str> {
         .and_then(|c| c.as_deref())
 }
 
+/// The first row of an answer that MySQL and MariaDB always give one row
+/// (`what` names the query in the error).
+pub fn one_row<'r>(rows: &'r [TextRow], what: &str) -> Result<&'r TextRow> {
+    rows.first().ok_or_else(|| {
+        crate::error::hinted(
+            format!("the server answered the {what} query with no row"),
+            "MySQL and MariaDB always answer it with one: check that the target (--host/--port \
+             or the URL) is a real MySQL/MariaDB server, not a proxy or emulation",
+        )
+    })
+}
+
 /// What the server says about room for more connections.
 #[derive(Debug, Clone)]
 pub struct ServerRoom {
@@ -143,13 +155,7 @@ pub fn read_room(s: &mut Session) -> Result<ServerRoom> {
         )
         .context("could not read the server's connection limits")?;
     let status = read_status(s)?;
-    let row = v.first().ok_or_else(|| {
-        crate::error::hinted(
-            "the server answered the capacity query with no row",
-            "MySQL and MariaDB always answer it with one: check that the target (--host/--port \
-             or the URL) is a real MySQL/MariaDB server, not a proxy or emulation",
-        )
-    })?;
+    let row = one_row(&v, "capacity")?;
     let col = |i: usize| row.get(i).and_then(|c| c.as_deref());
     let version = col(0).unwrap_or_default().to_string();
     let comment = col(1).unwrap_or_default().to_string();

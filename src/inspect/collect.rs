@@ -58,13 +58,7 @@ pub fn facts_from_rows(
     grants: &[String],
     idle: &[Vec<Option<String>>],
 ) -> Result<ServerFacts> {
-    let row = vars.first().ok_or_else(|| {
-        crate::error::hinted(
-            "the server answered the variables query with no row",
-            "MySQL and MariaDB always answer it with one: check that the target (--host/--port \
-             or the URL) is a real MySQL/MariaDB server, not a proxy or emulation",
-        )
-    })?;
+    let row = crate::db::server::one_row(vars, "variables")?;
     let var = |name: &str| -> Option<&str> {
         let i = VARIABLE_COLUMNS.iter().position(|c| *c == name)?;
         row.get(i)?.as_deref()

@@ -548,6 +548,25 @@ fn interrupted_while_timing_reconnects() {
     interrupt_at(Phase::Reconnecting, "TERM");
 }
 
+/// Freezes the server 1 s into `child`'s run for `how_long`, then waits
+/// (at most 90 s) for its report, which must say `server-stalled`.
+fn frozen_during(sb: &Sandbox, child: Reaped, how_long: Duration) -> (Run, ProbeReport) {
+    std::thread::sleep(Duration::from_millis(1000));
+    let frozen = sb.freeze();
+    std::thread::sleep(how_long);
+    drop(frozen);
+    let r = finish(child, Duration::from_secs(90));
+    let rep = report(&r);
+    assert!(
+        ids(&rep).contains(&"server-stalled"),
+        "{:?}\n{}\n{}",
+        ids(&rep),
+        r.stdout,
+        r.stderr
+    );
+    (r, rep)
+}
+
 /// `probe --idle 3s` with the server frozen (SIGSTOP) from 1 s to 6 s: the
 /// tests at 3 s get no answer within `--io-timeout 2s`, exactly as on a path
 /// that drops packets, but the control connection's own heartbeat hung too.
@@ -572,19 +591,7 @@ fn a_frozen_server_is_not_taken_for_a_silent_middlebox() {
         "2",
         &url,
     ]);
-    std::thread::sleep(Duration::from_millis(1000));
-    let frozen = sb.freeze();
-    std::thread::sleep(Duration::from_secs(5));
-    drop(frozen);
-    let r = finish(child, Duration::from_secs(60));
-    let rep = report(&r);
-    assert!(
-        ids(&rep).contains(&"server-stalled"),
-        "{:?}\n{}\n{}",
-        ids(&rep),
-        r.stdout,
-        r.stderr
-    );
+    let (r, rep) = frozen_during(&sb, child, Duration::from_secs(5));
     assert!(!rep.stalls.is_empty(), "{:?}", rep.stalls);
     assert_ne!(
         rep.verdict,
@@ -632,19 +639,7 @@ fn a_frozen_server_does_not_shorten_the_cutoff_found() {
         "0",
         &url,
     ]);
-    std::thread::sleep(Duration::from_millis(1000));
-    let frozen = sb.freeze();
-    std::thread::sleep(Duration::from_secs(4));
-    drop(frozen);
-    let r = finish(child, Duration::from_secs(90));
-    let rep = report(&r);
-    assert!(
-        ids(&rep).contains(&"server-stalled"),
-        "{:?}\n{}\n{}",
-        ids(&rep),
-        r.stdout,
-        r.stderr
-    );
+    let (r, rep) = frozen_during(&sb, child, Duration::from_secs(4));
     let (lo, hi) = (rep.cutoff.lo_s, rep.cutoff.hi_s.expect("a cutoff"));
     assert!(lo < 6.5 && hi >= 5.5, "({lo}, {hi}] should contain 6 s");
     assert_eq!(
