@@ -639,7 +639,7 @@ fn a_frozen_server_does_not_shorten_the_cutoff_found() {
         "0",
         &url,
     ]);
-    let (r, rep) = frozen_during(&sb, child, Duration::from_secs(4));
+    let (_, rep) = frozen_during(&sb, child, Duration::from_secs(4));
     let (lo, hi) = (rep.cutoff.lo_s, rep.cutoff.hi_s.expect("a cutoff"));
     assert!(lo < 6.5 && hi >= 5.5, "({lo}, {hi}] should contain 6 s");
     assert_eq!(
