@@ -172,14 +172,13 @@ pub fn read_room(s: &mut Session) -> Result<ServerRoom> {
     })
 }
 
-/// Tries to take a server-wide named lock on this session without waiting:
+/// Tries to take a server-wide named lock on this session without waiting
+/// (`name` is an SQL expression):
 /// `Some(true)` taken (held until the session ends), `Some(false)` another
 /// session holds it, `None` when the server has no usable named locks
 /// (an error, or NULL).
 pub fn try_named_lock(s: &mut Session, name: &str) -> Option<bool> {
-    let rows = s
-        .query_text(&format!("SELECT GET_LOCK('{name}', 0)"))
-        .ok()?;
+    let rows = s.query_text(&format!("SELECT GET_LOCK({name}, 0)")).ok()?;
     match rows.first()?.first()?.as_deref()? {
         "1" => Some(true),
         "0" => Some(false),

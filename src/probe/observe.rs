@@ -153,7 +153,9 @@ fn time_reconnects(
 
 /// The server-wide named lock a probe holds on its control connection while
 /// it reads the room and opens its connections.
-pub const PROBE_LOCK: &str = "poolcheck.probe";
+/// One per account (as an SQL expression; a lock name has at most 64
+/// characters): probes of different accounts do not wait for each other.
+pub const PROBE_LOCK: &str = "CONCAT('poolcheck.probe.', LEFT(MD5(CURRENT_USER()), 16))";
 /// How long a probe waits for another one on the same server to open its
 /// connections.
 const LOCK_WAIT: Duration = Duration::from_secs(10);
@@ -175,8 +177,8 @@ fn take_probe_lock(
         if started.elapsed() >= LOCK_WAIT {
             return Err(hinted(
                 format!(
-                    "another poolcheck probe is opening connections on this server (it holds the named \
-                     lock '{PROBE_LOCK}'; waited {})",
+                    "another poolcheck probe is opening connections on this server with this account \
+                     (it holds the named lock poolcheck.probe.*; waited {})",
                     humantime::format_duration(LOCK_WAIT)
                 ),
                 "wait for the other probe to finish opening its connections and run again",

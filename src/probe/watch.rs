@@ -488,7 +488,7 @@ impl ServerWatch<'_> {
     pub fn release_lock(&mut self, stop: &AtomicBool) {
         let _ = self.with_control(stop, |_, s| {
             s.query_text(&format!(
-                "SELECT RELEASE_LOCK('{}')",
+                "SELECT RELEASE_LOCK({})",
                 super::observe::PROBE_LOCK
             ))
             .map(drop)
