@@ -1,5 +1,5 @@
 //! Advice for stacks `poolcheck recommend` does not serve (yet): PHP and
-//! Laravel, Doctrine, the Node ORMs and query builders, Java pools other
+//! Laravel, Doctrine, the Node ORMs (Sequelize, TypeORM, Prisma), Java pools other
 //! than HikariCP, and Ruby's Trilogy. Each is an
 //! [`Advice`] in the registry's shape, so a stack that later gets a
 //! framework module moves there unchanged (its layer names stay the same);
@@ -117,23 +117,6 @@ static SEQUELIZE: Advice = Advice {
     pool_checks: &[],
 };
 
-static KNEX: Advice = Advice {
-    layers: &["knex"],
-    lifetime: "pool.idleTimeoutMillis",
-    idle_check: GENERIC_IDLE_CHECK,
-    pool_check: "max_lifetime_s=<current>",
-    idle_fix: &[
-        "knex({ pool: { min: 0, max: 10, idleTimeoutMillis: ${recycle_ms} } }): min: 0 lets idle connections close (the default min: 2 keeps two open forever), idleTimeoutMillis below ${limit_desc}",
-    ],
-    pool_fix: &[
-        "every query inside a transaction must run on it (.transacting(trx), or trx('table')): a query outside waits for a second connection and can exhaust the pool (Knex's own hint)",
-        "pool.max for the real concurrency, and acquireConnectionTimeout (ms, default 60000) below the request timeout",
-    ],
-    capacity_fix: &["pool.max x processes x instances must fit max_connections"],
-    packet_fix: &[],
-    pool_checks: &[],
-};
-
 static DBCP: Advice = Advice {
     layers: &["dbcp"],
     lifetime: "maxConnLifetimeMillis",
@@ -209,7 +192,6 @@ pub(super) static STACKS: &[&Advice] = &[
     &PRISMA,
     &TYPEORM,
     &SEQUELIZE,
-    &KNEX,
     &DBCP,
     &C3P0,
     &DRUID,

@@ -209,3 +209,31 @@ fn dotnet_is_marked_unproven_and_its_check_reads_connection_string_names() {
     let r = check("ConnectionIdleTimeout=210,ConnectionLifeTime=270,Max Pool Size=12");
     assert_eq!(r.code, 0, "{}", r.stdout);
 }
+
+/// Knex's defaults keep two connections open forever (tarn's `min: 2`);
+/// the snippet's `min: 0` with its idleTimeoutMillis passes (knex has no
+/// pre-ping: that warning stays, hence `--fail-on crit`).
+#[test]
+fn knex_defaults_fail_and_min_zero_with_the_idle_timeout_passes() {
+    let check = |pairs: &[&str]| {
+        run(poolcheck()
+            .args([
+                "recommend",
+                "--hosting",
+                "pythonanywhere",
+                "--framework",
+                "knex",
+            ])
+            .args(pairs))
+    };
+    assert_eq!(check(&[]).code, 0);
+    let r = check(&["--fail-on", "crit", "--check", "pool.max=10"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let r = check(&[
+        "--fail-on",
+        "crit",
+        "--check",
+        "pool.min=0,pool.idleTimeoutMillis=269000",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+}

@@ -54,6 +54,7 @@ registry! {
     Sqlx => sqlx,
     SqlalchemyAsyncio => sqlalchemy_asyncio,
     Dotnet => dotnet,
+    Knex => knex,
     Generic => generic,
 }
 
