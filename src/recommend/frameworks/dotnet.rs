@@ -8,7 +8,7 @@
 //! project's tests run, so no test runs these settings on a real app.
 
 use super::common::{
-    Hang, Out, and, no_pool_numbers, footer, header, keepalive_reason, pool_lines, pool_numbers,
+    Hang, Out, and, footer, header, keepalive_reason, no_pool_numbers, pool_lines, pool_numbers,
     timeout_reason, untagged,
 };
 use super::parse::{self, Bare};
@@ -63,7 +63,11 @@ const UNPROVEN: &str = "not run on a real app here (no .NET runtime where poolch
 
 pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig {
     let mut out = Out::new(app, Framework::Dotnet);
-    header(&mut out, rec, pool_lines(rec, &app.topology, Framework::Dotnet));
+    header(
+        &mut out,
+        rec,
+        pool_lines(rec, &app.topology, Framework::Dotnet),
+    );
     out.code("using MySqlConnector; // MySql.Data: using MySql.Data.MySqlClient;");
     out.blank();
     out.code("var builder = new MySqlConnectionStringBuilder(Environment.GetEnvironmentVariable(\"MYSQL_CONNECTION_STRING\"))");
@@ -200,14 +204,8 @@ pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
         None => Some(DEFAULT_COMMAND_TIMEOUT_S as f64),
         Some(v) => seconds_or_never("DefaultCommandTimeout", v)?,
     };
-    let max = match given.get("MaximumPoolSize") {
-        None => DEFAULT_MAX_POOL,
-        Some(v) => parse::count("MaximumPoolSize", v)?,
-    };
-    let min = match given.get("MinimumPoolSize") {
-        None => 0,
-        Some(v) => parse::count("MinimumPoolSize", v)?,
-    };
+    let max = given.count_or("MaximumPoolSize", DEFAULT_MAX_POOL)?;
+    let min = given.count_or("MinimumPoolSize", 0)?;
     for key in ["Keepalive", "ConnectionTimeout"] {
         if let Some(v) = given.get(key) {
             parse::non_negative(key, v, Bare::Seconds)?;

@@ -164,14 +164,8 @@ pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig 
 
 pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
     let given = parse::collect(Framework::Knex, pairs, KEYS, PREFIXES)?;
-    let min = match given.get("min") {
-        None => DEFAULT_MIN,
-        Some(v) => parse::count("min", v)?,
-    };
-    let max = match given.get("max") {
-        None => DEFAULT_MAX,
-        Some(v) => parse::count("max", v)?,
-    };
+    let min = given.count_or("min", DEFAULT_MIN)?;
+    let max = given.count_or("max", DEFAULT_MAX)?;
     // tarn treats 0 as "use the default".
     let idle_s = match given.get("idleTimeoutMillis") {
         None => DEFAULT_IDLE_MS / 1000.0,

@@ -20,6 +20,12 @@ impl<'a> Given<'a> {
             .map(|(_, v)| v.trim())
     }
 
+    /// The count given for `key`, or the framework's `default` when it was
+    /// not given.
+    pub(super) fn count_or(&self, key: &str, default: u64) -> Result<u64, String> {
+        self.get(key).map_or(Ok(default), |v| count(key, v))
+    }
+
     /// True when any of `keys` was given.
     pub(super) fn any(&self, keys: &[&str]) -> bool {
         keys.iter().any(|k| self.get(k).is_some())
