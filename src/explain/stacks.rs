@@ -186,14 +186,5 @@ static TRILOGY: Advice = Advice {
 
 /// Every stack above, for [`super::frameworks::family`] and the tests.
 pub(super) static STACKS: &[&Advice] = &[
-    &LARAVEL,
-    &DOCTRINE,
-    &PHP,
-    &PRISMA,
-    &TYPEORM,
-    &SEQUELIZE,
-    &DBCP,
-    &C3P0,
-    &DRUID,
-    &TRILOGY,
+    &LARAVEL, &DOCTRINE, &PHP, &PRISMA, &TYPEORM, &SEQUELIZE, &DBCP, &C3P0, &DRUID, &TRILOGY,
 ];

@@ -32,13 +32,15 @@ impl Out {
         }
     }
 
-    pub(super) fn framework(&self) -> Framework {
-        self.framework
-    }
-
     pub(super) fn comment(&mut self, indent: &str, text: &str) {
         let line = format!("{indent}{} {}", self.mark, clean(text));
         self.lines.push(line.trim_end().to_string());
+    }
+
+    /// The comment where pool sizes would go when there are none.
+    pub(super) fn no_pool_numbers(&mut self, indent: &str, rec: &Recommendation) {
+        let text = no_pool_numbers(rec, self.framework);
+        self.comment(indent, &text);
     }
 
     pub(super) fn code(&mut self, line: impl Into<String>) {
@@ -230,7 +232,7 @@ pub(super) fn pool_numbers(rec: &Recommendation) -> Option<Pool<'_>> {
 
 /// The comment put where pool-size settings would go when there are none:
 /// the budget cannot hold the topology, or no --threads was given.
-pub(super) fn no_pool_numbers(rec: &Recommendation, framework: Framework) -> String {
+fn no_pool_numbers(rec: &Recommendation, framework: Framework) -> String {
     match rec.pool {
         PoolPlan::FrameworkDefault { .. } => format!(
             "pool size: not set - {}'s default stays ({}); size it with --threads (see the top)",

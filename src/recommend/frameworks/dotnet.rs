@@ -8,7 +8,7 @@
 //! project's tests run, so no test runs these settings on a real app.
 
 use super::common::{
-    Hang, Out, and, footer, header, keepalive_reason, no_pool_numbers, pool_lines, pool_numbers,
+    Hang, Out, and, footer, header, keepalive_reason, pool_lines, pool_numbers,
     timeout_reason, untagged,
 };
 use super::parse::{self, Bare};
@@ -110,10 +110,7 @@ pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig 
                 max,
             );
         }
-        None => {
-            let none = no_pool_numbers(rec, out.framework());
-            out.comment("    ", &none)
-        }
+        None => out.no_pool_numbers("    ", rec),
     }
     out.set(
         "    ",

@@ -2,7 +2,7 @@
 //! DSN timeout parameters; `--check` in the setters' and DSN's names, with Go
 //! duration values.
 
-use super::common::{no_pool_numbers, Hang, Out, and, footer, header, pool_lines, pool_numbers, timeout_reason, untagged};
+use super::common::{Hang, Out, and, footer, header, pool_lines, pool_numbers, timeout_reason, untagged};
 use super::parse::{self, Bare};
 use crate::recommend::model::{Current, Recommendation};
 use super::{Advice, CheckKeys, DefaultPool, Deployment, Framework, FrameworkConfig, Spec, Version};
@@ -118,10 +118,7 @@ pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig 
                 size,
             );
         }
-        None => {
-            let none = no_pool_numbers(rec, out.framework());
-            out.comment("", &none)
-        },
+        None => out.no_pool_numbers("", rec),
     }
     let notes = vec![
         format!(

@@ -2,7 +2,7 @@
 //! to HikariCP's documented minimums, plus the Connector/J URL timeouts; and
 //! `--check` read the way HikariConfig validates it.
 
-use super::common::{no_pool_numbers, Hang, Out, and, footer, header, limit_s, pool_lines, pool_numbers, secs, timeout_reason, untagged};
+use super::common::{Hang, Out, and, footer, header, limit_s, pool_lines, pool_numbers, secs, timeout_reason, untagged};
 use super::parse::{self, Bare};
 use crate::recommend::model::{Current, Recommendation};
 use super::{Advice, CheckKeys, DefaultPool, Deployment, Framework, FrameworkConfig, Spec, Version};
@@ -190,10 +190,7 @@ pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig 
                 size,
             );
         }
-        None => {
-            let none = no_pool_numbers(rec, out.framework());
-            out.comment("", &none)
-        },
+        None => out.no_pool_numbers("", rec),
     }
 
     let conn_ms = (rec.checkout_timeout_s * 1000).max(MIN_CONNECTION_TIMEOUT_MS);

@@ -2,7 +2,7 @@
 //! maxIdle rule that decides whether idleTimeout runs at all; and `--check`
 //! in createPool's names.
 
-use super::common::{no_pool_numbers, Out, and, footer, header, keepalive_reason, pool_lines, pool_numbers, untagged};
+use super::common::{Out, and, footer, header, keepalive_reason, pool_lines, pool_numbers, untagged};
 use super::parse::{self, Bare};
 use crate::recommend::model::{Current, PoolPlan, Recommendation};
 use super::{Advice, CheckKeys, DefaultPool, Deployment, Framework, FrameworkConfig, Spec, Version};
@@ -69,8 +69,7 @@ pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig 
             );
         }
         None => {
-            let none = no_pool_numbers(rec, out.framework());
-            out.comment("  ", &none);
+            out.no_pool_numbers("  ", rec);
             if let PoolPlan::FrameworkDefault { .. } = rec.pool {
                 // The default connectionLimit stays; maxIdle must still be
                 // below it for idleTimeout to run.

@@ -1,7 +1,7 @@
 //! Rails (Active Record, mysql2 adapter): database.yml pool and timeout keys
 //! in seconds; and `--check` in database.yml's names.
 
-use super::common::{no_pool_numbers, Out, and, footer, header, limit_s, pool_lines, pool_numbers, secs, untagged};
+use super::common::{Out, and, footer, header, limit_s, pool_lines, pool_numbers, secs, untagged};
 use super::parse;
 use super::sqlalchemy::keepalive_note;
 use crate::recommend::model::{Current, LimitSource, Recommendation};
@@ -75,10 +75,7 @@ pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig 
                 pool,
             );
         }
-        None => {
-            let none = no_pool_numbers(rec, out.framework());
-            out.comment("  ", &none)
-        },
+        None => out.no_pool_numbers("  ", rec),
     }
     out.set(
         "  ",

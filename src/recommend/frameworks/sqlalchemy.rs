@@ -2,7 +2,7 @@
 //! sizing and the PyMySQL/mysqlclient timeouts; also the engine options and
 //! `--check` reading that Flask-SQLAlchemy reuses.
 
-use super::common::{no_pool_numbers, Hang, Note, Out, and, footer, header, pool_lines, pool_numbers, timeout_reason};
+use super::common::{Hang, Note, Out, and, footer, header, pool_lines, pool_numbers, timeout_reason};
 use super::parse::{self, Bare, Given};
 use crate::recommend::model::{Current, Recommendation};
 use super::{Advice, CheckKeys, DefaultPool, Deployment, Framework, FrameworkConfig, Spec};
@@ -173,10 +173,7 @@ pub(super) fn write_engine_options(
     let mut pool_note = pool_numbers(rec).is_none();
     for o in opts.iter().filter(|o| !o.connect_arg) {
         if pool_note && o.key == "pool_timeout" {
-            {
-            let none = no_pool_numbers(rec, out.framework());
-            out.comment("    ", &none)
-        };
+            out.no_pool_numbers("    ", rec);
             pool_note = false;
         }
         let line = if as_dict {

@@ -1,7 +1,7 @@
 //! Rust sqlx: a `MySqlPoolOptions` builder chain; and `--check` in the
 //! builder's method names, durations in seconds.
 
-use super::common::{no_pool_numbers, Out, and, footer, header, limit_s, pool_lines, pool_numbers, secs, untagged};
+use super::common::{Out, and, footer, header, limit_s, pool_lines, pool_numbers, secs, untagged};
 use super::parse::{self, Bare};
 use crate::recommend::model::{Current, Recommendation};
 use super::{Advice, CheckKeys, DefaultPool, Deployment, Framework, FrameworkConfig, Spec};
@@ -51,10 +51,7 @@ pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig 
                 max,
             );
         }
-        None => {
-            let none = no_pool_numbers(rec, out.framework());
-            out.comment("    ", &none)
-        },
+        None => out.no_pool_numbers("    ", rec),
     }
     out.set(
         "    ",
