@@ -232,7 +232,7 @@ pub(super) fn pool_numbers(rec: &Recommendation) -> Option<Pool<'_>> {
 
 /// The comment put where pool-size settings would go when there are none:
 /// the budget cannot hold the topology, or no --threads was given.
-fn no_pool_numbers(rec: &Recommendation, framework: Framework) -> String {
+pub(super) fn no_pool_numbers(rec: &Recommendation, framework: Framework) -> String {
     match rec.pool {
         PoolPlan::FrameworkDefault { .. } => format!(
             "pool size: not set - {}'s default stays ({}); size it with --threads (see the top)",
