@@ -3,9 +3,9 @@
 //! probes reset, and a protocol-level one (`--layer 7`, a proxy that counts
 //! payload bytes), which they never reach.
 
-use crate::common::netns::{Forgotten, Nat};
-use crate::common::{Run, Sandbox, poolcheck, run};
-use crate::nat::{probe_behind, server_behind, url_behind};
+use crate::common::netns::Forgotten;
+use crate::common::{Run, Sandbox, poolcheck};
+use crate::nat::{probe_report, probe_through_nat};
 use crate::proxy::{start_proxy, terminate};
 use poolcheck::probe::{ProbeReport, Verdict};
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -22,6 +22,12 @@ fn server() -> (&'static Sandbox, MutexGuard<'static, ()>) {
     (sb, turn)
 }
 
+/// The control group's answer, and the kind of limit the verdict names.
+fn assert_limit_kind(rep: &ProbeReport, rescues: Option<bool>, kind: &str) {
+    assert_eq!(rep.keepalive_rescues, rescues, "{}", rep.verdict_reason);
+    assert!(rep.verdict_reason.contains(kind), "{}", rep.verdict_reason);
+}
+
 fn outcomes(rep: &ProbeReport) -> Vec<String> {
     rep.rungs
         .iter()
@@ -30,14 +36,12 @@ fn outcomes(rep: &ProbeReport) -> Vec<String> {
 }
 
 fn probe_json(url: &str, args: &[&str]) -> (Run, ProbeReport) {
-    let r = run(poolcheck()
-        .args(["probe", "--no-defaults", "--format", "json"])
-        .args(args)
-        .arg(url));
-    assert_ne!(r.code, 2, "could not run: {}", r.stderr);
-    let report: ProbeReport =
-        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout));
-    (r, report)
+    probe_report(
+        poolcheck()
+            .args(["probe", "--no-defaults", "--format", "json"])
+            .args(args)
+            .arg(url),
+    )
 }
 
 /// One probe connection idle 5 s, keepalive every second or none.
@@ -60,11 +64,7 @@ fn idle_args(keepalive: bool) -> Vec<&'static str> {
 
 /// Through the kernel NAT (3 s conntrack timeout).
 fn through_kernel_nat(keepalive: bool) -> ProbeReport {
-    let nat = Nat::new(3, Forgotten::Drop);
-    let sb = server_behind(&nat);
-    let (_, rep) = probe_behind(&nat, &url_behind(&nat, &sb), &idle_args(keepalive));
-    sb.stop();
-    rep
+    probe_through_nat(3, Forgotten::Drop, &idle_args(keepalive))
 }
 
 /// Through `poolcheck proxy` (2 s cutoff) in front of the shared sandbox.
@@ -95,12 +95,7 @@ fn keepalive_every_second_keeps_a_flow_through_the_kernel_nat() {
     let rep = through_kernel_nat(false);
     assert_eq!(outcomes(&rep), ["blackholed"]);
     assert_eq!(rep.verdict, Verdict::Middlebox);
-    assert_eq!(rep.keepalive_rescues, Some(true), "{}", rep.verdict_reason);
-    assert!(
-        rep.verdict_reason.contains("flow-level"),
-        "{}",
-        rep.verdict_reason
-    );
+    assert_limit_kind(&rep, Some(true), "flow-level");
 }
 
 #[test]
@@ -124,12 +119,7 @@ fn proxy_layer_7_does_not_let_keepalive_through() {
     // The control group's keepalive does not get through either.
     let (rep, log) = through_proxy(&["--layer", "7", "--on-idle", "fin"], false);
     assert_eq!(outcomes(&rep), ["closed"], "{log}");
-    assert_eq!(rep.keepalive_rescues, Some(false), "{}", rep.verdict_reason);
-    assert!(
-        rep.verdict_reason.contains("protocol-level"),
-        "{}",
-        rep.verdict_reason
-    );
+    assert_limit_kind(&rep, Some(false), "protocol-level");
 }
 
 #[test]
@@ -150,12 +140,7 @@ fn keepalive_does_not_rescue_a_connection_from_the_servers_wait_timeout() {
     );
     assert_eq!(outcomes(&rep), ["reset"]);
     assert_eq!(rep.verdict, Verdict::Server);
-    assert_eq!(rep.keepalive_rescues, Some(false), "{}", rep.verdict_reason);
-    assert!(
-        rep.verdict_reason.contains("wait_timeout"),
-        "{}",
-        rep.verdict_reason
-    );
+    assert_limit_kind(&rep, Some(false), "wait_timeout");
 }
 
 #[test]
@@ -169,11 +154,9 @@ fn proxy_on_idle_nat_resets_the_client_and_leaves_the_server_a_zombie() {
 
 #[test]
 fn find_through_the_kernel_nat_says_keepalive_rescues() {
-    let nat = Nat::new(3, Forgotten::Reset);
-    let sb = server_behind(&nat);
-    let (_, rep) = probe_behind(
-        &nat,
-        &url_behind(&nat, &sb),
+    let rep = probe_through_nat(
+        3,
+        Forgotten::Reset,
         &[
             "--find",
             "--max",
@@ -186,7 +169,6 @@ fn find_through_the_kernel_nat_says_keepalive_rescues() {
             "2s",
         ],
     );
-    sb.stop();
     assert_eq!(rep.verdict, Verdict::Middlebox, "{}", rep.verdict_reason);
     let hi = rep.cutoff.hi_s.expect("a cutoff");
     assert!(rep.cutoff.lo_s <= 3.0 && hi >= 3.0, "{:?}", rep.cutoff);

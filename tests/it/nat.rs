@@ -30,15 +30,32 @@ pub fn url_behind(nat: &Nat, sb: &Sandbox) -> String {
 
 /// `poolcheck probe --format json ARGS URL`, run on the NAT's client side.
 pub fn probe_behind(nat: &Nat, url: &str, args: &[&str]) -> (Run, ProbeReport) {
-    let r = run(nat
-        .poolcheck()
-        .args(["probe", "--no-defaults", "--format", "json"])
-        .args(args)
-        .arg(url));
+    probe_report(
+        nat.poolcheck()
+            .args(["probe", "--no-defaults", "--format", "json"])
+            .args(args)
+            .arg(url),
+    )
+}
+
+/// Runs a `probe --format json` command: the run and its parsed report
+/// (the run must not be a could-not-run).
+pub fn probe_report(cmd: &mut assert_cmd::Command) -> (Run, ProbeReport) {
+    let r = run(cmd);
     assert_ne!(r.code, 2, "could not run: {}", r.stderr);
     let report: ProbeReport =
         serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout));
     (r, report)
+}
+
+/// A NAT forgetting flows after `established_s`, a private server behind
+/// it, one probe through it; the server is stopped afterwards.
+pub fn probe_through_nat(established_s: u32, forgotten: Forgotten, args: &[&str]) -> ProbeReport {
+    let nat = Nat::new(established_s, forgotten);
+    let sb = server_behind(&nat);
+    let (_, rep) = probe_behind(&nat, &url_behind(&nat, &sb), args);
+    sb.stop();
+    rep
 }
 
 fn outcomes(rep: &ProbeReport) -> Vec<(f64, String)> {
@@ -53,11 +70,9 @@ fn outcomes(rep: &ProbeReport) -> Vec<(f64, String)> {
 }
 
 fn idle_past_the_nat(forgotten: Forgotten) -> ProbeReport {
-    let nat = Nat::new(3, forgotten);
-    let sb = server_behind(&nat);
-    let (_, rep) = probe_behind(
-        &nat,
-        &url_behind(&nat, &sb),
+    probe_through_nat(
+        3,
+        forgotten,
         &[
             "--idle",
             "1s,6s",
@@ -68,9 +83,7 @@ fn idle_past_the_nat(forgotten: Forgotten) -> ProbeReport {
             "--io-timeout",
             "2s",
         ],
-    );
-    sb.stop();
-    rep
+    )
 }
 
 #[test]
