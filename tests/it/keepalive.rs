@@ -174,6 +174,8 @@ fn find_through_the_kernel_nat_says_keepalive_rescues() {
     );
     assert_eq!(rep.verdict, Verdict::Middlebox, "{}", rep.verdict_reason);
     let hi = rep.cutoff.hi_s.expect("a cutoff");
-    assert!(rep.cutoff.lo_s <= 3.0 && hi >= 3.0, "{:?}", rep.cutoff);
+    // The kernel checks a conntrack entry's age when a packet comes (in
+    // jiffies), so a flow may outlive the nominal 3 s by a little.
+    assert!(rep.cutoff.lo_s < 3.5 && hi >= 3.0, "{:?}", rep.cutoff);
     assert_eq!(rep.keepalive_rescues, Some(true), "{}", rep.verdict_reason);
 }
