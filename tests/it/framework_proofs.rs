@@ -30,7 +30,7 @@ fn flask_command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Comman
 fn pooled_defaults(mode: Mode) -> Expect {
     match mode {
         Mode::Blackhole => Expect::Hangs,
-        Mode::Fin | Mode::Rst => Expect::Fails(LOST),
+        Mode::Fin | Mode::Rst | Mode::Nat => Expect::Fails(LOST),
     }
 }
 
@@ -103,6 +103,7 @@ fn node_defaults(mode: Mode) -> Expect {
     match mode {
         Mode::Blackhole => Expect::Hangs,
         Mode::Fin | Mode::Rst => Expect::Succeeds,
+        Mode::Nat => Expect::Fails(&["ECONNRESET"]),
     }
 }
 
@@ -128,6 +129,7 @@ fn go_defaults(mode: Mode) -> Expect {
     match mode {
         Mode::Blackhole => Expect::Hangs,
         Mode::Fin | Mode::Rst => Expect::Succeeds,
+        Mode::Nat => Expect::Fails(&["invalid connection", "reset"]),
     }
 }
 
@@ -165,7 +167,7 @@ fn hikaricp_command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Com
 fn hikaricp_defaults(mode: Mode) -> Expect {
     match mode {
         Mode::Blackhole => Expect::Hangs,
-        Mode::Fin | Mode::Rst => Expect::Succeeds,
+        Mode::Fin | Mode::Rst | Mode::Nat => Expect::Succeeds,
     }
 }
 

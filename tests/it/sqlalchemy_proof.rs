@@ -25,7 +25,7 @@ fn command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
 fn defaults(mode: Mode) -> Expect {
     match mode {
         Mode::Blackhole => Expect::Hangs,
-        Mode::Fin | Mode::Rst => Expect::Fails(&["2013", "2006"]),
+        Mode::Fin | Mode::Rst | Mode::Nat => Expect::Fails(&["2013", "2006"]),
     }
 }
 

@@ -20,16 +20,20 @@ pub enum Mode {
     Fin,
     Rst,
     Blackhole,
+    /// Forgets the flow: the client's next packet gets RST, the server keeps
+    /// its side (a zombie thread until its own wait_timeout).
+    Nat,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 3] = [Mode::Fin, Mode::Rst, Mode::Blackhole];
+    pub const ALL: [Mode; 4] = [Mode::Fin, Mode::Rst, Mode::Blackhole, Mode::Nat];
 
     pub fn name(self) -> &'static str {
         match self {
             Mode::Fin => "fin",
             Mode::Rst => "rst",
             Mode::Blackhole => "blackhole",
+            Mode::Nat => "nat",
         }
     }
 }
