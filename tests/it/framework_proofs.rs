@@ -1,10 +1,12 @@
 //! Each framework's proof on a real app (tests/apps/<framework>/), through the
-//! rig in common/proof.rs: fin, rst and blackhole at a 3 s cutoff (in
+//! rig in common/proof.rs: fin, rst, blackhole and nat at a 3 s cutoff (in
 //! parallel), and the silent drop at a realistic 40 s cutoff. The defaults'
 //! expected outcome is stated per framework; docs/recommend.md has the table.
 
 use crate::common::builds::{go_app, hikaricp_classpath, node_modules};
-use crate::common::proof::{App, Expect, Mode, prove_long_blackhole, prove_short};
+use crate::common::proof::{
+    App, Cutoff, Expect, Mode, app_command, prove_long_blackhole, prove_short,
+};
 use crate::common::python::{django_python, flask_python};
 use crate::sqlalchemy_asyncio_proof::{AIOMYSQL, ASYNCMY};
 use crate::sqlalchemy_proof::SQLALCHEMY;
@@ -17,17 +19,13 @@ const APPS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/apps");
 const LOST: &[&str] = &["2013", "2006"];
 
 fn flask_command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
-    let mut cmd = Command::new(flask_python());
-    cmd.arg(format!("{APPS}/flask_sqlalchemy/app.py"))
-        .arg(port.to_string())
-        .arg(settings.to_string())
-        .arg(idle_s.to_string());
-    cmd
+    let app = format!("{APPS}/flask_sqlalchemy/app.py");
+    app_command(flask_python(), &[&app], port, settings, idle_s)
 }
 
 /// Flask-SQLAlchemy 3 sets pool_recycle=7200 and no pre-ping: the pooled
 /// connection is reused after the cutoff.
-fn pooled_defaults(mode: Mode) -> Expect {
+fn pooled_defaults(mode: Mode, _cutoff: Cutoff) -> Expect {
     match mode {
         Mode::Blackhole => Expect::Hangs,
         Mode::Fin | Mode::Rst | Mode::Nat => Expect::Fails(LOST),
@@ -37,29 +35,26 @@ fn pooled_defaults(mode: Mode) -> Expect {
 const FLASK: App = App {
     framework: "flask-sqlalchemy",
     name: "flask-sqlalchemy+pymysql",
+    version: "3.1",
     command: flask_command,
     defaults: pooled_defaults,
 };
 
 fn django_command(driver: &str, port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
-    let mut cmd = Command::new(django_python());
-    cmd.arg(format!("{APPS}/django/app.py"))
-        .arg(driver)
-        .arg(port.to_string())
-        .arg(settings.to_string())
-        .arg(idle_s.to_string());
-    cmd
+    let app = format!("{APPS}/django/app.py");
+    app_command(django_python(), &[&app, driver], port, settings, idle_s)
 }
 
 /// Django's default CONN_MAX_AGE = 0 closes the connection when each request
 /// ends, so the next request connects anew: nothing dead is reused.
-fn django_defaults(_mode: Mode) -> Expect {
+fn django_defaults(_mode: Mode, _cutoff: Cutoff) -> Expect {
     Expect::Succeeds
 }
 
 const DJANGO_PYMYSQL: App = App {
     framework: "django",
     name: "django+pymysql",
+    version: "5.2",
     command: |port, settings, idle| django_command("pymysql", port, settings, idle),
     defaults: django_defaults,
 };
@@ -67,6 +62,7 @@ const DJANGO_PYMYSQL: App = App {
 const DJANGO_MYSQLCLIENT: App = App {
     framework: "django",
     name: "django+mysqlclient",
+    version: "5.2",
     command: |port, settings, idle| django_command("mysqlclient", port, settings, idle),
     defaults: django_defaults,
 };
@@ -87,19 +83,16 @@ fn django_mysqlclient_proof_at_a_short_cutoff() {
 }
 
 fn node_command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
-    let mut cmd = Command::new("node");
-    cmd.arg(format!("{APPS}/node_mysql2/app.js"))
-        .arg(port.to_string())
-        .arg(settings.to_string())
-        .arg(idle_s.to_string())
-        .env("NODE_PATH", node_modules());
+    let app = format!("{APPS}/node_mysql2/app.js");
+    let mut cmd = app_command("node", &[&app], port, settings, idle_s);
+    cmd.env("NODE_PATH", node_modules());
     cmd
 }
 
 /// mysql2 drops a pooled connection whose socket ended or reset while idle,
 /// so the next query connects anew; a silently dropped one is reused and the
 /// query waits forever (mysql2 pools have no read timeout).
-fn node_defaults(mode: Mode) -> Expect {
+fn node_defaults(mode: Mode, _cutoff: Cutoff) -> Expect {
     match mode {
         Mode::Blackhole => Expect::Hangs,
         Mode::Fin | Mode::Rst => Expect::Succeeds,
@@ -110,32 +103,33 @@ fn node_defaults(mode: Mode) -> Expect {
 const NODE: App = App {
     framework: "node-mysql2",
     name: "node mysql2",
+    version: "3.11.1",
     command: node_command,
     defaults: node_defaults,
 };
 
 fn go_command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
-    let mut cmd = Command::new(go_app());
-    cmd.arg(port.to_string())
-        .arg(settings.to_string())
-        .arg(idle_s.to_string());
-    cmd
+    app_command(go_app(), &[], port, settings, idle_s)
 }
 
 /// database/sql retries a request on a fresh connection when the driver's
-/// liveness check (checkConnLiveness) finds the pooled one closed or reset;
-/// a silently dropped one passes the check and the query waits for TCP.
-fn go_defaults(mode: Mode) -> Expect {
-    match mode {
-        Mode::Blackhole => Expect::Hangs,
-        Mode::Fin | Mode::Rst => Expect::Succeeds,
-        Mode::Nat => Expect::Fails(&["invalid connection", "reset"]),
+/// liveness check (checkConnLiveness) finds the pooled one closed or reset; a
+/// silently dropped one passes the check and the query waits for TCP. But Go
+/// dials with TCP keepalive every 15 s by default, and at layer 4 (the
+/// proxy's default, like a NAT gateway) those probes keep a 40 s flow alive.
+fn go_defaults(mode: Mode, cutoff: Cutoff) -> Expect {
+    match (mode, cutoff) {
+        (Mode::Blackhole, Cutoff::Long) => Expect::Succeeds,
+        (Mode::Blackhole, Cutoff::Short) => Expect::Hangs,
+        (Mode::Fin | Mode::Rst, _) => Expect::Succeeds,
+        (Mode::Nat, _) => Expect::Fails(&["invalid connection", "reset"]),
     }
 }
 
 const GO: App = App {
     framework: "go",
     name: "go database/sql+go-sql-driver",
+    version: "1.19",
     command: go_command,
     defaults: go_defaults,
 };
@@ -151,20 +145,15 @@ fn go_proof_at_a_short_cutoff() {
 }
 
 fn hikaricp_command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
-    let mut cmd = Command::new("java");
-    cmd.args(["-Xss512k", "-XX:TieredStopAtLevel=1", "-cp"])
-        .arg(hikaricp_classpath())
-        .arg("App")
-        .arg(port.to_string())
-        .arg(settings.to_string())
-        .arg(idle_s.to_string());
-    cmd
+    let cp = hikaricp_classpath();
+    let flags = ["-Xss512k", "-XX:TieredStopAtLevel=1", "-cp", cp, "App"];
+    app_command("java", &flags, port, settings, idle_s)
 }
 
 /// HikariCP validates a connection at borrow and replaces one the path closed
 /// or reset, even with its defaults; on a silently dropped one the borrow
 /// (or the query, socketTimeout 0) waits past the test's bound.
-fn hikaricp_defaults(mode: Mode) -> Expect {
+fn hikaricp_defaults(mode: Mode, _cutoff: Cutoff) -> Expect {
     match mode {
         Mode::Blackhole => Expect::Hangs,
         Mode::Fin | Mode::Rst | Mode::Nat => Expect::Succeeds,
@@ -174,6 +163,7 @@ fn hikaricp_defaults(mode: Mode) -> Expect {
 const HIKARICP: App = App {
     framework: "hikaricp",
     name: "hikaricp+mariadb-java-client",
+    version: "2.7.9",
     command: hikaricp_command,
     defaults: hikaricp_defaults,
 };
@@ -181,6 +171,34 @@ const HIKARICP: App = App {
 #[test]
 fn hikaricp_proof_at_a_short_cutoff() {
     prove_short(&HIKARICP);
+}
+
+fn rails_command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
+    let app = format!("{APPS}/rails/app.rb");
+    app_command("ruby", &[&app], port, settings, idle_s)
+}
+
+/// Active Record verifies a connection at checkout (a ping) and reconnects
+/// when it finds it closed or reset; a ping on a silently dropped one waits
+/// for TCP (mysql2 has no read timeout by default).
+fn rails_defaults(mode: Mode, _cutoff: Cutoff) -> Expect {
+    match mode {
+        Mode::Blackhole => Expect::Hangs,
+        Mode::Fin | Mode::Rst | Mode::Nat => Expect::Succeeds,
+    }
+}
+
+const RAILS: App = App {
+    framework: "rails",
+    name: "active record+mysql2",
+    version: "6.1",
+    command: rails_command,
+    defaults: rails_defaults,
+};
+
+#[test]
+fn rails_proof_at_a_short_cutoff() {
+    prove_short(&RAILS);
 }
 
 /// The realistic silent drop: every framework at a 40 s cutoff, in parallel
@@ -197,5 +215,6 @@ fn every_framework_proof_blackhole_at_40_s() {
         &NODE,
         &GO,
         &HIKARICP,
+        &RAILS,
     ]);
 }

@@ -6,23 +6,24 @@
 //! without waiting longer than the recommended read timeout. The rig is
 //! common/proof.rs, shared with every framework's proof.
 
-use crate::common::proof::{App, Expect, Mode, prove_short};
+use crate::common::proof::{App, Cutoff, Expect, Mode, prove_short};
 use crate::common::python::python;
 use std::process::Command;
 
 const APP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/apps/sqlalchemy_app.py");
 
 fn command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
+    let url = format!("mysql+pymysql://root@127.0.0.1:{port}/");
     let mut cmd = Command::new(python());
     cmd.arg(APP)
-        .arg(format!("mysql+pymysql://root@127.0.0.1:{port}/"))
+        .arg(url)
         .arg(settings.to_string())
         .arg(idle_s.to_string());
     cmd
 }
 
 /// pool_recycle=-1 and no pre-ping: the dead pooled connection is reused.
-fn defaults(mode: Mode) -> Expect {
+fn defaults(mode: Mode, _cutoff: Cutoff) -> Expect {
     match mode {
         Mode::Blackhole => Expect::Hangs,
         Mode::Fin | Mode::Rst | Mode::Nat => Expect::Fails(&["2013", "2006"]),
@@ -32,6 +33,7 @@ fn defaults(mode: Mode) -> Expect {
 pub const SQLALCHEMY: App = App {
     framework: "sqlalchemy",
     name: "sqlalchemy+pymysql",
+    version: "2.0",
     command,
     defaults,
 };

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 const APPS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/apps");
-const MYSQL2: &str = "mysql2@3";
+const MYSQL2: &str = "mysql2@>=3.11.1 <4";
 
 fn target_tmp(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name)

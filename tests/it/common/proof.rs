@@ -113,13 +113,16 @@ pub struct App {
     pub framework: &'static str,
     /// A label for messages (framework + driver).
     pub name: &'static str,
+    /// The release the app runs (the oldest the install can bring), given
+    /// to recommend as `--framework-version`.
+    pub version: &'static str,
     /// The command that runs the app against 127.0.0.1:PORT with SETTINGS
     /// (recommend's keys and values; `{}` for the framework's defaults),
     /// idling IDLE seconds between its two requests. It prints one JSON line:
     /// {"ok": bool, "error": str, "elapsed_s": float}.
     pub command: fn(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command,
-    /// The defaults' outcome in each mode.
-    pub defaults: fn(Mode) -> Expect,
+    /// The defaults' outcome in each mode at each cutoff.
+    pub defaults: fn(Mode, Cutoff) -> Expect,
 }
 
 /// How long past the idle period a run of the defaults may take before the
@@ -199,13 +202,14 @@ fn probe_json(port: u16, mode: Mode, cutoff: Cutoff) -> Vec<u8> {
 /// the report and the settings exactly as recommend printed them.
 pub fn recommended(
     port: u16,
-    framework: &str,
+    app: &App,
     mode: Mode,
     cutoff: Cutoff,
 ) -> (RecommendReport, serde_json::Value) {
     let probe = probe_json(port, mode, cutoff);
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("poolcheck"))
-        .args(["recommend", "--from", "-", "--framework", framework])
+        .args(["recommend", "--from", "-", "--framework", app.framework])
+        .args(["--framework-version", app.version])
         .args(["--format", "json", "--fail-on", "never"])
         .env_clear()
         .stdin(Stdio::piped())
@@ -270,10 +274,10 @@ pub fn prove_cell(app: &App, mode: Mode, cutoff: Cutoff) -> Result<String, Strin
     // The defaults and the probe run at the same time: both only idle.
     let ((default, default_line), (report, settings)) = std::thread::scope(|s| {
         let d = s.spawn(|| run_app((app.command)(port, &serde_json::json!({}), idle), give_up));
-        let r = recommended(port, app.framework, mode, cutoff);
+        let r = recommended(port, app, mode, cutoff);
         (d.join().expect("default run"), r)
     });
-    let expected = (app.defaults)(mode);
+    let expected = (app.defaults)(mode, cutoff);
     let matched = match (&expected, &default) {
         (Expect::Hangs, Outcome::Hung) | (Expect::Succeeds, Outcome::Ok { .. }) => true,
         (Expect::Fails(fragments), Outcome::Failed { error, .. }) => {
@@ -302,10 +306,23 @@ pub fn prove_cell(app: &App, mode: Mode, cutoff: Cutoff) -> Result<String, Strin
 
 /// Every mode at the short cutoff, in parallel; panics with every broken cell.
 pub fn prove_short(app: &App) {
+    prove_cells(Mode::ALL.iter().map(|&m| (app, m, Cutoff::Short)).collect());
+}
+
+/// The silent drop at the realistic cutoff, every app in parallel.
+pub fn prove_long_blackhole(apps: &[&App]) {
+    prove_cells(
+        apps.iter()
+            .map(|&app| (app, Mode::Blackhole, Cutoff::Long))
+            .collect(),
+    );
+}
+
+fn prove_cells(cells: Vec<(&App, Mode, Cutoff)>) {
     let results: Vec<Result<String, String>> = std::thread::scope(|s| {
-        let handles: Vec<_> = Mode::ALL
-            .iter()
-            .map(|&m| s.spawn(move || prove_cell(app, m, Cutoff::Short)))
+        let handles: Vec<_> = cells
+            .into_iter()
+            .map(|(app, m, c)| s.spawn(move || prove_cell(app, m, c)))
             .collect();
         handles
             .into_iter()
@@ -315,19 +332,21 @@ pub fn prove_short(app: &App) {
     report(results);
 }
 
-/// The silent drop at the realistic cutoff, every app in parallel.
-pub fn prove_long_blackhole(apps: &[&App]) {
-    let results: Vec<Result<String, String>> = std::thread::scope(|s| {
-        let handles: Vec<_> = apps
-            .iter()
-            .map(|&app| s.spawn(move || prove_cell(app, Mode::Blackhole, Cutoff::Long)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err("cell panicked".into())))
-            .collect()
-    });
-    report(results);
+/// The command that runs an app: `program`, its leading arguments, then
+/// PORT SETTINGS_JSON IDLE_SECONDS.
+pub fn app_command(
+    program: impl AsRef<std::ffi::OsStr>,
+    leading: &[&str],
+    port: u16,
+    settings: &serde_json::Value,
+    idle_s: u64,
+) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.args(leading)
+        .arg(port.to_string())
+        .arg(settings.to_string())
+        .arg(idle_s.to_string());
+    cmd
 }
 
 fn report(results: Vec<Result<String, String>>) {
