@@ -6,7 +6,7 @@
 //! without waiting longer than the recommended read timeout. The rig is
 //! common/proof.rs, shared with every framework's proof.
 
-use crate::common::proof::{App, Cutoff, Expect, Mode, prove_short};
+use crate::common::proof::{App, Cutoff, Expect, Mode, prove_short, within_reach};
 use crate::common::python::python;
 use std::process::Command;
 
@@ -36,6 +36,7 @@ pub const SQLALCHEMY: App = App {
     version: "2.0",
     command,
     defaults,
+    beyond_reach: within_reach,
 };
 
 #[test]

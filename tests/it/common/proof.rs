@@ -123,6 +123,14 @@ pub struct App {
     pub command: fn(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command,
     /// The defaults' outcome in each mode at each cutoff.
     pub defaults: fn(Mode, Cutoff) -> Expect,
+    /// Cells where recommend's snippet says the framework cannot hold the
+    /// limit (the text it says so with): there the recommended run must fail.
+    pub beyond_reach: fn(Mode, Cutoff) -> Option<&'static str>,
+}
+
+/// For [`App::beyond_reach`]: recommend claims every cell.
+pub fn within_reach(_mode: Mode, _cutoff: Cutoff) -> Option<&'static str> {
+    None
 }
 
 /// How long past the idle period a run of the defaults may take before the
@@ -294,6 +302,20 @@ pub fn prove_cell(app: &App, mode: Mode, cutoff: Cutoff) -> Result<String, Strin
     let rec = &report.recommendation;
     let bound = Duration::from_secs(idle + rec.read_timeout_s + 10);
     let (fixed, fixed_line) = run_app((app.command)(port, &settings, idle), bound);
+    if let Some(says) = (app.beyond_reach)(mode, cutoff) {
+        // recommend itself says this framework cannot hold this limit: the
+        // proof pins both that warning and the failure it warns of.
+        let text = report.config.snippet.as_str();
+        return match fixed {
+            Outcome::Ok { .. } => Err(format!(
+                "{label}: recommend says {says:?}, but its settings held: {fixed_line}"
+            )),
+            _ if !text.contains(says) => Err(format!("{label}: no {says:?} in {text}")),
+            other => Ok(format!(
+                "{label}: defaults {default:?}; recommended {settings} -> {other:?}, as recommend warns"
+            )),
+        };
+    }
     match fixed {
         Outcome::Ok { elapsed_s } if elapsed_s < rec.read_timeout_s as f64 => Ok(format!(
             "{label}: defaults {default:?}; recommended {settings} -> ok in {elapsed_s} s"
