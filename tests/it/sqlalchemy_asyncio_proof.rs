@@ -1,9 +1,9 @@
 //! SQLAlchemy's asyncio engine on a real app, over asyncmy and over aiomysql
 //! (tests/apps/sqlalchemy_asyncio/), through the rig in common/proof.rs: fin,
-//! rst and blackhole at a 3 s cutoff; the 40 s silent drop runs with every
+//! rst, blackhole and nat at a 3 s cutoff; the 40 s silent drop runs with every
 //! framework's in framework_proofs.rs.
 
-use crate::common::proof::{App, Expect, Mode, prove_short};
+use crate::common::proof::{App, Cutoff, Expect, Mode, prove_short, within_reach};
 use crate::common::python::asyncio_python;
 use std::process::Command;
 
@@ -24,25 +24,29 @@ fn command(driver: &str, port: u16, settings: &serde_json::Value, idle_s: u64) -
 
 /// pool_recycle=-1 and no pre-ping: the dead pooled connection is reused;
 /// neither driver has a read timeout by default, so a silent drop hangs.
-fn defaults(mode: Mode) -> Expect {
+fn defaults(mode: Mode, _cutoff: Cutoff) -> Expect {
     match mode {
         Mode::Blackhole => Expect::Hangs,
-        Mode::Fin | Mode::Rst => Expect::Fails(&["2013", "2006"]),
+        Mode::Fin | Mode::Rst | Mode::Nat => Expect::Fails(&["2013", "2006"]),
     }
 }
 
 pub const ASYNCMY: App = App {
     framework: "sqlalchemy-asyncio",
     name: "sqlalchemy-asyncio+asyncmy",
+    version: "2.0",
     command: |port, settings, idle_s| command("asyncmy", port, settings, idle_s),
     defaults,
+    beyond_reach: within_reach,
 };
 
 pub const AIOMYSQL: App = App {
     framework: "sqlalchemy-asyncio",
     name: "sqlalchemy-asyncio+aiomysql",
+    version: "2.0",
     command: |port, settings, idle_s| command("aiomysql", port, settings, idle_s),
     defaults,
+    beyond_reach: within_reach,
 };
 
 #[test]
