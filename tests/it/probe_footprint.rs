@@ -5,8 +5,8 @@ use crate::common::{Sandbox, poolcheck, run};
 use crate::footprint::{Footprint, Meter};
 
 /// `probe --idle 1s --connections 2` with the default 10 reconnect samples:
-/// 15 connections (the control connection, 2 probe connections, the 2 of the
-/// keepalive control group, 10 samples),
+/// 13 connections (the control connection, 2 probe connections, 10 samples;
+/// the keepalive control group is opt-in, `--keepalive-control`),
 /// each logged in and closed properly, and nothing in `Aborted_connects`,
 /// `Aborted_clients`, `Connection_errors_*` or the error log (at
 /// `--log-warnings=4`, which logs every aborted connection). Before, every
@@ -37,7 +37,7 @@ fn a_default_probe_run_leaves_nothing_in_the_counters_or_the_log() {
         assert_eq!(
             fp,
             Footprint {
-                connections: 15,
+                connections: 13,
                 ..Footprint::default()
             },
             "--format {format}"
