@@ -373,10 +373,9 @@ fn a_path_that_goes_silent_during_the_reconnect_test_is_reported() {
     let sb = Sandbox::shared();
     let url = user(sb, "silentre");
     let relay = Relay::start(sb.port);
-    // 0: the control connection (capacity, room checks), 1-2: the keepalive
-    // control group, 3: the probe connection; from 4 on (the reconnect
-    // samples) the path swallows everything.
-    relay.silent_from(4);
+    // 0: the control connection (capacity, room checks), 1: the probe
+    // connection; from 2 on (the reconnect samples) the path swallows everything.
+    relay.silent_from(2);
     let r = run(poolcheck().args([
         "probe",
         "--no-defaults",
@@ -468,9 +467,9 @@ fn interrupt_at(phase: Phase, sig: &str) {
             Duration::from_millis(3500)
         }
         Phase::Reconnecting => {
-            // 0: the control connection, 1-2: the keepalive control group,
-            // 3: the probe connection; then samples, each connect held 1 s.
-            relay.slow_from(4, Duration::from_secs(1));
+            // 0: the control connection, 1: the probe connection; then
+            // samples, each connect held 1 s.
+            relay.slow_from(2, Duration::from_secs(1));
             args.extend(["--idle", "1s", "--connections", "1", "--reconnects", "20"]);
             Duration::from_millis(3500)
         }
