@@ -153,6 +153,13 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "K", default_value_t = 10)]
     pub reconnects: usize,
 
+    /// Also hold two connections with TCP keepalive every second and test them
+    /// after a death: the report's keepalive_rescues says whether keepalive
+    /// saves connections on this path (flow-level limit) or not (the server's
+    /// wait_timeout, a protocol-level proxy). Needs two more connections.
+    #[arg(long)]
+    pub keepalive_control: bool,
+
     #[command(flatten)]
     pub connect: ConnectArgs,
 

@@ -49,6 +49,8 @@ pub struct ProbeConfig {
     pub connections: usize,
     pub conn: ProbeConnOptions,
     pub reconnects: usize,
+    /// `--keepalive-control`: hold the keepalive control group.
+    pub keepalive_control: bool,
 }
 
 /// Runs the probe: observe, then judge what was observed.

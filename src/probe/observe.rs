@@ -65,9 +65,10 @@ pub fn observe(
     let room = db::server::read_room(&mut control)?;
     check_budget(cfg, &room)?;
     // The keepalive control group, when it fits the share beside the rest.
-    let control_group = (needed(cfg) + super::control::CONTROL_CONNECTIONS <= probe_budget(&room))
-        .then(|| super::control::ControlGroup::open(spec, &cfg.conn))
-        .flatten();
+    let control_group = (cfg.keepalive_control
+        && needed(cfg) + super::control::CONTROL_CONNECTIONS <= probe_budget(&room))
+    .then(|| super::control::ControlGroup::open(spec, &cfg.conn))
+    .flatten();
     let mut watch = ServerWatch::new(spec, io, &room, control);
     let mut obs = match &cfg.mode {
         ProbeMode::Rungs(idles) => rungs::run_rungs(
