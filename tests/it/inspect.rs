@@ -249,16 +249,23 @@ fn refusals_of_an_ordinary_account_are_counted_on_mariadb() {
             .map(|f| (f.evidence["refused"].as_u64().unwrap(), f.message.clone()))
     };
     let held: Vec<_> = (0..10).map(|_| app().unwrap()).collect();
-    // Only the SUPER slot is left: refused at login.
+    // Only the SUPER slot is left: refused at login. Under load a refused
+    // connection's thread can still hold that slot when the next one arrives,
+    // which is then refused at accept instead: the split may vary, the total
+    // may not.
     refuse(3);
     // root takes the SUPER slot for the inspection.
     let (_, rep) = inspect_json(&["--fail-on", "never", &sb.root_url()]);
-    assert_eq!(rep.facts.counters.connection_errors_max_connections, 0);
+    let at_accept = rep.facts.counters.connection_errors_max_connections;
+    assert!(at_accept < 3, "at least one refusal was at login");
     assert_eq!(rep.facts.counters.aborted_connects, 3);
     let (n, message) = refused(&rep).expect("a max-connections-refused finding");
     assert_eq!(n, 3, "{message}");
     assert!(
-        message.contains("0 when connecting, 3 at login"),
+        message.contains(&format!(
+            "{at_accept} when connecting, {} at login",
+            3 - at_accept
+        )),
         "{message}"
     );
     // The SUPER slot taken as well: refused at accept.
@@ -266,11 +273,18 @@ fn refusals_of_an_ordinary_account_are_counted_on_mariadb() {
     refuse(5);
     drop(admin);
     let (_, rep) = inspect_json(&["--fail-on", "never", &sb.root_url()]);
-    assert_eq!(rep.facts.counters.connection_errors_max_connections, 5);
+    assert_eq!(
+        rep.facts.counters.connection_errors_max_connections,
+        at_accept + 5
+    );
     let (n, message) = refused(&rep).expect("a max-connections-refused finding");
     assert_eq!(n, 8, "{message}");
     assert!(
-        message.contains("5 when connecting, 3 at login"),
+        message.contains(&format!(
+            "{} when connecting, {} at login",
+            at_accept + 5,
+            3 - at_accept
+        )),
         "{message}"
     );
     drop(held);
