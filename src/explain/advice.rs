@@ -1,8 +1,8 @@
 //! Turns a group's kind, layer and numbers into its cause, checks and fix.
 
 use super::frameworks::{LAYER_NOTES, TOPIC_CHECKS, TOPIC_FIXES, family, for_topic};
+use super::occurrence::{Numbers, idle_min};
 use super::patterns::{ASSUMED_LIMIT_S, KINDS, Kind, Topic, match_limit};
-use super::recognize::{Numbers, idle_min};
 use super::text::{self, duration, int, render, sentence};
 use crate::drivers;
 use serde_json::Value;

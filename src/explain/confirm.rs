@@ -3,8 +3,8 @@
 
 use super::advice::{self, KnownLimit};
 use super::model::{ExplainReport, Group, ServerCheck, Verdict};
+use super::occurrence::idle_min;
 use super::patterns::{Kind, Topic, kind, kind_index, limit_matches, match_limit};
-use super::recognize::idle_min;
 use super::text::{bytes, duration, int};
 use crate::inspect::ServerFacts;
 use serde_json::Value;

@@ -3,9 +3,9 @@
 
 use super::advice;
 use super::model::{Group, Timing};
+use super::occurrence::{Numbers, Occurrence, idle_min};
 use super::patterns::LIMITS;
 use super::patterns::{KINDS, Topic, kind_index, layer_name, match_limit};
-use super::recognize::{Numbers, Occurrence, idle_min};
 use super::text::{duration, num};
 use crate::finding::Finding;
 use serde_json::Value;

@@ -4,8 +4,9 @@
 //!
 //! The recognisers are data (`patterns.rs`: kinds, message patterns, layers,
 //! idle limits; `frameworks.rs`: checks and fixes per framework). Scanning is
-//! one linear pass (`recognize.rs`), then grouping and timing (`group.rs`),
-//! wording (`advice.rs`), and optionally a live server's verdicts (`confirm.rs`).
+//! one linear pass (`recognize.rs`, which builds `occurrence.rs`'s records),
+//! then grouping and timing (`group.rs`), wording (`advice.rs`), and
+//! optionally a live server's verdicts (`confirm.rs`).
 
 mod advice;
 mod confirm;
@@ -13,6 +14,7 @@ mod frameworks;
 mod group;
 mod lines;
 mod model;
+mod occurrence;
 mod patterns;
 mod prefilter;
 mod recognize;

@@ -17,13 +17,14 @@
 //!
 //! The same kind through the same layer on a new line is a new occurrence.
 
+use super::occurrence::{Numbers, Occurrence};
 use super::patterns::{COMPILED, KINDS, LAYERS, PATTERNS, Role, layer_rank};
 use super::prefilter::PREFILTER;
 use super::text::clean_example;
 use super::timestamp::{Clock, Stamp};
 use regex::Regex;
 use serde_json::Value;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::LazyLock;
 
 /// How many significant lines apart two lines of one error may be.
@@ -36,15 +37,6 @@ const MERGE_MAX_SKEW_S: f64 = 5.0;
 const OPEN_MAX: usize = 8;
 /// A `[SQL: ...` block longer than this is not followed further.
 const SQL_BLOCK_MAX_LINES: usize = 500;
-
-pub(super) type Numbers = BTreeMap<String, Value>;
-
-/// The idle time a group's numbers show: the shortest, which bounds the limit.
-pub(super) fn idle_min(n: &Numbers) -> Option<f64> {
-    n.get("idle_s_min")
-        .or_else(|| n.get("idle_s"))
-        .and_then(Value::as_f64)
-}
 
 /// Named captures that are numbers; every other capture is a string (a test
 /// checks each capture in the table is in one of the two lists).
@@ -81,36 +73,6 @@ pub(super) const STRING_KEYS: &[&str] = &[
     "reason",
     "sqlalchemy_code",
 ];
-
-/// One error, possibly spread over several lines.
-#[derive(Debug, Clone)]
-pub(super) struct Occurrence {
-    /// Index into KINDS.
-    pub kind: usize,
-    /// A different kind the error was chained from (Java's `Caused by:`).
-    pub caused_by: Option<usize>,
-    /// Bit per layer rank seen on its lines.
-    layers: u64,
-    /// The outermost layer's rank.
-    pub layer: usize,
-    pub numbers: Numbers,
-    pub first_line: usize,
-    pub last_line: usize,
-    /// The line that decided its kind and layer, cleaned.
-    pub headline: String,
-    /// The cause sentence template of the headline's pattern.
-    pub note: Option<&'static str>,
-    last_sig: usize,
-    /// The significant line it started on.
-    first_sig: usize,
-    /// The nearest timestamp at or before its first line.
-    pub time: Option<Stamp>,
-    /// Seconds without log lines before that timestamp.
-    pub quiet_before_s: Option<f64>,
-    /// Only a generic network error so far (no database context on its
-    /// lines): dropped unless a line with database context joins it.
-    weak: bool,
-}
 
 /// Everything one pass over the text found.
 pub(super) struct Scan {
