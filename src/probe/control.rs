@@ -8,7 +8,7 @@
 //! bytes) never sees them, so it dies with the rest.
 
 use super::conn::{Keepalive, ProbeConn, ProbeConnOptions};
-use super::model::ConnResult;
+use super::observation::ControlResult;
 use crate::target::ConnectSpec;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -24,12 +24,6 @@ pub const CONTROL_KEEPALIVE: Keepalive = Keepalive {
 
 pub struct ControlGroup {
     conns: Vec<ProbeConn>,
-}
-
-/// What the control group showed when it was tested.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ControlResult {
-    pub results: Vec<ConnResult>,
 }
 
 impl ControlGroup {
@@ -52,7 +46,7 @@ impl ControlGroup {
 
     /// Tests every connection at once (bounded by --io-timeout each).
     pub fn test(self, stop: &AtomicBool) -> ControlResult {
-        let (results, _tested, _complete) = super::rungs::test_all(self.conns, stop);
+        let (results, _tested, _complete) = super::conn::test_all(self.conns, stop);
         ControlResult { results }
     }
 }
@@ -84,7 +78,7 @@ pub fn rescues(control: Option<&ControlResult>, died_at_s: Option<f64>) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::model::Outcome;
+    use crate::probe::model::{ConnResult, Outcome};
 
     fn result(idle_s: f64, outcome: Outcome) -> ConnResult {
         ConnResult {

@@ -7,9 +7,9 @@
 use super::Progress;
 use super::conn::{ProbeConn, ProbeConnOptions, round3};
 use super::model::{ConnResult, Outcome, Search};
-use super::observe::Observation;
+use super::observation::{Crowding, Observation};
 use super::planner::{Action, ConnId, Planner, PlannerConfig, Verdict as Seen};
-use super::watch::{Crowding, ServerWatch};
+use super::watch::ServerWatch;
 use crate::target::ConnectSpec;
 use crate::units::duration;
 use anyhow::{Result, bail};

@@ -7,6 +7,7 @@ mod conn;
 mod control;
 mod find;
 mod model;
+mod observation;
 mod observe;
 pub mod planner;
 mod reconnect;

@@ -3,10 +3,9 @@
 //! reconnects while the server has room.
 
 use super::conn::probe_budget;
-use super::model::{ConnResult, Reconnects, Restart, Rung, Search, Stall};
-use super::planner::{Estimate, PlannerConfig};
-use super::verdict::DeathCheck;
-use super::watch::{Crowding, ServerWatch};
+use super::observation::Observation;
+use super::planner::PlannerConfig;
+use super::watch::{PROBE_LOCK, ServerWatch};
 use super::{ProbeConfig, ProbeMode, Progress, find, reconnect, rungs};
 use crate::db::{self, server::ServerRoom};
 use crate::error::hinted;
@@ -14,38 +13,6 @@ use crate::target::ConnectSpec;
 use anyhow::Result;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-
-/// Everything a run saw, in either mode; [`super::verdict`] turns it into the
-/// cutoff, the verdict and the findings.
-#[derive(Debug, Default)]
-pub struct Observation {
-    /// `--idle`: each rung's connections.
-    pub rungs: Vec<Rung>,
-    /// `--find`: every test, in order.
-    pub tests: Vec<ConnResult>,
-    /// `--find`: the search's own figures (present iff the mode was `--find`).
-    pub search: Option<Search>,
-    /// `--find`: the planner's interval; it also knows the quiet peek just
-    /// before an announced death, which no test result records.
-    pub estimate: Option<Estimate>,
-    /// Dead connections, as the control connection found them afterwards.
-    pub deaths: Vec<DeathCheck>,
-    /// Dead connections whose threads the server still held.
-    pub zombies: Vec<u32>,
-    /// What the probe connections got for `wait_timeout`.
-    pub session_wait_timeout_s: Option<u64>,
-    /// Other clients filled the server: the probe stopped opening connections.
-    pub backed_off: Option<Crowding>,
-    pub reconnects: Option<Reconnects>,
-    /// The server restarted while the probe ran.
-    pub restart: Option<Restart>,
-    /// The server stopped answering its control connection for a while.
-    pub stalls: Vec<Stall>,
-    /// Ctrl-C or SIGTERM: a partial run.
-    pub interrupted: bool,
-    /// The keepalive control group, tested after something died.
-    pub control: Option<super::control::ControlResult>,
-}
 
 /// Reads the server's room, refuses a probe that would take more than its
 /// share, then runs the mode and the reconnect timing.
@@ -152,11 +119,6 @@ fn time_reconnects(
     Ok(())
 }
 
-/// The server-wide named lock a probe holds on its control connection while
-/// it reads the room and opens its connections.
-/// One per account (as an SQL expression; a lock name has at most 64
-/// characters): probes of different accounts do not wait for each other.
-pub const PROBE_LOCK: &str = "CONCAT('poolcheck.probe.', LEFT(MD5(CURRENT_USER()), 16))";
 /// How long a probe waits for another one on the same server to open its
 /// connections.
 const LOCK_WAIT: Duration = Duration::from_secs(10);

@@ -2,14 +2,13 @@
 //! held at the same time, so the wall time is the longest rung, not the sum.
 
 use super::Progress;
-use super::conn::{ProbeConn, ProbeConnOptions, wait_until};
+use super::conn::{ProbeConn, ProbeConnOptions, test_all, wait_until};
 use super::model::{ConnResult, Rung};
-use super::observe::Observation;
+use super::observation::Observation;
 use super::watch::ServerWatch;
 use crate::target::ConnectSpec;
 use anyhow::Result;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// Probe connections opened between two room checks.
@@ -162,56 +161,4 @@ fn refused_while_opening(e: anyhow::Error, opened: usize) -> anyhow::Error {
         )),
         _ => e.context("could not open the probe connections"),
     }
-}
-
-/// Tests connections at the same moment, one thread each: a blackholed one
-/// must not delay the others by its whole read timeout. Returns the results,
-/// the tested connections, and whether every test answered: on an
-/// interruption it returns at once, and tests still running end by themselves
-/// within --io-timeout.
-pub fn test_all(
-    pool: Vec<ProbeConn>,
-    stop: &AtomicBool,
-) -> (Vec<ConnResult>, Vec<ProbeConn>, bool) {
-    let n = pool.len();
-    let (tx, rx) = mpsc::channel::<(usize, ConnResult, ProbeConn)>();
-    let mut tested = Vec::with_capacity(n);
-    let mut got: Vec<Option<ConnResult>> = vec![None; n];
-    let mut received = 0;
-    for (i, mut conn) in pool.into_iter().enumerate() {
-        let tx = tx.clone();
-        let id = conn.id;
-        let spawned = std::thread::Builder::new()
-            .name("poolcheck-test".into())
-            .spawn(move || {
-                let result = conn.test();
-                let _ = tx.send((i, result, conn));
-            });
-        if let Err(e) = spawned {
-            received += 1;
-            got[i] = Some(ConnResult {
-                connection_id: id,
-                idle_s: 0.0,
-                outcome: super::model::Outcome::Error {
-                    message: format!("could not start a test thread: {e}"),
-                },
-                detect_ms: 0.0,
-                thread_on_server: None,
-                during_stall: false,
-            });
-        }
-    }
-    drop(tx);
-    while received < n && !stop.load(Ordering::SeqCst) {
-        match rx.recv_timeout(Duration::from_millis(100)) {
-            Ok((i, r, conn)) => {
-                got[i] = Some(r);
-                tested.push(conn);
-                received += 1;
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => continue,
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-        }
-    }
-    (got.into_iter().flatten().collect(), tested, received == n)
 }

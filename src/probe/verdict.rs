@@ -2,7 +2,7 @@
 //! finding, from what a run observed.
 
 use super::model::{ConnResult, Cutoff, Outcome, Reconnects, Verdict};
-use super::observe::Observation;
+use super::observation::{DeathCheck, Observation};
 use crate::finding::{Finding, Severity};
 
 /// What the observations mean.
@@ -281,15 +281,6 @@ pub fn killed(results: &[&ConnResult], rungs: &[super::model::Rung]) -> Vec<u32>
         }
     }
     out
-}
-
-/// A dead probe connection, as seen when we asked the server about it.
-#[derive(Debug, Clone)]
-pub struct DeathCheck {
-    pub connection_id: u32,
-    pub outcome: Outcome,
-    /// The server still listed the thread.
-    pub thread_on_server: bool,
 }
 
 /// Decides who cut the connections.

@@ -8,7 +8,7 @@
 
 use super::conn::{round3, share};
 use super::model::{ConnResult, Restart, Stall};
-use super::verdict::DeathCheck;
+use super::observation::{Crowding, DeathCheck};
 use crate::db::server::{self, ServerRoom};
 use crate::db::{self, Session};
 use crate::target::ConnectSpec;
@@ -33,6 +33,11 @@ const BEAT: Duration = Duration::from_millis(250);
 /// io timeout, so shorter hiccups of a busy server are no stall.
 const STALL_MIN: Duration = Duration::from_secs(1);
 
+/// The server-wide named lock a probe holds on its control connection while
+/// it reads the room and opens its connections.
+/// One per account (as an SQL expression; a lock name has at most 64
+/// characters): probes of different accounts do not wait for each other.
+pub const PROBE_LOCK: &str = "CONCAT('poolcheck.probe.', LEFT(MD5(CURRENT_USER()), 16))";
 /// The control connection, shared by the watch and its heartbeat thread.
 type Control = Arc<Mutex<Option<Session>>>;
 
@@ -52,13 +57,6 @@ pub struct ServerWatch<'a> {
     stalls: Arc<Mutex<Stalls>>,
     beat_stop: Arc<AtomicBool>,
     beat_done: mpsc::Receiver<()>,
-}
-
-/// What a room check found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Crowding {
-    pub threads_connected: u64,
-    pub max_connections: u64,
 }
 
 /// When the control connection went unanswered. Every attempt (a query, or a
@@ -487,11 +485,8 @@ impl ServerWatch<'_> {
     /// its connections (they now count in Threads_connected for the next one).
     pub fn release_lock(&mut self, stop: &AtomicBool) {
         let _ = self.with_control(stop, |_, s| {
-            s.query_text(&format!(
-                "SELECT RELEASE_LOCK({})",
-                super::observe::PROBE_LOCK
-            ))
-            .map(drop)
+            s.query_text(&format!("SELECT RELEASE_LOCK({PROBE_LOCK})"))
+                .map(drop)
         });
     }
 
