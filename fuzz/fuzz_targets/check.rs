@@ -7,9 +7,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use poolcheck::report::Format;
 use poolcheck::recommend::{self, Framework, Inputs, Topology};
-use poolcheck::report::{RenderOpts, render};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -27,14 +25,15 @@ fuzz_target!(|data: &[u8]| {
     for framework in Framework::ALL {
         let inputs = Inputs {
             framework,
+            framework_version: None,
             server: Default::default(),
             measured: None,
             declared_limit_s: Some(300.0),
             hosting: None,
             topology: Topology {
-                instances: 2,
-                processes: 4,
-                threads: 8,
+                instances: Some(2),
+                processes: Some(4),
+                threads: Some(8),
                 reserve: 10,
             },
             max_blob_bytes: None,
@@ -44,21 +43,6 @@ fuzz_target!(|data: &[u8]| {
         else {
             continue;
         };
-        for (format, color) in [
-            (Format::Table, false),
-            (Format::Table, true),
-            (Format::Json, false),
-        ] {
-            let opts = RenderOpts {
-                format,
-                color,
-                wrap: false,
-            };
-            let mut out = Vec::new();
-            render(&report, &opts, &mut out).expect("rendering to memory does not fail");
-            if format == Format::Json {
-                serde_json::from_slice::<serde_json::Value>(&out).expect("valid JSON");
-            }
-        }
+        poolcheck_fuzz::render_all(&report);
     }
 });

@@ -7,8 +7,6 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use poolcheck::report::Format;
-use poolcheck::report::{RenderOpts, render};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -24,20 +22,5 @@ fuzz_target!(|data: &[u8]| {
         );
         assert!(g.count >= 1);
     }
-    for (format, color) in [
-        (Format::Table, false),
-        (Format::Table, true),
-        (Format::Json, false),
-    ] {
-        let opts = RenderOpts {
-            format,
-            color,
-            wrap: false,
-        };
-        let mut out = Vec::new();
-        render(&report, &opts, &mut out).expect("rendering to memory does not fail");
-        if format == Format::Json {
-            serde_json::from_slice::<serde_json::Value>(&out).expect("valid JSON");
-        }
-    }
+    poolcheck_fuzz::render_all(&report);
 });

@@ -80,7 +80,6 @@ fuzz_target!(|data: &[u8]| {
     // Even a partly read file is resolved: load() stops at the error, but the
     // options before it must be safe to use and show.
     let flags = ConnectFlags {
-        connect_timeout: target::DEFAULT_CONNECT_TIMEOUT,
         ..ConnectFlags::default()
     };
     let mut prompt =

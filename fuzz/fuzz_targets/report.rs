@@ -8,9 +8,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use poolcheck::report::Format;
 use poolcheck::recommend::{self, Framework, Inputs, Topology, input::Gathered};
-use poolcheck::report::{Render, RenderOpts, render};
+use poolcheck_fuzz::render_all;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -22,14 +21,15 @@ fuzz_target!(|data: &[u8]| {
         for framework in [Framework::Sqlalchemy, Framework::Hikaricp] {
             let inputs = Inputs {
                 framework,
+                framework_version: None,
                 server: gathered.server.clone(),
                 measured: gathered.measured.clone(),
                 declared_limit_s: None,
                 hosting: None,
                 topology: Topology {
-                    instances: 1,
-                    processes: 1,
-                    threads: 1,
+                    instances: Some(1),
+                    processes: Some(1),
+                    threads: Some(1),
                     reserve: 10,
                 },
                 max_blob_bytes: Some(16 << 20),
@@ -47,22 +47,3 @@ fuzz_target!(|data: &[u8]| {
         render_all(&r);
     }
 });
-
-fn render_all(report: &impl Render) {
-    for (format, color) in [
-        (Format::Table, false),
-        (Format::Table, true),
-        (Format::Json, false),
-    ] {
-        let opts = RenderOpts {
-            format,
-            color,
-            wrap: false,
-        };
-        let mut out = Vec::new();
-        render(report, &opts, &mut out).expect("rendering to memory does not fail");
-        if format == Format::Json {
-            serde_json::from_slice::<serde_json::Value>(&out).expect("valid JSON");
-        }
-    }
-}

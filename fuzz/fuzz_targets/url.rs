@@ -57,7 +57,6 @@ fn exercise(url: &str, marked: bool) {
     // The whole resolution with only the URL: what `inspect URL` would connect to.
     let flags = ConnectFlags {
         target: Some(url.to_string()),
-        connect_timeout: target::DEFAULT_CONNECT_TIMEOUT,
         ..ConnectFlags::default()
     };
     let mut prompt = |_: &str| -> anyhow::Result<target::Secret> {
