@@ -3,7 +3,7 @@
 //! parallel), and the silent drop at a realistic 40 s cutoff. The defaults'
 //! expected outcome is stated per framework; docs/recommend.md has the table.
 
-use crate::common::builds::{go_app, hikaricp_classpath, node_modules};
+use crate::common::builds::{go_app, hikaricp_classpath, knex_modules, node_modules};
 use crate::common::proof::{
     App, Cutoff, Expect, Mode, app_command, prove_long_blackhole, prove_short, within_reach,
 };
@@ -220,6 +220,40 @@ fn rails_proof_at_a_short_cutoff() {
     prove_short(&RAILS);
 }
 
+fn knex_command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
+    let app = format!("{APPS}/knex/app.js");
+    let mut cmd = app_command("node", &[&app], port, settings, idle_s);
+    cmd.env("NODE_PATH", knex_modules());
+    cmd
+}
+
+/// knex validates a connection at acquire by its local state only: one whose
+/// socket ended or reset while idle is destroyed and replaced, one a
+/// middlebox forgot is reused, and its query waits forever (no read timeout).
+/// The default `min: 2` keeps free connections whatever their idle time, so
+/// the 30 s idleTimeoutMillis does not help at 40 s either.
+fn knex_defaults(mode: Mode, _cutoff: Cutoff) -> Expect {
+    match mode {
+        Mode::Blackhole => Expect::Hangs,
+        Mode::Fin | Mode::Rst => Expect::Succeeds,
+        Mode::Nat => Expect::Fails(&["ECONNRESET"]),
+    }
+}
+
+const KNEX: App = App {
+    framework: "knex",
+    name: "knex+mysql2",
+    version: "3.3.0",
+    command: knex_command,
+    defaults: knex_defaults,
+    beyond_reach: within_reach,
+};
+
+#[test]
+fn knex_proof_at_a_short_cutoff() {
+    prove_short(&KNEX);
+}
+
 /// The realistic silent drop: every framework at a 40 s cutoff, in parallel
 /// (one probe of the path, each app's defaults and recommended settings).
 #[test]
@@ -235,5 +269,6 @@ fn every_framework_proof_blackhole_at_40_s() {
         &GO,
         &HIKARICP,
         &RAILS,
+        &KNEX,
     ]);
 }

@@ -10,6 +10,7 @@
 //! `reapIntervalMillis` (default 1000) but keeps `min` of them whatever
 //! their idle time; knex validates a connection at acquire only by its local
 //! state (no round trip); `pool.maxConnectionLifetimeMillis` arrived in 3.2.0.
+//! Proven by tests/it/framework_proofs.rs (knex 3.3.0 + mysql2 3.24.6).
 
 use super::common::{
     Out, and, footer, header, keepalive_reason, no_pool_numbers, pool_lines, pool_numbers, untagged,
@@ -42,8 +43,6 @@ const DEFAULT_MAX: u64 = 10;
 const DEFAULT_IDLE_MS: f64 = 30_000.0;
 /// tarn's reaper period (`reapIntervalMillis` default).
 const REAP_MS: u64 = 1000;
-
-const UNPROVEN: &str = "not yet run on a real app by poolcheck's tests: names, units and defaults are from knex's and tarn.js's source";
 
 /// idleTimeoutMillis for a recycle time: tarn checks idle time only every
 /// reapIntervalMillis, so a connection can stay free that much longer.
@@ -241,9 +240,9 @@ pub(super) const SPEC: Spec = Spec {
         sizing: "pool.max at least the queries a process runs at once",
     },
     release: "knex",
-    claims: "knex 2.x and 3.x with mysql2 (maxConnectionLifetimeMillis from 3.2.0); unproven",
+    claims: "knex 2.x and 3.x with mysql2 (maxConnectionLifetimeMillis from 3.2.0)",
     since: &[("maxConnectionLifetimeMillis", Version::new(3, 2, 0))],
-    unproven: Some(UNPROVEN),
+    unproven: None,
     render,
     read_check: current,
     advice: ADVICE,
@@ -258,7 +257,6 @@ pub(super) const SPEC: Spec = Spec {
             "maxConnectionLifetimeMillis: 270000,",
             "acquireConnectionTimeout: 10000,",
             "keepAliveInitialDelay: 60000,",
-            "UNPROVEN",
         ],
         pool_code: &["max:"],
         pre_ping: false,

@@ -1,5 +1,6 @@
 //! The non-Python proof apps' builds, each done once per test binary and kept
-//! under cargo's target dir: node mysql2 from npm, the Go app built offline
+//! under cargo's target dir: node mysql2 and the node ORMs from npm (the ORM
+//! apps pinned by their own package-lock.json), the Go app built offline
 //! against Debian's go-sql-driver (scripts/install-deps.sh installs both
 //! runtimes).
 
@@ -51,6 +52,37 @@ pub fn node_modules() -> &'static PathBuf {
         }
         dir.join("node_modules")
     })
+}
+
+/// `npm ci` of tests/apps/APP's package.json and package-lock.json into
+/// cargo's target dir, once per test binary (again only when the lockfile
+/// changed; npm's cache makes a repeat quick): the node_modules dir to give
+/// the app as NODE_PATH.
+fn npm_ci(app: &str) -> PathBuf {
+    let dir = target_tmp(&format!("npm-{app}"));
+    let lock = std::fs::read_to_string(format!("{APPS}/{app}/package-lock.json"))
+        .unwrap_or_else(|e| panic!("tests/apps/{app}/package-lock.json: {e}"));
+    let ready = dir.join(".ready");
+    if std::fs::read_to_string(&ready).ok().as_deref() != Some(lock.as_str()) {
+        std::fs::create_dir_all(&dir).unwrap();
+        for file in ["package.json", "package-lock.json"] {
+            std::fs::copy(format!("{APPS}/{app}/{file}"), dir.join(file)).unwrap();
+        }
+        checked(
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+                .arg(&dir),
+            &format!("npm ci tests/apps/{app}"),
+        );
+        std::fs::write(&ready, &lock).unwrap();
+    }
+    dir.join("node_modules")
+}
+
+/// knex and mysql2 for tests/apps/knex.
+pub fn knex_modules() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| npm_ci("knex"))
 }
 
 /// The Go app's binary, built once per test binary, offline (GOPATH mode
