@@ -3,8 +3,9 @@
 //! rst, blackhole and nat at a 3 s cutoff; the 40 s silent drop runs with every
 //! framework's in framework_proofs.rs.
 
-use crate::common::proof::{App, Cutoff, Expect, Mode, prove_short, within_reach};
+use crate::common::proof::{App, prove_short, within_reach};
 use crate::common::python::asyncio_python;
+use crate::sqlalchemy_proof::defaults;
 use std::process::Command;
 
 const APP: &str = concat!(
@@ -20,15 +21,6 @@ fn command(driver: &str, port: u16, settings: &serde_json::Value, idle_s: u64) -
         .arg(settings.to_string())
         .arg(idle_s.to_string());
     cmd
-}
-
-/// pool_recycle=-1 and no pre-ping: the dead pooled connection is reused;
-/// neither driver has a read timeout by default, so a silent drop hangs.
-fn defaults(mode: Mode, _cutoff: Cutoff) -> Expect {
-    match mode {
-        Mode::Blackhole => Expect::Hangs,
-        Mode::Fin | Mode::Rst | Mode::Nat => Expect::Fails(&["2013", "2006"]),
-    }
 }
 
 pub const ASYNCMY: App = App {

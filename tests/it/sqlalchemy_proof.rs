@@ -22,8 +22,10 @@ fn command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
     cmd
 }
 
-/// pool_recycle=-1 and no pre-ping: the dead pooled connection is reused.
-fn defaults(mode: Mode, _cutoff: Cutoff) -> Expect {
+/// pool_recycle=-1 and no pre-ping: the dead pooled connection is reused,
+/// and neither PyMySQL nor the asyncio drivers have a read timeout by default,
+/// so a silent drop hangs. The asyncio engine's proof shares this.
+pub fn defaults(mode: Mode, _cutoff: Cutoff) -> Expect {
     match mode {
         Mode::Blackhole => Expect::Hangs,
         Mode::Fin | Mode::Rst | Mode::Nat => Expect::Fails(&["2013", "2006"]),
