@@ -132,8 +132,11 @@ impl Limit {
         server_side: bool,
         conclusion: &'static str,
     ) -> Limit {
+        let Some(seconds) = preset.limit_s else {
+            panic!("a preset without an idle limit");
+        };
         Limit {
-            seconds: preset.limit_s as f64,
+            seconds: seconds as f64,
             name,
             hosting: Some(preset.name),
             server_side,
@@ -1502,13 +1505,12 @@ pub(super) static LIMITS: &[Limit] = &[
         false,
         "consistent with GCP Cloud NAT (1200 s TCP established idle timeout)",
     ),
-    Limit {
-        seconds: 1800.0,
-        name: "1800 s",
-        hosting: None,
-        server_side: false,
-        conclusion: "consistent with an RDS Proxy's default IdleClientTimeout (30 min)",
-    },
+    Limit::preset(
+        &hosting::AWS_RDS_PROXY,
+        "1800 s",
+        false,
+        "consistent with an RDS Proxy's default IdleClientTimeout (30 min)",
+    ),
     Limit {
         seconds: 28_800.0,
         name: "the default wait_timeout of 28800 s",
@@ -1516,6 +1518,12 @@ pub(super) static LIMITS: &[Limit] = &[
         server_side: true,
         conclusion: "the server closed an idle pooled connection",
     },
+    Limit::preset(
+        &hosting::K8S_CONNTRACK,
+        "24 h",
+        false,
+        "consistent with a Kubernetes node's conntrack table (kube-proxy's 24 h established timeout), which forgets the flow",
+    ),
 ];
 
 /// When no limit is known, fixes assume this one: the shortest common idle

@@ -170,6 +170,15 @@ pub struct Recommendation {
     pub findings: Vec<Finding>,
 }
 
+impl Recommendation {
+    /// Whether TCP keepalive resets the limit that decides: false for the
+    /// server's wait_timeout or a protocol-level proxy (renderers then set no
+    /// keepalive and say why), None when the kind is not known.
+    pub fn tcp_keepalive_helps(&self) -> Option<bool> {
+        self.limit.as_ref().and_then(|l| l.keepalive_helps)
+    }
+}
+
 /// The rules' one-line reason for each framework-neutral setting. In JSON it
 /// is the list `[{"setting": "recycle", "reason": "..."}, ...]`, in this order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

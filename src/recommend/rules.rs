@@ -67,11 +67,10 @@ pub fn recycle_reason(limit_s: f64, recycle_s: u64, which: &str) -> String {
 /// Why (or whether) TCP keepalive, by the kind of the limit that decides.
 fn keepalive_reason(idle_s: u64, silent: bool, helps: Option<bool>) -> String {
     match helps {
-        Some(false) => format!(
-            "{idle_s} s idle is harmless but does not keep connections alive here: this limit is the server's \
-             wait_timeout or a proxy that counts MySQL bytes, and TCP keepalive resets neither; only recycling \
-             below it does (keepalive just lets a dead peer be noticed sooner)"
-        ),
+        Some(false) => "TCP keepalive does not keep connections alive here: this limit is the server's \
+             wait_timeout or a proxy that counts MySQL bytes, and keepalive probes carry none, so they reset \
+             neither; only recycling below the limit does"
+            .to_string(),
         Some(true) => format!(
             "TCP keepalive after {idle_s} s idle, below the limit: the limit is flow-level (a NAT, load balancer \
              or firewall that forgets flows without packets), so keepalive probes keep idle pooled connections \
@@ -160,23 +159,37 @@ pub fn candidates(inputs: &Inputs, notes: &mut Vec<String>) -> Vec<LimitCandidat
             )),
         }
     }
+    // A preset without a number (HAProxy has no default; Azure's and Google's
+    // wait_timeout defaults are not published) still says what kind of limit
+    // --idle-limit is.
+    let numberless = inputs.hosting.filter(|p| p.limit_s.is_none());
     if let Some(s) = inputs.declared_limit_s {
         out.push(LimitCandidate {
             source: LimitSource::Declared,
             seconds: s,
-            silent: false,
-            detail: format!("--idle-limit {s:.0} s"),
-            keepalive_helps: None,
+            silent: numberless.is_some_and(|p| p.silent),
+            detail: match numberless {
+                Some(p) => format!("--idle-limit {s:.0} s, a {} limit", p.name),
+                None => format!("--idle-limit {s:.0} s"),
+            },
+            keepalive_helps: numberless.map(|p| p.layer == super::hosting::LimitLayer::Flow),
         });
     }
     if let Some(p) = inputs.hosting {
-        out.push(LimitCandidate {
-            source: LimitSource::Hosting,
-            seconds: p.limit_s as f64,
-            silent: p.silent,
-            detail: format!("{} preset: {}", p.name, p.behaviour),
-            keepalive_helps: Some(p.layer == super::hosting::LimitLayer::Flow),
-        });
+        match p.limit_s {
+            Some(limit_s) => out.push(LimitCandidate {
+                source: LimitSource::Hosting,
+                seconds: limit_s as f64,
+                silent: p.silent,
+                detail: format!("{} preset: {}", p.name, p.behaviour),
+                keepalive_helps: Some(p.layer == super::hosting::LimitLayer::Flow),
+            }),
+            None if inputs.declared_limit_s.is_none() => notes.push(format!(
+                "the {} preset has no idle limit to offer: {}",
+                p.name, p.behaviour
+            )),
+            None => {}
+        }
     }
     out
 }

@@ -705,3 +705,119 @@ fn keepalive_is_advised_by_the_kind_of_limit() {
             .contains("does not keep connections alive here")
     );
 }
+
+/// Every preset's layer decides the keepalive advice: flow-level ones get
+/// TCP keepalive (and the snippets set it), server- and protocol-level ones
+/// get the reason it cannot help (and no keepalive value); a preset without a
+/// number gives its layer to --idle-limit.
+#[test]
+fn each_presets_layer_decides_the_keepalive_advice() {
+    use crate::recommend::frameworks::{self, Deployment};
+    use hosting::LimitLayer::{Flow, Protocol};
+    let expected = [
+        ("pythonanywhere", Protocol, Some(300)),
+        ("aws-nlb", Flow, Some(350)),
+        ("aws-nat-gateway", Flow, Some(350)),
+        ("aws-network-firewall", Flow, Some(350)),
+        ("aws-rds-proxy", Protocol, Some(1800)),
+        ("azure-lb", Flow, Some(240)),
+        ("azure-mysql", Protocol, None),
+        ("gcp-cloud-nat", Flow, Some(1200)),
+        ("gcp-cloud-sql", Protocol, None),
+        ("cleardb", Protocol, Some(90)),
+        ("proxysql", Protocol, Some(28800)),
+        ("haproxy", Protocol, None),
+        ("k8s-conntrack", Flow, Some(86400)),
+    ];
+    assert_eq!(hosting::PRESETS.len(), expected.len());
+    for (name, layer, limit_s) in expected {
+        let p = hosting::find(name).unwrap();
+        assert_eq!((p.layer, p.limit_s), (layer, limit_s), "{name}");
+        let mut i = inputs();
+        i.hosting = Some(p);
+        if limit_s.is_none() {
+            // No number: a note says so, and --idle-limit takes the layer.
+            let r = recommend(&i);
+            assert!(r.limit.is_none(), "{name}");
+            assert!(
+                r.notes
+                    .iter()
+                    .any(|n| n.contains(name) && n.contains("no idle limit")),
+                "{name}: {:?}",
+                r.notes
+            );
+            i.declared_limit_s = Some(120.0);
+        }
+        let r = recommend(&i);
+        let helps = r.tcp_keepalive_helps();
+        assert_eq!(helps, Some(layer == Flow), "{name}");
+        let node = frameworks::render(
+            Framework::NodeMysql2,
+            &r,
+            &Deployment {
+                topology: i.topology,
+                version: None,
+            },
+        );
+        let sets = node
+            .settings
+            .iter()
+            .any(|s| s.key == "keepAliveInitialDelay");
+        match layer {
+            Flow => {
+                assert!(r.reasons.keepalive.contains("flow-level"), "{name}");
+                assert!(sets, "{name}: {}", node.snippet);
+            }
+            Protocol => {
+                assert!(
+                    r.reasons
+                        .keepalive
+                        .contains("does not keep connections alive here"),
+                    "{name}"
+                );
+                assert!(!sets, "{name}: {}", node.snippet);
+                assert!(
+                    node.snippet
+                        .contains("keepAliveInitialDelay: not set - TCP keepalive does not"),
+                    "{name}: {}",
+                    node.snippet
+                );
+                let sa = frameworks::render(
+                    Framework::Sqlalchemy,
+                    &r,
+                    &Deployment {
+                        topology: i.topology,
+                        version: None,
+                    },
+                );
+                assert!(!sa.snippet.contains("sysctl"), "{name}: {}", sa.snippet);
+            }
+        }
+    }
+}
+
+/// A host-wide keepalive time below 30 s is never given without saying what
+/// else it changes.
+#[test]
+fn a_short_host_wide_keepalive_says_what_else_it_affects() {
+    use crate::recommend::frameworks::{self, Deployment};
+    let mut i = inputs();
+    i.declared_limit_s = Some(20.0);
+    let r = recommend(&i);
+    assert_eq!(r.keepalive_idle_s, 10);
+    let sa = frameworks::render(
+        Framework::Sqlalchemy,
+        &r,
+        &Deployment {
+            topology: i.topology,
+            version: None,
+        },
+    );
+    let line = sa
+        .snippet
+        .lines()
+        .find(|l| l.contains("tcp_keepalive_time=10"))
+        .expect("the sysctl");
+    assert!(line.contains("every socket there"), "{line}");
+    assert!(line.contains("below 30 s"), "{line}");
+}

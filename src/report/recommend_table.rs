@@ -150,6 +150,16 @@ pub fn render_hosting_table(
     opts: &RenderOpts,
     out: &mut dyn Write,
 ) -> Result<()> {
+    use crate::recommend::hosting::LimitLayer;
+    let limit = |p: &crate::recommend::hosting::Preset| match p.limit_s {
+        Some(s) => format!("{s} s"),
+        None => "none (--idle-limit)".to_string(),
+    };
+    // What the limit counts, and so whether TCP keepalive resets it.
+    let kind = |p: &crate::recommend::hosting::Preset| match p.layer {
+        LimitLayer::Flow => "flow-level: keepalive resets it",
+        LimitLayer::Protocol => "server/protocol-level: keepalive does not reset it",
+    };
     if opts.width.is_none() {
         // Off a terminal: one paragraph per preset, the source URL whole on its own line.
         for p in presets {
@@ -158,19 +168,28 @@ pub fn render_hosting_table(
             } else {
                 "not silent"
             };
-            writeln!(out, "{}: {} s, {silent}", p.name, p.limit_s)?;
+            writeln!(out, "{}: {}, {silent}, {}", p.name, limit(p), kind(p))?;
             write_wrapped(out, line_width(opts), "   ", "   ", p.behaviour)?;
             writeln!(out, "   source: {}", p.source)?;
+            write_wrapped(out, line_width(opts), "   kind: ", "   ", p.layer_source)?;
         }
         return Ok(());
     }
     let mut t = new_table(opts);
-    t.set_header(["preset", "idle limit", "silent", "behaviour", "source"]);
+    t.set_header([
+        "preset",
+        "idle limit",
+        "silent",
+        "kind",
+        "behaviour",
+        "source",
+    ]);
     for p in presets {
         t.add_row([
             p.name.to_string(),
-            format!("{} s", p.limit_s),
+            limit(p),
             if p.silent { "yes" } else { "no" }.to_string(),
+            format!("{}; {}", kind(p), p.layer_source),
             p.behaviour.to_string(),
             p.source.to_string(),
         ]);

@@ -51,6 +51,13 @@ impl Out {
         self.lines.push(String::new());
     }
 
+    /// The comment where a TCP keepalive setting would go when keepalive
+    /// cannot help against this limit: why it is not set.
+    pub(super) fn keepalive_not_set(&mut self, indent: &str, key: &str, rec: &Recommendation) {
+        let text = format!("{key}: not set - {}", rec.reasons.keepalive);
+        self.comment(indent, &text);
+    }
+
     /// Records a setting without writing a line (for values that share one
     /// line, such as DSN or URL parameters).
     pub(super) fn record(&mut self, key: &str, value: impl Into<Value>, reason: &str) {
@@ -181,6 +188,12 @@ pub(super) fn timeout_reason(rec: &Recommendation, reason: &TimeoutReason, hang:
     format!("{}; {SILENT}, and {cost}", reason.text)
 }
 
+/// TCP keepalive does not reset the limit that decides (the server's
+/// wait_timeout, a protocol-level proxy): renderers set no keepalive value.
+pub(super) fn keepalive_useless(rec: &Recommendation) -> bool {
+    rec.tcp_keepalive_helps() == Some(false)
+}
+
 /// Reason for a TCP keepalive setting, marked essential on a silent path.
 pub(super) fn keepalive_reason(rec: &Recommendation) -> String {
     let base = rec.reasons.keepalive.clone();
@@ -269,7 +282,11 @@ pub(super) fn header(out: &mut Out, rec: &Recommendation, pool: Vec<String>) {
     if rec.silent_drop {
         out.comment(
             "",
-            "This path drops idle connections silently (no FIN/RST): driver timeouts and TCP keepalive are essential.",
+            if keepalive_useless(rec) {
+                "This path drops idle connections silently (no FIN/RST): driver timeouts are essential (TCP keepalive does not reset this limit)."
+            } else {
+                "This path drops idle connections silently (no FIN/RST): driver timeouts and TCP keepalive are essential."
+            },
         );
     }
     for line in pool {

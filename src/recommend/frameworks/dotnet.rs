@@ -8,7 +8,7 @@
 //! project's tests run, so no test runs these settings on a real app.
 
 use super::common::{
-    Hang, Out, and, footer, header, keepalive_reason, pool_lines, pool_numbers,
+    Hang, Out, and, footer, header, keepalive_reason, keepalive_useless, pool_lines, pool_numbers,
     timeout_reason, untagged,
 };
 use super::parse::{self, Bare};
@@ -132,16 +132,20 @@ pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig 
         "DefaultCommandTimeout",
         rec.read_timeout_s,
     );
-    out.set(
-        "    ",
-        &and(
-            keepalive_reason(rec),
-            "seconds before the first TCP keepalive probe (on .NET Core 3.0+ then one a second; default 0: the OS default, 7200 s on Linux)",
-        ),
-        format!("    Keepalive = {},", rec.keepalive_idle_s),
-        "Keepalive",
-        rec.keepalive_idle_s,
-    );
+    if keepalive_useless(rec) {
+        out.keepalive_not_set("    ", "Keepalive", rec);
+    } else {
+        out.set(
+            "    ",
+            &and(
+                keepalive_reason(rec),
+                "seconds before the first TCP keepalive probe (on .NET Core 3.0+ then one a second; default 0: the OS default, 7200 s on Linux)",
+            ),
+            format!("    Keepalive = {},", rec.keepalive_idle_s),
+            "Keepalive",
+            rec.keepalive_idle_s,
+        );
+    }
     let connect = rec.connect_timeout_s.max(rec.checkout_timeout_s);
     out.set(
         "    ",

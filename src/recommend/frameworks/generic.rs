@@ -1,7 +1,7 @@
 //! Framework-neutral output: plain `key = value` lines in seconds, for pools
 //! poolcheck has no renderer for; and `--check` in the same names.
 
-use super::common::{Hang, Out, and, footer, header, keepalive_reason, pool_lines, pool_numbers, timeout_reason};
+use super::common::{Hang, Out, and, footer, header, keepalive_reason, keepalive_useless, pool_lines, pool_numbers, timeout_reason};
 use super::parse;
 use crate::recommend::model::{Current, Recommendation};
 use super::{Advice, CheckKeys, DefaultPool, Deployment, Framework, FrameworkConfig, Spec};
@@ -82,6 +82,10 @@ pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig 
         rec.reasons.checkout_timeout.clone(),
     ));
     for (key, value, why) in lines {
+        if key == "tcp_keepalive_idle_s" && keepalive_useless(rec) {
+            out.keepalive_not_set("", key, rec);
+            continue;
+        }
         out.set("", &why, format!("{key} = {value}"), key, value);
     }
     footer(&mut out, rec, &[]);

@@ -2,7 +2,7 @@
 //! DSN timeout parameters; `--check` in the setters' and DSN's names, with Go
 //! duration values.
 
-use super::common::{Hang, Out, and, footer, header, pool_lines, pool_numbers, timeout_reason, untagged};
+use super::common::{Hang, Out, and, footer, header, keepalive_useless, pool_lines, pool_numbers, timeout_reason, untagged};
 use super::parse::{self, Bare};
 use crate::recommend::model::{Current, Recommendation};
 use super::{Advice, CheckKeys, DefaultPool, Deployment, Framework, FrameworkConfig, Spec, Version};
@@ -126,11 +126,41 @@ pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig 
             rec.checkout_timeout_s
         ),
         "Pre-ping: database/sql has no option; the driver's checkConnLiveness (on by default) drops a pooled connection the server or a middlebox closed (FIN/RST) before using it, but cannot see a silently dropped one - readTimeout covers that.".to_string(),
-        "TCP keepalive: nothing to set; the driver dials with Go's net.Dialer, which enables keepalive with a 15 s period by default (unless you register your own dial function).".to_string(),
+        go_keepalive_note(rec),
     ];
     footer(&mut out, rec, &untagged(notes));
     out.finish()
 }
+
+/// Go's net.Dialer, which the driver dials with, sends TCP keepalive every
+/// 15 s by default: enough for a flow-level limit above that, too slow below
+/// it, and no help against the server's or a proxy's own idle clock.
+fn go_keepalive_note(rec: &Recommendation) -> String {
+    if keepalive_useless(rec) {
+        return format!(
+            "TCP keepalive: nothing to set - Go's net.Dialer sends probes every 15 s by default, but {}",
+            rec.reasons.keepalive
+        );
+    }
+    if rec.keepalive_idle_s < GO_DIALER_KEEPALIVE_S {
+        return format!(
+            "TCP keepalive: Go's net.Dialer default (every {GO_DIALER_KEEPALIVE_S} s) is too slow for this limit; dial with your own: \
+             mysql.RegisterDialContext(\"tcp\", func(ctx context.Context, addr string) (net.Conn, error) {{ d := net.Dialer{{KeepAlive: {}*time.Second}}; return d.DialContext(ctx, \"tcp\", addr) }}) (go-sql-driver 1.5+) - {}",
+            rec.keepalive_idle_s, rec.reasons.keepalive
+        );
+    }
+    format!(
+        "TCP keepalive: nothing to set; the driver dials with Go's net.Dialer, which enables keepalive with a {GO_DIALER_KEEPALIVE_S} s period by default (unless you register your own dial function), below this limit{}",
+        if rec.tcp_keepalive_helps() == Some(true) {
+            ": its probes keep this flow-level limit from forgetting idle connections"
+        } else {
+            ""
+        }
+    )
+}
+
+/// net.Dialer's default keepalive period.
+const GO_DIALER_KEEPALIVE_S: u64 = 15;
 
 /// `d <= 0` means "no limit" in database/sql's setters and the DSN.
 fn limit(key: &str, value: &str) -> Result<Option<f64>, String> {

@@ -13,7 +13,7 @@
 //! Proven by tests/it/framework_proofs.rs (knex 3.3.0 + mysql2 3.24.6).
 
 use super::common::{
-    Out, and, footer, header, keepalive_reason, no_pool_numbers, pool_lines, pool_numbers, untagged,
+    Out, and, footer, header, keepalive_reason, keepalive_useless, no_pool_numbers, pool_lines, pool_numbers, untagged,
 };
 use super::parse::{self, Bare};
 #[cfg(test)]
@@ -71,19 +71,23 @@ pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig 
         "connectTimeout",
         rec.connect_timeout_s * 1000,
     );
-    out.set(
-        "    ",
-        &and(
-            keepalive_reason(rec),
-            "mysql2's enableKeepAlive (on by default) and keepAliveInitialDelay in ms (default 0: the OS default, 7200 s on Linux)",
-        ),
-        format!(
-            "    enableKeepAlive: true, keepAliveInitialDelay: {},",
-            rec.keepalive_idle_s * 1000
-        ),
-        "keepAliveInitialDelay",
-        rec.keepalive_idle_s * 1000,
-    );
+    if keepalive_useless(rec) {
+        out.keepalive_not_set("    ", "keepAliveInitialDelay", rec);
+    } else {
+        out.set(
+            "    ",
+            &and(
+                keepalive_reason(rec),
+                "mysql2's enableKeepAlive (on by default) and keepAliveInitialDelay in ms (default 0: the OS default, 7200 s on Linux)",
+            ),
+            format!(
+                "    enableKeepAlive: true, keepAliveInitialDelay: {},",
+                rec.keepalive_idle_s * 1000
+            ),
+            "keepAliveInitialDelay",
+            rec.keepalive_idle_s * 1000,
+        );
+    }
     out.code("  },");
     out.code("  pool: {");
     out.set(

@@ -2,7 +2,7 @@
 //! maxIdle rule that decides whether idleTimeout runs at all; and `--check`
 //! in createPool's names.
 
-use super::common::{Out, and, footer, header, keepalive_reason, pool_lines, pool_numbers, untagged};
+use super::common::{Out, and, footer, header, keepalive_reason, keepalive_useless, pool_lines, pool_numbers, untagged};
 use super::parse::{self, Bare};
 use crate::recommend::model::{Current, PoolPlan, Recommendation};
 use super::{Advice, CheckKeys, DefaultPool, Deployment, Framework, FrameworkConfig, Spec, Version};
@@ -110,16 +110,20 @@ pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig 
         true,
     );
     let keep_ms = rec.keepalive_idle_s * 1000;
-    out.set(
-        "  ",
-        &and(
-            keepalive_reason(rec),
-            "ms before the first probe (default 0: the OS default, 7200 s on Linux)",
-        ),
-        format!("  keepAliveInitialDelay: {keep_ms},"),
-        "keepAliveInitialDelay",
-        keep_ms,
-    );
+    if keepalive_useless(rec) {
+        out.keepalive_not_set("  ", "keepAliveInitialDelay", rec);
+    } else {
+        out.set(
+            "  ",
+            &and(
+                keepalive_reason(rec),
+                "ms of idle before a probe (default 0: the OS default, 7200 s on Linux); an answered probe starts the idle time again",
+            ),
+            format!("  keepAliveInitialDelay: {keep_ms},"),
+            "keepAliveInitialDelay",
+            keep_ms,
+        );
+    }
     let connect_ms = rec.connect_timeout_s * 1000;
     out.set(
         "  ",

@@ -2,7 +2,7 @@
 //! sizing and the PyMySQL/mysqlclient timeouts; also the engine options and
 //! `--check` reading that Flask-SQLAlchemy reuses.
 
-use super::common::{Hang, Note, Out, and, footer, header, pool_lines, pool_numbers, timeout_reason};
+use super::common::{Hang, Note, Out, and, footer, header, keepalive_useless, pool_lines, pool_numbers, timeout_reason};
 use super::parse::{self, Bare, Given};
 use crate::recommend::model::{Current, Recommendation};
 use super::{Advice, CheckKeys, DefaultPool, Deployment, Framework, FrameworkConfig, Spec};
@@ -143,20 +143,35 @@ pub(super) fn engine_options(rec: &Recommendation, recycle_default: &str) -> Vec
     opts
 }
 
-/// PyMySQL/mysqlclient cannot set TCP keepalive; say so, and what to do.
+/// PyMySQL/mysqlclient cannot set TCP keepalive; say so, and what to do: the
+/// host-wide sysctl, saying what else it changes, or nothing when keepalive
+/// cannot reset this limit.
 /// `cannot` is the sentence's subject and verb, e.g. "mysqlclient cannot set it".
 pub(super) fn keepalive_note(rec: &Recommendation, cannot: &str) -> String {
-    let sysctl = format!(
-        "sysctl -w net.ipv4.tcp_keepalive_time={}",
-        rec.keepalive_idle_s
-    );
+    if keepalive_useless(rec) {
+        return format!(
+            "TCP keepalive: {cannot}, and it is not needed: {}",
+            rec.reasons.keepalive
+        );
+    }
+    let value = rec.keepalive_idle_s;
+    let sysctl = format!("sysctl -w net.ipv4.tcp_keepalive_time={value}");
+    let affects = if value < 30 {
+        format!(
+            "host-wide (per network namespace): every socket there that turns keepalive on without its own timing then \
+             probes after {value} s idle, frequent traffic below 30 s - prefer a container or namespace of its own for the app"
+        )
+    } else {
+        "host-wide (per network namespace): it applies to every socket there that turns keepalive on without its own timing"
+            .to_string()
+    };
     if rec.silent_drop {
         format!(
-            "TCP keepalive (essential on this path): {cannot}; lower the host's keepalive time below the limit instead - on Linux: {sysctl}"
+            "TCP keepalive (essential on this path): {cannot}; lower the host's keepalive time below the limit instead - on Linux: {sysctl}, {affects}"
         )
     } else {
         format!(
-            "TCP keepalive: {cannot}. Optional here (this path does not drop connections silently); host-wide on Linux: {sysctl}"
+            "TCP keepalive: {cannot}. Optional here (this path does not drop connections silently); on Linux: {sysctl}, {affects}"
         )
     }
 }
