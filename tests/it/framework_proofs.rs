@@ -85,7 +85,7 @@ fn django_mysqlclient_proof_at_a_short_cutoff() {
     prove_short(&DJANGO_MYSQLCLIENT);
 }
 
-fn node_command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
+pub(crate) fn node_command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
     let app = format!("{APPS}/node_mysql2/app.js");
     let mut cmd = app_command("node", &[&app], port, settings, idle_s);
     cmd.env("NODE_PATH", node_modules());
@@ -112,7 +112,7 @@ const NODE: App = App {
     beyond_reach: within_reach,
 };
 
-fn go_command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
+pub(crate) fn go_command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
     app_command(go_app(), &[], port, settings, idle_s)
 }
 

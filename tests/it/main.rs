@@ -18,6 +18,7 @@ mod framework_proofs;
 mod hostile_files;
 mod inspect;
 mod keepalive;
+mod keepalive_apps;
 mod limits;
 mod lying_server;
 mod nat;

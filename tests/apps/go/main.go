@@ -6,21 +6,27 @@
 // SETTINGS_JSON holds `poolcheck recommend --framework go` keys: the DSN
 // parameters timeout, readTimeout, writeTimeout and the pool's
 // ConnMaxLifetime, ConnMaxIdleTime (Go durations), MaxOpenConns, MaxIdleConns;
-// "{}" keeps the defaults. Each request runs a query on the pool, as an HTTP
+// "{}" keeps the defaults. Test-only keys: host, user and password (default
+// root@127.0.0.1), and dialKeepAlive (a Go duration): dial with
+// net.Dialer{KeepAlive: it} (negative: no keepalive probes of its own)
+// registered with mysql.RegisterDialContext, instead of the driver's default
+// dialer (keepalive every 15 s). Each request runs a query on the pool, as an HTTP
 // handler would. The app serves one request, idles, serves another, and
 // prints one JSON line: {"ok": bool, "error": str, "elapsed_s": float}.
 package main
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
 	"time"
 
-	_ "github.com/go-sql-driver/mysql"
+	"github.com/go-sql-driver/mysql"
 )
 
 func main() {
@@ -35,7 +41,29 @@ func main() {
 			params.Set(k, fmt.Sprint(v))
 		}
 	}
-	dsn := fmt.Sprintf("root@tcp(127.0.0.1:%s)/?%s", port, params.Encode())
+	text := func(k, def string) string {
+		if v, ok := settings[k].(string); ok {
+			return v
+		}
+		return def
+	}
+	userinfo := text("user", "root")
+	if pw := text("password", ""); pw != "" {
+		userinfo += ":" + pw
+	}
+	network := "tcp"
+	if v, ok := settings["dialKeepAlive"].(string); ok {
+		keepAlive, err := time.ParseDuration(v)
+		if err != nil {
+			panic(err)
+		}
+		network = "keepalive"
+		mysql.RegisterDialContext(network, func(ctx context.Context, addr string) (net.Conn, error) {
+			d := net.Dialer{KeepAlive: keepAlive}
+			return d.DialContext(ctx, "tcp", addr)
+		})
+	}
+	dsn := fmt.Sprintf("%s@%s(%s)/?%s", userinfo, network, net.JoinHostPort(text("host", "127.0.0.1"), port), params.Encode())
 	db, err := sql.Open("mysql", dsn)
 	if err != nil {
 		panic(err)

@@ -244,6 +244,23 @@ impl Nat {
         cmd
     }
 
+    /// `cmd` (an app, with its arguments and environment) run on the client
+    /// side instead.
+    pub fn on_client_side(&self, cmd: &Command) -> Command {
+        let mut wrapped = Command::new(&self.ip);
+        wrapped
+            .args(["netns", "exec", &self.client_ns])
+            .arg(cmd.get_program())
+            .args(cmd.get_args());
+        for (key, value) in cmd.get_envs() {
+            match value {
+                Some(v) => wrapped.env(key, v),
+                None => wrapped.env_remove(key),
+            };
+        }
+        wrapped
+    }
+
     /// `--bind-address` for a sandbox reachable through this NAT (and on
     /// loopback for the rig's own admin connection).
     pub fn bind_arg(&self) -> String {
