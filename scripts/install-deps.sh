@@ -8,7 +8,8 @@
 # tests/it/common/netns.rs), and the framework proofs' runtimes
 # (tests/it/framework_proofs.rs): what mysqlclient builds with, Node.js with
 # npm, Go with go-sql-driver, a JDK with HikariCP, MariaDB Connector/J and
-# SLF4J, Ruby with Active Record and mysql2. Safe to run again.
+# SLF4J, Ruby with Active Record and mysql2, PHP with PDO MySQL and Laravel's
+# Illuminate components. Safe to run again.
 set -euo pipefail
 
 need=()
@@ -30,7 +31,8 @@ fi
 # The framework proofs. Debian's package names, installed when missing.
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 for pkg in pkg-config build-essential default-libmysqlclient-dev golang-go golang-github-go-sql-driver-mysql-dev \
-  default-jdk-headless libhikaricp-java libmariadb-java libslf4j-java ruby ruby-activerecord ruby-mysql2; do
+  default-jdk-headless libhikaricp-java libmariadb-java libslf4j-java ruby ruby-activerecord ruby-mysql2 \
+  php-cli php-mysql php-laravel-framework; do
   have_pkg "$pkg" || need+=("$pkg")
 done
 # Node.js may come from elsewhere than Debian (its npm then comes with it).

@@ -1,5 +1,4 @@
-//! Advice for stacks `poolcheck recommend` does not serve (yet): PHP and
-//! Laravel, Doctrine, the Node ORMs (Sequelize, TypeORM, Prisma), Java pools other
+//! Advice for stacks `poolcheck recommend` does not serve (yet): Doctrine, the Node ORMs (Sequelize, TypeORM, Prisma), Java pools other
 //! than HikariCP, and Ruby's Trilogy. Each is an
 //! [`Advice`] in the registry's shape, so a stack that later gets a
 //! framework module moves there unchanged (its layer names stay the same);
@@ -9,24 +8,6 @@ use crate::recommend::frameworks::Advice;
 
 const GENERIC_IDLE_CHECK: &str =
     "max_lifetime_s=<current>,idle_timeout_s=<current>,pre_ping=<current>";
-
-static LARAVEL: Advice = Advice {
-    layers: &["laravel"],
-    lifetime: "queue worker's --max-time",
-    idle_check: GENERIC_IDLE_CHECK,
-    pool_check: "max_lifetime_s=<current>",
-    idle_fix: &[
-        "queue workers (and other long-running PHP processes) keep one connection for their whole life: restart them before ${limit_desc} can close it: php artisan queue:work --max-time=${recycle} (and --max-jobs) under Supervisor or Horizon, and php artisan queue:restart after every deploy",
-        "Laravel reconnects by itself when it detects a lost connection (Illuminate\\Database\\DetectsLostConnections: 'server has gone away', 'Lost connection', 'Error while sending', ...), but not inside a transaction: give jobs retries (--tries, $backoff) or call DB::reconnect() at the start of a job that may follow a long idle wait",
-        "PHP has no connection pool to recycle: pool lifetime settings do not apply; keep PDO::ATTR_PERSISTENT off behind PHP-FPM",
-    ],
-    pool_fix: &[],
-    capacity_fix: &[
-        "every PHP-FPM child and every queue worker holds its own connection: pm.max_children x servers + workers must fit max_connections",
-    ],
-    packet_fix: &[],
-    pool_checks: &[],
-};
 
 static DOCTRINE: Advice = Advice {
     layers: &["doctrine"],
@@ -40,23 +21,6 @@ static DOCTRINE: Advice = Advice {
     pool_fix: &[],
     capacity_fix: &[
         "every PHP-FPM child and every worker holds its own connection: their total must fit max_connections",
-    ],
-    packet_fix: &[],
-    pool_checks: &[],
-};
-
-static PHP: Advice = Advice {
-    layers: &["php"],
-    lifetime: "script's connection lifetime",
-    idle_check: GENERIC_IDLE_CHECK,
-    pool_check: "max_lifetime_s=<current>",
-    idle_fix: &[
-        "a long-running PHP script or daemon keeps its connection forever: reconnect (a new PDO or mysqli) after a wait longer than ${limit_desc}, or catch 2006 / 'Error while sending QUERY packet', reconnect and retry the statement",
-        "persistent connections (PDO::ATTR_PERSISTENT, mysqli p:host) outlive requests: turn them off, or keep wait_timeout above the longest pause between requests",
-    ],
-    pool_fix: &[],
-    capacity_fix: &[
-        "every PHP-FPM child holds its own connection: pm.max_children x servers must fit max_connections",
     ],
     packet_fix: &[],
     pool_checks: &[],
@@ -186,5 +150,5 @@ static TRILOGY: Advice = Advice {
 
 /// Every stack above, for [`super::frameworks::family`] and the tests.
 pub(super) static STACKS: &[&Advice] = &[
-    &LARAVEL, &DOCTRINE, &PHP, &PRISMA, &TYPEORM, &SEQUELIZE, &DBCP, &C3P0, &DRUID, &TRILOGY,
+    &DOCTRINE, &PRISMA, &TYPEORM, &SEQUELIZE, &DBCP, &C3P0, &DRUID, &TRILOGY,
 ];

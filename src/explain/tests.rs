@@ -1525,6 +1525,8 @@ mod tables {
             ("rails", Framework::Rails),
             ("node-mysql2", Framework::NodeMysql2),
             ("sqlx", Framework::Sqlx),
+            ("laravel", Framework::Laravel),
+            ("php", Framework::PhpPdo),
             ("pymysql", Framework::Generic),
             ("mysql", Framework::Generic),
         ] {

@@ -254,6 +254,66 @@ fn knex_proof_at_a_short_cutoff() {
     prove_short(&KNEX);
 }
 
+fn laravel_command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
+    let app = format!("{APPS}/laravel/worker.php");
+    app_command("php", &[&app], port, settings, idle_s)
+}
+
+/// A queue worker keeps its one connection between jobs. Laravel reruns a
+/// query that failed with a lost-connection message on a new connection, so
+/// a connection the path closed, reset or forgot (nat: RST on the next
+/// packet) is replaced even with the defaults; on a silent drop the query
+/// waits for mysqlnd's read timeout, 86400 s by default.
+fn laravel_defaults(mode: Mode, _cutoff: Cutoff) -> Expect {
+    match mode {
+        Mode::Blackhole => Expect::Hangs,
+        Mode::Fin | Mode::Rst | Mode::Nat => Expect::Succeeds,
+    }
+}
+
+const LARAVEL: App = App {
+    framework: "laravel",
+    name: "laravel (illuminate/database+queue)+pdo_mysql",
+    version: "8.83",
+    command: laravel_command,
+    defaults: laravel_defaults,
+    beyond_reach: within_reach,
+};
+
+#[test]
+fn laravel_proof_at_a_short_cutoff() {
+    prove_short(&LARAVEL);
+}
+
+fn php_pdo_command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
+    let app = format!("{APPS}/php_pdo/worker.php");
+    app_command("php", &[&app], port, settings, idle_s)
+}
+
+/// A long-running PHP process with one PDO: nothing checks or replaces the
+/// connection, so the query after the idle period fails on a closed or reset
+/// one and waits for mysqlnd's read timeout (86400 s) on a silent drop.
+fn php_pdo_defaults(mode: Mode, _cutoff: Cutoff) -> Expect {
+    match mode {
+        Mode::Blackhole => Expect::Hangs,
+        Mode::Fin | Mode::Rst | Mode::Nat => Expect::Fails(&["2006", "2013", "gone away"]),
+    }
+}
+
+const PHP_PDO: App = App {
+    framework: "php-pdo",
+    name: "php pdo_mysql",
+    version: "8.2",
+    command: php_pdo_command,
+    defaults: php_pdo_defaults,
+    beyond_reach: within_reach,
+};
+
+#[test]
+fn php_pdo_proof_at_a_short_cutoff() {
+    prove_short(&PHP_PDO);
+}
+
 /// The realistic silent drop: every framework at a 40 s cutoff, in parallel
 /// (one probe of the path, each app's defaults and recommended settings).
 #[test]
@@ -270,5 +330,7 @@ fn every_framework_proof_blackhole_at_40_s() {
         &HIKARICP,
         &RAILS,
         &KNEX,
+        &LARAVEL,
+        &PHP_PDO,
     ]);
 }

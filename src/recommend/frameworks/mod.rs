@@ -55,6 +55,8 @@ registry! {
     SqlalchemyAsyncio => sqlalchemy_asyncio,
     Dotnet => dotnet,
     Knex => knex,
+    Laravel => laravel,
+    PhpPdo => php_pdo,
     Generic => generic,
 }
 

@@ -418,7 +418,12 @@ fn recommended_settings_round_trip_through_check() {
             assert_eq!(cur.pre_ping, samples.pre_ping, "{}", fw.name());
             let read = samples.read_timeout.then_some(30.0);
             assert_eq!(cur.read_timeout_s, read, "{}", fw.name());
-            if matches!(r.pool, PoolPlan::Fits { .. }) && fw != Framework::Django {
+            // Django and PHP have no pool: one connection per thread or process.
+            let no_pool = matches!(
+                fw,
+                Framework::Django | Framework::Laravel | Framework::PhpPdo
+            );
+            if matches!(r.pool, PoolPlan::Fits { .. }) && !no_pool {
                 assert_eq!(cur.max_per_process, Some(12), "{}", fw.name());
             }
         }
