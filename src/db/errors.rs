@@ -103,9 +103,9 @@ pub(super) fn classify_connect_error(e: Error, spec: &ConnectSpec, tls: bool) ->
                 if spec.ssl_mode == SslMode::Preferred {
                     // PREFERRED went plain only because the greeting offered no TLS.
                     format!(
-                        "{CHECK_PASSWORD}; the server offers no TLS, so an account created \
-                         REQUIRE SSL (or X509, ISSUER, SUBJECT) cannot log in until TLS is enabled \
-                         on the server"
+                        "{CHECK_PASSWORD}. Or TLS is required: the server offers no TLS, so an \
+                         account created REQUIRE SSL (or X509, ISSUER, SUBJECT) cannot log in until \
+                         TLS is enabled on the server (then --ssl-mode REQUIRED tries it)"
                     )
                 } else {
                     format!(
@@ -217,10 +217,13 @@ pub(super) fn classify_connect_error(e: Error, spec: &ConnectSpec, tls: bool) ->
     root.context(Hinted::new(sanitize(&message), hint))
 }
 
-/// MySQL says 3159 (MariaDB answers a plain-text login under
-/// require_secure_transport with 1045, the same as a wrong password).
+/// MySQL says 3159, "Connections using insecure transport are prohibited
+/// while --require_secure_transport=ON." (MariaDB answers a plain-text login
+/// under require_secure_transport with 1045, the same as a wrong password).
 fn requires_secure_transport(code: u16, message: &str) -> bool {
-    code == MYSQL_SECURE_TRANSPORT_REQUIRED || message.contains("--require_secure_transport=ON")
+    code == MYSQL_SECURE_TRANSPORT_REQUIRED
+        || message.contains("--require_secure_transport=ON")
+        || message.contains("insecure transport are prohibited")
 }
 
 /// A connect refused by the server with an error code (1045, 1040, ...),
@@ -289,6 +292,92 @@ mod tests {
         }
         assert_eq!(sanitize("bell\x07esc\x1b[31m"), "bell?esc?[31m");
         assert_eq!(sanitize("c1\u{9b}31m"), "c1?31m");
+    }
+
+    fn spec(ssl_mode: SslMode) -> ConnectSpec {
+        ConnectSpec {
+            endpoint: Endpoint::Tcp {
+                host: "db".into(),
+                port: 3306,
+            },
+            user: "app".into(),
+            password: None,
+            database: None,
+            ssl_mode,
+            ssl_ca: None,
+            connect_timeout: std::time::Duration::from_secs(2),
+        }
+    }
+
+    fn server_error(code: u16, message: &str) -> Error {
+        Error::MySqlError(mysql::MySqlError {
+            state: "28000".into(),
+            message: message.into(),
+            code,
+        })
+    }
+
+    /// The error line and the hint, as the user sees them.
+    fn shown(e: Error, spec: &ConnectSpec, tls: bool) -> String {
+        let err = classify_connect_error(e, spec, tls);
+        let hinted = err.downcast_ref::<Hinted>().expect("a hinted error");
+        format!("{} / {}", hinted.message, hinted.hint)
+    }
+
+    const DENIED: &str = "Access denied for user 'app'@'10.0.0.5' (using password: YES)";
+
+    /// 1045 is ambiguous: a wrong password, or an account or server that
+    /// requires TLS (MariaDB answers both with 1045). Over plain text the
+    /// hint names both, and how to try TLS; over TLS only the password.
+    #[test]
+    fn access_denied_over_plain_text_names_tls_too() {
+        let plain = shown(server_error(1045, DENIED), &spec(SslMode::Disabled), false);
+        for part in [
+            "plain-text",
+            "check the user and password",
+            "REQUIRE SSL",
+            "require_secure_transport",
+            "--ssl-mode REQUIRED",
+        ] {
+            assert!(plain.contains(part), "{part}: {plain}");
+        }
+        // PREFERRED went plain because the server offered no TLS.
+        let preferred = shown(server_error(1045, DENIED), &spec(SslMode::Preferred), false);
+        for part in [
+            "check the user and password",
+            "REQUIRE SSL",
+            "offers no TLS",
+            "--ssl-mode REQUIRED",
+        ] {
+            assert!(preferred.contains(part), "{part}: {preferred}");
+        }
+        let tls = shown(server_error(1045, DENIED), &spec(SslMode::Required), true);
+        assert!(tls.contains("check the user and password"), "{tls}");
+        assert!(
+            !tls.contains("REQUIRE SSL") && !tls.contains("ssl-mode"),
+            "{tls}"
+        );
+    }
+
+    /// MySQL's own answer to a plain-text login under
+    /// require_secure_transport (3159) gets the TLS hint directly.
+    #[test]
+    fn insecure_transport_prohibited_gets_a_tls_hint() {
+        for (code, message) in [
+            (
+                3159,
+                "Connections using insecure transport are prohibited while --require_secure_transport=ON.",
+            ),
+            (1105, "Connections using insecure transport are prohibited"),
+        ] {
+            let text = shown(server_error(code, message), &spec(SslMode::Disabled), false);
+            assert!(
+                text.contains("accepts only encrypted connections"),
+                "{text}"
+            );
+            assert!(text.contains("--ssl-mode REQUIRED"), "{text}");
+            assert!(!text.contains("check the user and password"), "{text}");
+        }
     }
 
     #[test]

@@ -432,7 +432,12 @@ pub(super) static KINDS: &[Kind] = &[
         key_numbers: &["user", "host"],
         cause: "the server rejected the login: a wrong password, no account matching this user from \
                 this client host (MySQL matches 'user'@'host'), no privilege on the database (1044), \
-                or no password sent at all ('using password: NO')",
+                no password sent at all ('using password: NO'), or TLS required and the client \
+                connected in plain text: an account created REQUIRE SSL (or X509, ISSUER, SUBJECT), \
+                or on MariaDB require_secure_transport=ON, gets this same 1045; MySQL's \
+                require_secure_transport answers 3159 'Connections using insecure transport are \
+                prohibited' instead (connect with TLS: ssl-mode REQUIRED, or poolcheck's --ssl-mode \
+                REQUIRED to try)",
         not_cause: Some(
             "not a pool or idle-timeout problem: the login itself is refused, and no pool, recycle \
              or timeout setting changes that",
@@ -976,6 +981,19 @@ pub(super) static PATTERNS: &[Pattern] = &[
         ),
         needs_db: false,
         source: "MySQL server ER_ACCESS_DENIED_ERROR (1045): \"Access denied for user '%s'@'%s' (using password: %s)\"",
+    },
+    Pattern {
+        kind: Some("access-denied"),
+        layer: None,
+        role: Start,
+        regex: r"Connections using insecure transport are prohibited",
+        sets: &[("error_code", Int(3159))],
+        note: Some(
+            "the server requires TLS (require_secure_transport=ON) and this login came in plain text: \
+             connect with TLS (ssl-mode REQUIRED); the user and password were not the problem",
+        ),
+        needs_db: false,
+        source: "MySQL server ER_SECURE_TRANSPORT_REQUIRED (3159): \"Connections using insecure transport are prohibited while --require_secure_transport=ON.\"",
     },
     Pattern {
         kind: Some("access-denied"),

@@ -701,6 +701,28 @@ mod messages {
         assert_kind(&g, "access-denied", "mysql", Some(1044));
     }
 
+    /// 1045 is also what an account created REQUIRE SSL (or MariaDB's
+    /// require_secure_transport) answers a plain-text login: the cause says
+    /// so; MySQL's own 3159 is named as the TLS requirement it is.
+    #[test]
+    fn access_denied_names_tls_and_3159_is_the_tls_requirement() {
+        let g = only(
+            "ERROR 1045 (28000): Access denied for user 'app'@'10.0.0.5' (using password: YES)",
+        );
+        assert!(g.cause.contains("REQUIRE SSL"), "{}", g.cause);
+        assert!(g.cause.contains("require_secure_transport"), "{}", g.cause);
+        let g = only(
+            "ERROR 3159 (HY000): Connections using insecure transport are prohibited while --require_secure_transport=ON.",
+        );
+        assert_kind(&g, "access-denied", "mysql", Some(3159));
+        assert!(
+            g.cause
+                .starts_with("The server requires TLS (require_secure_transport=ON)"),
+            "{}",
+            g.cause
+        );
+    }
+
     #[test]
     fn connector_python_2055() {
         // mysql-connector-python CR_SERVER_LOST_EXTENDED through SQLAlchemy (a user's log).

@@ -266,6 +266,34 @@ fn an_account_that_requires_tls_gets_a_hint_that_says_so() {
     assert!(!r.stderr.contains("REQUIRE SSL"), "{}", r.stderr);
 }
 
+/// The same account on a server without TLS, with the default PREFERRED
+/// (which goes plain text because the greeting offers no TLS): the 1045 hint
+/// names the password and TLS, says the server offers none, and how to try
+/// once it does; `--ssl-mode REQUIRED` then says the server has no TLS.
+#[test]
+fn an_account_that_requires_tls_on_a_server_without_tls_gets_both_causes() {
+    let sb = crate::common::Sandbox::shared();
+    sb.exec(&[
+        "CREATE USER IF NOT EXISTS 'needs_tls_plain'@'%' IDENTIFIED BY 'tls-pw' REQUIRE SSL",
+    ]);
+    let url = sb.url("needs_tls_plain", Some("tls-pw"));
+    let r = inspect(&[], &url);
+    r.assert_usage_error();
+    says(
+        &r,
+        &[
+            "(over a plain-text connection)",
+            "check the user and password",
+            "REQUIRE SSL",
+            "offers no TLS",
+            "--ssl-mode REQUIRED",
+        ],
+    );
+    let r = inspect(&["--ssl-mode", "REQUIRED"], &url);
+    r.assert_usage_error();
+    says(&r, &["does not offer TLS"]);
+}
+
 /// A bad `--ssl-ca` is the file's fault: each kind is named, with a hint,
 /// before any connection (the server is never contacted: a closed port).
 #[test]
