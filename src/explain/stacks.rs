@@ -1,4 +1,4 @@
-//! Advice for stacks `poolcheck recommend` does not serve (yet): Doctrine, the Node ORMs (Sequelize, TypeORM, Prisma), Java pools other
+//! Advice for stacks `poolcheck recommend` does not serve (yet): Doctrine, Prisma (the node ORMs Knex, Sequelize and TypeORM have framework modules), Java pools other
 //! than HikariCP, and Ruby's Trilogy. Each is an
 //! [`Advice`] in the registry's shape, so a stack that later gets a
 //! framework module moves there unchanged (its layer names stay the same);
@@ -42,41 +42,6 @@ static PRISMA: Advice = Advice {
     capacity_fix: &[
         "connection_limit x processes (every serverless instance has its own PrismaClient) must fit max_connections",
     ],
-    packet_fix: &[],
-    pool_checks: &[],
-};
-
-static TYPEORM: Advice = Advice {
-    layers: &["typeorm"],
-    lifetime: "extra.idleTimeout",
-    idle_check: GENERIC_IDLE_CHECK,
-    pool_check: "max_lifetime_s=<current>",
-    idle_fix: &[
-        "DataSource options extra: { connectionLimit: 10, maxIdle: 5, idleTimeout: ${recycle_ms}, enableKeepAlive: true } (handed to mysql2's pool: idleTimeout in ms below ${limit_desc}, and maxIdle below connectionLimit or idle connections are never closed)",
-        "retry once on a QueryFailedError whose code is PROTOCOL_CONNECTION_LOST or ECONNRESET: the pool has already dropped that connection",
-    ],
-    pool_fix: &[
-        "release every QueryRunner you create (await queryRunner.release() in finally); poolSize or extra.connectionLimit for the real concurrency",
-    ],
-    capacity_fix: &["extra.connectionLimit x processes x instances must fit max_connections"],
-    packet_fix: &[],
-    pool_checks: &[],
-};
-
-static SEQUELIZE: Advice = Advice {
-    layers: &["sequelize"],
-    lifetime: "pool.idle",
-    idle_check: GENERIC_IDLE_CHECK,
-    pool_check: "max_lifetime_s=<current>",
-    idle_fix: &[
-        "new Sequelize(..., { pool: { max: 10, min: 0, idle: ${recycle_ms}, evict: 10000, acquire: 30000 } }): pool.idle (ms) below ${limit_desc}, so idle connections close before the limit does",
-        "retry: { match: [/SequelizeConnectionError/, /ECONNRESET/, /PROTOCOL_CONNECTION_LOST/], max: 3 }, so a query on a connection killed anyway is retried",
-    ],
-    pool_fix: &[
-        "pass { transaction: t } to every query inside a managed transaction: a query without it waits for a second connection and can exhaust the pool",
-        "pool.max for the real concurrency, and pool.acquire (ms, default 60000) below the request timeout",
-    ],
-    capacity_fix: &["pool.max x processes x instances must fit max_connections"],
     packet_fix: &[],
     pool_checks: &[],
 };
@@ -149,6 +114,4 @@ static TRILOGY: Advice = Advice {
 };
 
 /// Every stack above, for [`super::frameworks::family`] and the tests.
-pub(super) static STACKS: &[&Advice] = &[
-    &DOCTRINE, &PRISMA, &TYPEORM, &SEQUELIZE, &DBCP, &C3P0, &DRUID, &TRILOGY,
-];
+pub(super) static STACKS: &[&Advice] = &[&DOCTRINE, &PRISMA, &DBCP, &C3P0, &DRUID, &TRILOGY];

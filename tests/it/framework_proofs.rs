@@ -3,7 +3,9 @@
 //! parallel), and the silent drop at a realistic 40 s cutoff. The defaults'
 //! expected outcome is stated per framework; docs/recommend.md has the table.
 
-use crate::common::builds::{go_app, hikaricp_classpath, knex_modules, node_modules};
+use crate::common::builds::{
+    go_app, hikaricp_classpath, knex_modules, node_modules, sequelize_modules, typeorm_modules,
+};
 use crate::common::proof::{
     App, Cutoff, Expect, Mode, app_command, prove_long_blackhole, prove_short, within_reach,
 };
@@ -314,6 +316,74 @@ fn php_pdo_proof_at_a_short_cutoff() {
     prove_short(&PHP_PDO);
 }
 
+fn sequelize_command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
+    let app = format!("{APPS}/sequelize/app.js");
+    let mut cmd = app_command("node", &[&app], port, settings, idle_s);
+    cmd.env("NODE_PATH", sequelize_modules());
+    cmd
+}
+
+/// Sequelize checks a connection at acquire by its local state only and
+/// destroys one that reports ECONNRESET: closed or reset while idle, it is
+/// replaced; forgotten by a middlebox, it is reused and its query waits
+/// forever (no read timeout). But the default pool.idle (10 s, min 0) closes
+/// a free connection long before a 40 s cutoff.
+fn sequelize_defaults(mode: Mode, cutoff: Cutoff) -> Expect {
+    match (mode, cutoff) {
+        (Mode::Blackhole, Cutoff::Short) => Expect::Hangs,
+        (Mode::Blackhole, Cutoff::Long) => Expect::Succeeds,
+        (Mode::Fin | Mode::Rst, _) => Expect::Succeeds,
+        (Mode::Nat, _) => Expect::Fails(&["ECONNRESET"]),
+    }
+}
+
+const SEQUELIZE: App = App {
+    framework: "sequelize",
+    name: "sequelize+mysql2",
+    version: "6.37.8",
+    command: sequelize_command,
+    defaults: sequelize_defaults,
+    beyond_reach: within_reach,
+};
+
+#[test]
+fn sequelize_proof_at_a_short_cutoff() {
+    prove_short(&SEQUELIZE);
+}
+
+fn typeorm_command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
+    let app = format!("{APPS}/typeorm/app.js");
+    let mut cmd = app_command("node", &[&app], port, settings, idle_s);
+    cmd.env("NODE_PATH", typeorm_modules());
+    cmd
+}
+
+/// TypeORM's pool is mysql2's, with mysql2's defaults: a connection whose
+/// socket ended or reset while idle is dropped, one a middlebox forgot is
+/// reused and its query waits forever, and the idle reaper is inert while
+/// maxIdle equals connectionLimit (so at 40 s too).
+fn typeorm_defaults(mode: Mode, _cutoff: Cutoff) -> Expect {
+    match mode {
+        Mode::Blackhole => Expect::Hangs,
+        Mode::Fin | Mode::Rst => Expect::Succeeds,
+        Mode::Nat => Expect::Fails(&["ECONNRESET"]),
+    }
+}
+
+const TYPEORM: App = App {
+    framework: "typeorm",
+    name: "typeorm+mysql2",
+    version: "1.1.1",
+    command: typeorm_command,
+    defaults: typeorm_defaults,
+    beyond_reach: within_reach,
+};
+
+#[test]
+fn typeorm_proof_at_a_short_cutoff() {
+    prove_short(&TYPEORM);
+}
+
 /// The realistic silent drop: every framework at a 40 s cutoff, in parallel
 /// (one probe of the path, each app's defaults and recommended settings).
 #[test]
@@ -332,5 +402,7 @@ fn every_framework_proof_blackhole_at_40_s() {
         &KNEX,
         &LARAVEL,
         &PHP_PDO,
+        &SEQUELIZE,
+        &TYPEORM,
     ]);
 }

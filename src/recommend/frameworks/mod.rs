@@ -57,6 +57,8 @@ registry! {
     Knex => knex,
     Laravel => laravel,
     PhpPdo => php_pdo,
+    Sequelize => sequelize,
+    Typeorm => typeorm,
     Generic => generic,
 }
 

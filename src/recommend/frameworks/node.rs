@@ -30,14 +30,11 @@ const DEFAULT_IDLE_MS: f64 = 60_000.0;
 // (`_removeIdleTimeoutConnections`, every 1 s) runs only when maxIdle <
 // connectionLimit and closes free connections above maxIdle or idle past
 // idleTimeout.
-pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig {
-    let topology = &app.topology;
-    let mut out = Out::new(app, Framework::NodeMysql2);
-    header(&mut out, rec, pool_lines(rec, topology, Framework::NodeMysql2));
-    out.code("const mysql = require('mysql2/promise');");
-    out.blank();
-    out.code("const pool = mysql.createPool({");
-    out.code("  uri: process.env.DATABASE_URL,");
+/// mysql2's createPool() options the recommendation sets, one per line at
+/// `indent` (node's createPool, TypeORM's `extra`): the pool size with the
+/// maxIdle that lets idleTimeout run, idleTimeout, keepalive and the connect
+/// timeout.
+pub(super) fn pool_options(out: &mut Out, rec: &Recommendation, indent: &str) {
     match pool_numbers(rec) {
         Some(pool) => {
  let (size, overflow) = (pool.size, pool.overflow);
@@ -49,9 +46,9 @@ pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig 
                 limit.saturating_sub(1)
             };
             out.set(
-                "  ",
+                indent,
                 &and(pool.total_reason(), "default 10"),
-                format!("  connectionLimit: {limit},"),
+                format!("{indent}connectionLimit: {limit},"),
                 "connectionLimit",
                 limit,
             );
@@ -61,31 +58,31 @@ pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig 
                 "below connectionLimit, or mysql2 never runs its idle reaper and idleTimeout does nothing (default: connectionLimit); free connections above it close within ~1 s"
             };
             out.set(
-                "  ",
+                indent,
                 idle_reason,
-                format!("  maxIdle: {max_idle},"),
+                format!("{indent}maxIdle: {max_idle},"),
                 "maxIdle",
                 max_idle,
             );
         }
         None => {
-            out.no_pool_numbers("  ", rec);
+            out.no_pool_numbers(indent, rec);
             if let PoolPlan::FrameworkDefault { .. } = rec.pool {
                 // The default connectionLimit stays; maxIdle must still be
                 // below it for idleTimeout to run.
                 let max_idle = DEFAULT_LIMIT - 1;
                 out.set(
-                    "  ",
+                    indent,
                     &format!(
                         "below the default connectionLimit of {DEFAULT_LIMIT}, or mysql2 never runs its idle reaper and idleTimeout does nothing (default: connectionLimit); if you set connectionLimit, keep maxIdle below it"
                     ),
-                    format!("  maxIdle: {max_idle},"),
+                    format!("{indent}maxIdle: {max_idle},"),
                     "maxIdle",
                     max_idle,
                 );
             } else {
                 out.comment(
-                    "  ",
+                    indent,
                     "once you pick connectionLimit, set maxIdle below it, or idleTimeout does nothing",
                 );
             }
@@ -93,48 +90,59 @@ pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig 
     }
     let idle_ms = rec.recycle_s * 1000;
     out.set(
-        "  ",
+        indent,
         &and(
             rec.reasons.recycle.clone(),
             "ms; mysql2 3.11.1+ closes any free connection idle this long (older 3.x releases only close those above maxIdle - upgrade); default 60000",
         ),
-        format!("  idleTimeout: {idle_ms},"),
+        format!("{indent}idleTimeout: {idle_ms},"),
         "idleTimeout",
         idle_ms,
     );
     out.set(
-        "  ",
+        indent,
         "TCP keepalive on (the default in current mysql2)",
-        "  enableKeepAlive: true,",
+        format!("{indent}enableKeepAlive: true,"),
         "enableKeepAlive",
         true,
     );
     let keep_ms = rec.keepalive_idle_s * 1000;
     if keepalive_useless(rec) {
-        out.keepalive_not_set("  ", "keepAliveInitialDelay", rec);
+        out.keepalive_not_set(indent, "keepAliveInitialDelay", rec);
     } else {
         out.set(
-            "  ",
+            indent,
             &and(
                 keepalive_reason(rec),
                 "ms of idle before a probe (default 0: the OS default, 7200 s on Linux); an answered probe starts the idle time again",
             ),
-            format!("  keepAliveInitialDelay: {keep_ms},"),
+            format!("{indent}keepAliveInitialDelay: {keep_ms},"),
             "keepAliveInitialDelay",
             keep_ms,
         );
     }
     let connect_ms = rec.connect_timeout_s * 1000;
     out.set(
-        "  ",
+        indent,
         &and(
             rec.reasons.connect_timeout.clone(),
             "ms (default 10000)",
         ),
-        format!("  connectTimeout: {connect_ms},"),
+        format!("{indent}connectTimeout: {connect_ms},"),
         "connectTimeout",
         connect_ms,
     );
+}
+
+pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig {
+    let topology = &app.topology;
+    let mut out = Out::new(app, Framework::NodeMysql2);
+    header(&mut out, rec, pool_lines(rec, topology, Framework::NodeMysql2));
+    out.code("const mysql = require('mysql2/promise');");
+    out.blank();
+    out.code("const pool = mysql.createPool({");
+    out.code("  uri: process.env.DATABASE_URL,");
+    pool_options(&mut out, rec, "  ");
     out.code("});");
     let read_ms = rec.read_timeout_s * 1000;
     let hang = if rec.silent_drop {
@@ -159,9 +167,16 @@ pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig 
 
 pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
     let given = parse::collect(Framework::NodeMysql2, pairs, KEYS, &[])?;
+    pool_current(&given, DEFAULT_LIMIT)
+}
+
+/// [`Current`] from mysql2's createPool() options in `given` (node's
+/// createPool, TypeORM's `extra`), `default_limit` being the connectionLimit
+/// when none is given.
+pub(super) fn pool_current(given: &parse::Given, default_limit: u64) -> Result<Current, String> {
     // connectionLimit 0 means unlimited.
     let limit = match given.get("connectionLimit") {
-        None => DEFAULT_LIMIT,
+        None => default_limit,
         Some(v) => parse::count("connectionLimit", v)?,
     };
     let max_idle = match given.get("maxIdle") {

@@ -384,13 +384,17 @@ fn does_not_fit_prints_no_pool_numbers() {
                 fw.name()
             );
         }
-        // The recycle setting is still there, in the framework's unit.
+        // The recycle setting is still there, in the framework's unit
+        // (Sequelize's idle leaves its reaper's period to the recycle time).
         assert!(
             cfg.settings
                 .iter()
                 .any(|s| s.value == serde_json::json!(270)
                     || s.value == serde_json::json!(270_000)
-                    || s.value == serde_json::json!("270s")),
+                    || s.value == serde_json::json!("270s")
+                    || (fw == Framework::Sequelize
+                        && s.key == "idle"
+                        && s.value == serde_json::json!(269_000))),
             "{}",
             fw.name()
         );
@@ -407,8 +411,8 @@ fn recommended_settings_round_trip_through_check() {
             let recycle = cur.recycle_s.or(cur.idle_timeout_s);
             // mysql2's idle reaper needs maxIdle < connectionLimit, which
             // cannot be given without pool numbers; the snippet says so.
-            let inert =
-                fw == Framework::NodeMysql2 && matches!(r.pool, PoolPlan::DoesNotFit { .. });
+            let inert = matches!(fw, Framework::NodeMysql2 | Framework::Typeorm)
+                && matches!(r.pool, PoolPlan::DoesNotFit { .. });
             assert!(
                 inert || recycle.is_some_and(|s| s <= r.recycle_s as f64),
                 "{}: {cur:?}",
@@ -1148,7 +1152,8 @@ fn framework_default_pool_sets_no_size() {
     for fw in Framework::ALL {
         let cfg = render(fw, &r, &t);
         for s in &cfg.settings {
-            let allowed = fw == Framework::NodeMysql2 && s.key == "maxIdle";
+            let allowed =
+                matches!(fw, Framework::NodeMysql2 | Framework::Typeorm) && s.key == "maxIdle";
             assert!(
                 allowed || !POOL_SETTINGS.contains(&s.key.as_str()),
                 "{}: {}",

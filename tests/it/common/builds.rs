@@ -85,6 +85,18 @@ pub fn knex_modules() -> &'static PathBuf {
     DIR.get_or_init(|| npm_ci("knex"))
 }
 
+/// Sequelize and mysql2 for tests/apps/sequelize.
+pub fn sequelize_modules() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| npm_ci("sequelize"))
+}
+
+/// TypeORM and mysql2 for tests/apps/typeorm.
+pub fn typeorm_modules() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| npm_ci("typeorm"))
+}
+
 /// The Go app's binary, built once per test binary, offline (GOPATH mode
 /// against Debian's /usr/share/gocode).
 pub fn go_app() -> &'static PathBuf {
