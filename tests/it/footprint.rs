@@ -52,7 +52,9 @@ impl<'a> Meter<'a> {
     }
 
     /// Runs `f` and returns what it cost, after the server has seen every
-    /// connection of it end (a bounded wait: 10 s).
+    /// connection of it end (a bounded wait: 10 s) and the counters and the
+    /// error log have stopped moving (the server may count an aborted connect
+    /// and log it just after the thread is gone; a bounded wait: 5 s).
     pub fn measure(&mut self, f: impl FnOnce()) -> Footprint {
         let before = self.status();
         let lines = self.log_lines();
@@ -65,6 +67,17 @@ impl<'a> Meter<'a> {
             std::thread::sleep(Duration::from_millis(50));
             after = self.status();
         }
+        let settled = Instant::now();
+        let mut log = self.log_lines();
+        loop {
+            std::thread::sleep(Duration::from_millis(200));
+            let (now, now_log) = (self.status(), self.log_lines());
+            let still = now == after && now_log == log;
+            (after, log) = (now, now_log);
+            if still || settled.elapsed() > Duration::from_secs(5) {
+                break;
+            }
+        }
         let sum = |m: &std::collections::HashMap<String, u64>| {
             m.iter()
                 .filter(|(k, _)| k.starts_with("Connection_errors_"))
@@ -76,7 +89,7 @@ impl<'a> Meter<'a> {
             aborted_connects: after["Aborted_connects"] - before["Aborted_connects"],
             aborted_clients: after["Aborted_clients"] - before["Aborted_clients"],
             connection_errors: sum(&after) - sum(&before),
-            error_log_lines: self.log_lines() - lines,
+            error_log_lines: log - lines,
         }
     }
 }
