@@ -117,6 +117,13 @@ fn run_probe(target: Target, cfg: &probe::ProbeConfig, out: &Output) -> Result<E
         &|elapsed, msg| bar.update(elapsed, msg),
     )?;
     bar.finish();
+    if let Some(why) = report.keepalive_control.and_then(|k| k.missed()) {
+        report::note(
+            out.quiet,
+            out.stderr_color,
+            &format!("no keepalive control group, so keepalive_rescues stays null: {why}"),
+        );
+    }
     publish(&report, out)?;
     if report.interrupted {
         return Ok(ExitStatus::Interrupted);

@@ -153,12 +153,14 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "K", default_value_t = 10)]
     pub reconnects: usize,
 
-    /// Also hold two connections with TCP keepalive every second and test them
-    /// after a death: the report's keepalive_rescues says whether keepalive
-    /// saves connections on this path (flow-level limit) or not (the server's
-    /// wait_timeout, a protocol-level proxy). Needs two more connections.
+    /// Do not hold the keepalive control group. By default the probe also
+    /// holds two connections with TCP keepalive every second (when they fit
+    /// its share of the server) and tests them after a death: the report's
+    /// keepalive_rescues says whether keepalive saves connections on this path
+    /// (flow-level limit) or not (the server's wait_timeout, a protocol-level
+    /// proxy).
     #[arg(long)]
-    pub keepalive_control: bool,
+    pub no_keepalive_control: bool,
 
     #[command(flatten)]
     pub connect: ConnectArgs,

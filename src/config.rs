@@ -434,7 +434,7 @@ pub fn resolve_probe(args: &cli::ProbeArgs) -> Result<crate::probe::ProbeConfig>
             session_wait_timeout: args.session_wait_timeout,
         },
         reconnects: args.reconnects.min(1000),
-        keepalive_control: args.keepalive_control,
+        keepalive_control: !args.no_keepalive_control,
     })
 }
 

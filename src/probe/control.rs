@@ -8,6 +8,7 @@
 //! bytes) never sees them, so it dies with the rest.
 
 use super::conn::{Keepalive, ProbeConn, ProbeConnOptions};
+use super::model::KeepaliveControl;
 use super::observation::ControlResult;
 use crate::target::ConnectSpec;
 use std::sync::atomic::AtomicBool;
@@ -27,13 +28,31 @@ pub struct ControlGroup {
 }
 
 impl ControlGroup {
-    /// Opens the group, or `None` when it would tell nothing (the probe's
-    /// own connections already have keepalive) or a connection fails (the
-    /// probe goes on without it).
-    pub fn open(spec: &ConnectSpec, opts: &ProbeConnOptions) -> Option<ControlGroup> {
-        if opts.keepalive.is_some() {
-            return None;
+    /// Opens the group when it is wanted, tells something (the probe's own
+    /// connections have no keepalive) and `fits` the probe's share of the
+    /// server; otherwise, or when a connection fails (the probe goes on
+    /// without it), says why not.
+    pub fn hold(
+        spec: &ConnectSpec,
+        opts: &ProbeConnOptions,
+        wanted: bool,
+        fits: bool,
+    ) -> (Option<ControlGroup>, KeepaliveControl) {
+        if let Some(not_held) = not_held(wanted, opts.keepalive.is_some(), fits) {
+            return (None, not_held);
         }
+        match ControlGroup::open(spec, opts) {
+            Some(g) => (Some(g), KeepaliveControl::Held),
+            None => (None, KeepaliveControl::OpenFailed),
+        }
+    }
+
+    /// How many connections the group holds.
+    pub fn len(&self) -> usize {
+        self.conns.len()
+    }
+
+    fn open(spec: &ConnectSpec, opts: &ProbeConnOptions) -> Option<ControlGroup> {
         let opts = ProbeConnOptions {
             keepalive: Some(CONTROL_KEEPALIVE),
             ..opts.clone()
@@ -48,6 +67,19 @@ impl ControlGroup {
     pub fn test(self, stop: &AtomicBool) -> ControlResult {
         let (results, _tested, _complete) = super::conn::test_all(self.conns, stop);
         ControlResult { results }
+    }
+}
+
+/// Why the group is not to be opened at all, if it is not.
+fn not_held(wanted: bool, probe_has_keepalive: bool, fits: bool) -> Option<KeepaliveControl> {
+    if !wanted {
+        Some(KeepaliveControl::Off)
+    } else if probe_has_keepalive {
+        Some(KeepaliveControl::NotNeeded)
+    } else if !fits {
+        Some(KeepaliveControl::NoRoom)
+    } else {
+        None
     }
 }
 
@@ -89,6 +121,20 @@ mod tests {
             thread_on_server: None,
             during_stall: false,
         }
+    }
+
+    #[test]
+    fn the_group_is_held_by_default_unless_turned_off_needless_or_too_big() {
+        assert_eq!(not_held(true, false, true), None);
+        assert_eq!(not_held(false, false, true), Some(KeepaliveControl::Off));
+        assert_eq!(
+            not_held(true, true, true),
+            Some(KeepaliveControl::NotNeeded)
+        );
+        assert_eq!(not_held(true, false, false), Some(KeepaliveControl::NoRoom));
+        assert!(KeepaliveControl::NoRoom.missed().is_some());
+        assert!(KeepaliveControl::OpenFailed.missed().is_some());
+        assert_eq!(KeepaliveControl::Off.missed(), None);
     }
 
     #[test]

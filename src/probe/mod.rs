@@ -50,7 +50,7 @@ pub struct ProbeConfig {
     pub connections: usize,
     pub conn: ProbeConnOptions,
     pub reconnects: usize,
-    /// `--keepalive-control`: hold the keepalive control group.
+    /// Hold the keepalive control group (unless `--no-keepalive-control`).
     pub keepalive_control: bool,
 }
 
@@ -84,6 +84,7 @@ pub fn probe(
         wait_timeout_session_s: judged.session_wait_timeout_s,
         keepalive: cfg.conn.keepalive.is_some(),
         keepalive_rescues,
+        keepalive_control: Some(obs.keepalive_control),
         keepalive_idle_s: cfg.conn.keepalive.map(|k| k.idle.as_secs()),
         keepalive_interval_s: cfg
             .conn

@@ -113,6 +113,41 @@ pub enum Verdict {
     None,
 }
 
+/// Whether the keepalive control group was held beside the probe's own
+/// connections, and if not, why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeepaliveControl {
+    /// Held (tested only once something has died).
+    Held,
+    /// `--no-keepalive-control`.
+    #[default]
+    Off,
+    /// `--keepalive`: the probe's own connections already had keepalive, so
+    /// the group would tell nothing.
+    NotNeeded,
+    /// Its two connections did not fit the probe's share of the server
+    /// beside the probe's own.
+    NoRoom,
+    /// One of its connections could not be opened.
+    OpenFailed,
+}
+
+impl KeepaliveControl {
+    /// Why the group was not held although it was wanted; `None` when it was
+    /// held or the command line said not to.
+    pub fn missed(self) -> Option<&'static str> {
+        match self {
+            KeepaliveControl::Held | KeepaliveControl::Off | KeepaliveControl::NotNeeded => None,
+            KeepaliveControl::NoRoom => Some(
+                "its 2 connections do not fit the probe's share of the server beside the \
+                 probe's own (use fewer --connections or a lower --max-connections)",
+            ),
+            KeepaliveControl::OpenFailed => Some("one of its connections could not be opened"),
+        }
+    }
+}
+
 /// min / p50 / p95 / max in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Spread {
@@ -165,9 +200,14 @@ pub struct ProbeReport {
     /// Did connections with TCP keepalive (every second) outlive the idle
     /// time that killed the probe's own? true: a flow-level limit; false:
     /// the server's or a protocol-level one; null: nothing died, or the
-    /// control group could not be held or tested.
+    /// control group could not be held (`keepalive_control` says why) or
+    /// tested.
     #[serde(default)]
     pub keepalive_rescues: Option<bool>,
+    /// Whether the keepalive control group was held, and if not, why
+    /// (absent from reports made before it existed).
+    #[serde(default)]
+    pub keepalive_control: Option<KeepaliveControl>,
     /// With keepalive: idle seconds before the first probe.
     #[serde(default)]
     pub keepalive_idle_s: Option<u64>,

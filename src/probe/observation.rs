@@ -3,7 +3,9 @@
 //! fills in and [`super::verdict`] judges. Data only; it imports none of the
 //! modules that fill or read it.
 
-use super::model::{ConnResult, Outcome, Reconnects, Restart, Rung, Search, Stall};
+use super::model::{
+    ConnResult, KeepaliveControl, Outcome, Reconnects, Restart, Rung, Search, Stall,
+};
 use super::planner::Estimate;
 
 /// Everything a run saw, in either mode; [`super::verdict`] turns it into the
@@ -36,6 +38,8 @@ pub struct Observation {
     pub interrupted: bool,
     /// The keepalive control group, tested after something died.
     pub control: Option<ControlResult>,
+    /// Whether the keepalive control group was held, and if not, why.
+    pub keepalive_control: KeepaliveControl,
 }
 
 /// A dead probe connection, as seen when we asked the server about it.

@@ -3,6 +3,7 @@
 //! reconnects while the server has room.
 
 use super::conn::probe_budget;
+use super::control::{CONTROL_CONNECTIONS, ControlGroup};
 use super::observation::Observation;
 use super::planner::PlannerConfig;
 use super::watch::{PROBE_LOCK, ServerWatch};
@@ -32,11 +33,15 @@ pub fn observe(
     let room = db::server::read_room(&mut control)?;
     check_budget(cfg, &room)?;
     // The keepalive control group, when it fits the share beside the rest.
-    let control_group = (cfg.keepalive_control
-        && needed(cfg) + super::control::CONTROL_CONNECTIONS <= probe_budget(&room))
-    .then(|| super::control::ControlGroup::open(spec, &cfg.conn))
-    .flatten();
+    let (control_group, keepalive_control) = ControlGroup::hold(
+        spec,
+        &cfg.conn,
+        cfg.keepalive_control,
+        needed(cfg) + CONTROL_CONNECTIONS <= probe_budget(&room),
+    );
     let mut watch = ServerWatch::new(spec, io, &room, control);
+    // Its connections are the probe's too when the room is checked again.
+    watch.also_held = control_group.as_ref().map_or(0, ControlGroup::len);
     let mut obs = match &cfg.mode {
         ProbeMode::Rungs(idles) => rungs::run_rungs(
             spec,
@@ -68,7 +73,9 @@ pub fn observe(
         .flat_map(|r| &r.connections)
         .chain(&obs.tests)
         .any(|c| c.outcome.is_death() && !c.during_stall);
+    obs.keepalive_control = keepalive_control;
     let control_group = control_group.filter(|_| died && !obs.interrupted);
+    watch.also_held = control_group.as_ref().map_or(0, ControlGroup::len);
     std::thread::scope(|scope| -> Result<()> {
         let tested = control_group.map(|g| {
             std::thread::Builder::new()

@@ -50,6 +50,10 @@ pub struct ServerWatch<'a> {
     connections: u64,
     read_at: Instant,
     max_connections: u64,
+    /// Connections the probe holds beside its control connection and the ones
+    /// it counts itself (the keepalive control group): the room checks count
+    /// them as its own.
+    pub also_held: usize,
     /// Set once a restart is seen; later deaths of connections opened before
     /// it are the restart's, not an idle limit's.
     pub restart: Option<Restart>,
@@ -171,6 +175,7 @@ impl<'a> ServerWatch<'a> {
         }
         ServerWatch {
             spec,
+            also_held: 0,
             io_timeout,
             started: room.status.read_at,
             uptime_s: room.status.uptime_s,
@@ -396,7 +401,7 @@ impl<'a> ServerWatch<'a> {
     ) -> Result<std::result::Result<(), Crowding>> {
         let c = self.with_control(stop, |w, s| w.status(s))?;
         // Threads_connected counts ours, the control connection included.
-        let ours = held as u64 + 1;
+        let ours = (held + self.also_held) as u64 + 1;
         let free_to_us = c.max_connections.saturating_sub(c.threads_connected) + ours;
         Ok(if ours + more as u64 <= share(free_to_us) {
             Ok(())

@@ -6,7 +6,7 @@
 use crate::common::relay::{Relay, SynBlackhole};
 use crate::common::{Reaped, Run, Sandbox, light, poolcheck, run};
 use mysql::prelude::Queryable;
-use poolcheck::probe::ProbeReport;
+use poolcheck::probe::{KeepaliveControl, ProbeReport};
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -174,17 +174,20 @@ fn other_clients_filling_the_server_make_the_probe_back_off() {
     let sb = Sandbox::start(&["--wait-timeout=3600", "--max-connections=30"]);
     let url = user(&sb, "crowded");
     sb.exec(&["CREATE USER 'filler'@'%' IDENTIFIED BY 'filler-pw'"]);
+    let open_filler = || {
+        let opts = mysql::OptsBuilder::new()
+            .ip_or_hostname(Some("127.0.0.1"))
+            .tcp_port(sb.port)
+            .user(Some("filler"))
+            .pass(Some("filler-pw"))
+            .prefer_socket(false)
+            .init(vec!["SET SESSION wait_timeout = 3600"]);
+        mysql::Conn::new(opts).expect("filler connection")
+    };
     let fill = |until_threads: u64| -> Vec<mysql::Conn> {
         let mut held = Vec::new();
         while status(&sb, "Threads_connected") < until_threads {
-            let opts = mysql::OptsBuilder::new()
-                .ip_or_hostname(Some("127.0.0.1"))
-                .tcp_port(sb.port)
-                .user(Some("filler"))
-                .pass(Some("filler-pw"))
-                .prefer_socket(false)
-                .init(vec!["SET SESSION wait_timeout = 3600"]);
-            held.push(mysql::Conn::new(opts).expect("filler connection"));
+            held.push(open_filler());
             assert!(held.len() < 40, "could not fill the server");
         }
         held
@@ -248,6 +251,12 @@ fn other_clients_filling_the_server_make_the_probe_back_off() {
     // connections, is skipped once others have filled the server meanwhile.
     drop(filler);
     drop(prefill);
+    // The server ends the fillers' threads as it reads their quits: wait, so
+    // that the next fill does not count threads that are going away.
+    let t = Instant::now();
+    while status(&sb, "Threads_connected") > 1 && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let child = spawn(&[
         "probe",
         "--no-defaults",
@@ -259,14 +268,23 @@ fn other_clients_filling_the_server_make_the_probe_back_off() {
         "1",
         &url,
     ]);
-    std::thread::sleep(Duration::from_millis(700));
-    let filler = fill(27);
+    // Once the probe holds its 4 (the control connection, the keepalive
+    // control group's 2, the probe connection), 24 others: after the rung
+    // (nothing died, so the control group closes untested), 25 of 30 are
+    // used, and the probe's 1 may not become 2. (Counted, not filled up to a
+    // Threads_connected figure, which also counts threads still ending.)
+    let t = Instant::now();
+    while threads_of(&sb, "crowded") < 4 && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let filler: Vec<mysql::Conn> = (0..24).map(|_| open_filler()).collect();
     let r = finish(child, Duration::from_secs(30));
     let rep = report(&r);
     assert!(
         ids(&rep).contains(&"probe-backed-off"),
-        "{:?}\n{}",
+        "{:?}\n{}\n{}",
         ids(&rep),
+        r.stdout,
         r.stderr
     );
     assert!(rep.reconnects.is_none(), "{:?}", rep.reconnects);
@@ -373,9 +391,10 @@ fn a_path_that_goes_silent_during_the_reconnect_test_is_reported() {
     let sb = Sandbox::shared();
     let url = user(sb, "silentre");
     let relay = Relay::start(sb.port);
-    // 0: the control connection (capacity, room checks), 1: the probe
-    // connection; from 2 on (the reconnect samples) the path swallows everything.
-    relay.silent_from(2);
+    // 0: the control connection (capacity, room checks), 1-2: the keepalive
+    // control group, 3: the probe connection; from 4 on (the reconnect
+    // samples) the path swallows everything.
+    relay.silent_from(4);
     let r = run(poolcheck().args([
         "probe",
         "--no-defaults",
@@ -395,6 +414,11 @@ fn a_path_that_goes_silent_during_the_reconnect_test_is_reported() {
         &via(&url, sb.port, relay.port),
     ]));
     let rep = report(&r);
+    assert_eq!(
+        rep.keepalive_control,
+        Some(KeepaliveControl::Held),
+        "the relay's indices count the control group"
+    );
     let re = rep.reconnects.as_ref().expect("reconnects were timed");
     assert!(re.failures >= 1, "{re:?}");
     assert!(
@@ -453,8 +477,9 @@ fn interrupt_at(phase: Phase, sig: &str) {
             Duration::from_millis(600)
         }
         Phase::Opening => {
-            // The capacity check passes; each probe connection takes 700 ms.
-            relay.slow_from(1, Duration::from_millis(700));
+            // The capacity check passes and the keepalive control group (1-2)
+            // opens; each probe connection takes 700 ms.
+            relay.slow_from(3, Duration::from_millis(700));
             args.extend(["--idle", "5s", "--connections", "4"]);
             Duration::from_millis(1500)
         }
@@ -467,9 +492,9 @@ fn interrupt_at(phase: Phase, sig: &str) {
             Duration::from_millis(3500)
         }
         Phase::Reconnecting => {
-            // 0: the control connection, 1: the probe connection; then
-            // samples, each connect held 1 s.
-            relay.slow_from(2, Duration::from_secs(1));
+            // 0: the control connection, 1-2: the keepalive control group,
+            // 3: the probe connection; then samples, each connect held 1 s.
+            relay.slow_from(4, Duration::from_secs(1));
             args.extend(["--idle", "1s", "--connections", "1", "--reconnects", "20"]);
             Duration::from_millis(3500)
         }
@@ -478,11 +503,12 @@ fn interrupt_at(phase: Phase, sig: &str) {
     args.push(&target);
     let mut child = spawn(&args);
     if matches!(phase, Phase::Testing) {
-        // Silence every connection after they are open (2 probe connections
-        // and the control connection; another probe of the shared server may
-        // hold the opening lock for a moment) and before their test at 2 s.
+        // Silence every connection after they are open (the control
+        // connection, the keepalive control group's 2, then 2 probe
+        // connections; another probe of the shared server may hold the
+        // opening lock for a moment) and before their test at 2 s.
         let opened = Instant::now();
-        while threads_of(sb, &name) < 3 && opened.elapsed() < Duration::from_secs(15) {
+        while threads_of(sb, &name) < 5 && opened.elapsed() < Duration::from_secs(15) {
             std::thread::sleep(Duration::from_millis(50));
         }
         relay.all_silent();
@@ -490,15 +516,9 @@ fn interrupt_at(phase: Phase, sig: &str) {
     } else {
         std::thread::sleep(at);
     }
-    if matches!(phase, Phase::Idle) {
-        // 3 probe connections and the control connection (and the 2 of the
-        // keepalive control group when they fit the share).
-        let held = threads_of(sb, &name);
-        assert!(
-            (4..=6).contains(&held),
-            "the probe holds its connections: {held}"
-        );
-    }
+    // 3 probe connections, the control connection and the keepalive
+    // control group's 2 (checked against the report below).
+    let held = matches!(phase, Phase::Idle).then(|| threads_of(sb, &name));
     let sent = Instant::now();
     signal(&mut child, sig);
     let r = finish(child, Duration::from_secs(10));
@@ -517,6 +537,14 @@ fn interrupt_at(phase: Phase, sig: &str) {
         _ => {
             let rep = report(&r);
             assert!(rep.interrupted, "{phase:?}/{sig}");
+            assert_eq!(
+                rep.keepalive_control,
+                Some(KeepaliveControl::Held),
+                "{phase:?}/{sig}: the relay's indices count the control group"
+            );
+            if let Some(held) = held {
+                assert_eq!(held, 6, "the probe holds its connections");
+            }
             if let Phase::Reconnecting = phase {
                 let re = rep.reconnects.as_ref().expect("partial reconnect figures");
                 assert!(re.attempts < 20, "{re:?}");
@@ -675,9 +703,9 @@ fn a_server_restart_during_the_reconnect_timing_stops_the_sampling_and_is_named(
     while status(&sb, "Uptime") < 4 && t.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(200));
     }
-    // 0: the control connection; every later connect (the keepalive control
-    // group, the probe connection, the samples) is held 20 ms, so 1000
-    // samples take over 20 s.
+    // 0: the control connection, 1: the keepalive control group's first;
+    // every later connect (its second, the probe connection, the samples) is
+    // held 20 ms, so 1000 samples take over 20 s.
     let relay = Relay::start(sb.port);
     relay.slow_from(2, Duration::from_millis(20));
     let child = spawn(&[

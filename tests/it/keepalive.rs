@@ -47,7 +47,6 @@ fn probe_json(url: &str, args: &[&str]) -> (Run, ProbeReport) {
 /// One probe connection idle 5 s, keepalive every second or none.
 fn idle_args(keepalive: bool) -> Vec<&'static str> {
     let mut a = vec![
-        "--keepalive-control",
         "--idle",
         "5s",
         "--connections",
@@ -129,7 +128,6 @@ fn keepalive_does_not_rescue_a_connection_from_the_servers_wait_timeout() {
     let (_, rep) = probe_json(
         &sb.root_url(),
         &[
-            "--keepalive-control",
             "--idle",
             "7s",
             "--connections",
@@ -160,7 +158,6 @@ fn find_through_the_kernel_nat_says_keepalive_rescues() {
         3,
         Forgotten::Reset,
         &[
-            "--keepalive-control",
             "--find",
             "--max",
             "20s",

@@ -3,8 +3,9 @@
 //! turns flow 1001 away at once; `probe` never holds more connections on the
 //! server than its cap, and leaves none behind.
 
-use crate::common::{Reaped, Sandbox, Silent, heavy, poolcheck, run};
+use crate::common::{Reaped, Run, Sandbox, Silent, heavy, poolcheck, run};
 use mysql::prelude::Queryable;
+use poolcheck::probe::KeepaliveControl;
 use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;
@@ -358,9 +359,17 @@ fn probe_sampled(
     (r, peak, samples)
 }
 
+/// The report's word on the keepalive control group.
+fn control_group(r: &Run) -> Option<KeepaliveControl> {
+    let rep: poolcheck::probe::ProbeReport =
+        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout));
+    rep.keepalive_control
+}
+
 /// While `probe` runs, the server never sees more of its connections than
 /// the cap it was given (`--idle` rungs x `--connections`, plus its control
-/// connection) or computed (half of the account's free connections), and
+/// connection and, when they fit, the keepalive control group's 2) or
+/// computed (half of the account's free connections), and
 /// none is left once it has exited; a probe that would need more refuses
 /// before opening any probe connection.
 #[test]
@@ -376,18 +385,20 @@ fn probe_never_holds_more_connections_than_its_cap() {
          WITH MAX_USER_CONNECTIONS 11",
     ]);
 
-    // Two rungs of 3: cap 7 (6 probe connections + the control connection).
+    // Two rungs of 3: cap 9 (6 probe connections, the control connection,
+    // the keepalive control group's 2).
     let (r, peak, samples) = probe_sampled(
         sb,
         "pc_limits",
         &["--idle", "1s,2s", "--connections", "3", "--reconnects", "3"],
     );
     eprintln!(
-        "probe --idle 1s,2s --connections 3: peak {peak} of cap 7 in {samples} samples, {:?}",
+        "probe --idle 1s,2s --connections 3: peak {peak} of cap 9 in {samples} samples, {:?}",
         r.elapsed
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(peak <= 7, "peak {peak} connections, cap 7");
+    assert_eq!(control_group(&r), Some(KeepaliveControl::Held));
+    assert!(peak <= 9, "peak {peak} connections, cap 9");
     assert!(
         peak >= 6,
         "the sampler saw only {peak}: it missed the rungs"
@@ -395,7 +406,8 @@ fn probe_never_holds_more_connections_than_its_cap() {
     assert!(samples >= 10, "{samples} samples");
 
     // --find with 4 connections as an account allowed 11: needs 5, which is
-    // exactly the computed budget. The short session wait_timeout makes the
+    // exactly the computed budget, so the keepalive control group is left
+    // out, and the probe says so. The short session wait_timeout makes the
     // server cut at 2 s, so the search ends in a few seconds.
     let (r, peak, samples) = probe_sampled(
         sb,
@@ -417,6 +429,13 @@ fn probe_never_holds_more_connections_than_its_cap() {
         r.elapsed
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(control_group(&r), Some(KeepaliveControl::NoRoom));
+    assert!(
+        r.stderr.contains("no keepalive control group")
+            && r.stderr.contains("do not fit the probe's share"),
+        "{}",
+        r.stderr
+    );
     assert!(peak <= 5, "peak {peak} connections, cap 5");
     assert!(peak >= 2, "the sampler saw only {peak}");
     assert!(samples >= 10, "{samples} samples");

@@ -94,6 +94,8 @@ fn a_kernel_nat_that_drops_forgotten_flows_blackholes_an_idle_connection() {
         vec![(1.0, "alive".into()), (6.0, "blackholed".into())]
     );
     assert_eq!(rep.verdict, Verdict::Middlebox, "{}", rep.verdict_reason);
+    // The keepalive control group, held by default, outlived the NAT.
+    assert_eq!(rep.keepalive_rescues, Some(true), "{}", rep.verdict_reason);
 }
 
 #[test]
@@ -104,6 +106,8 @@ fn a_kernel_nat_that_rejects_forgotten_flows_resets_an_idle_connection() {
         vec![(1.0, "alive".into()), (6.0, "reset".into())]
     );
     assert_eq!(rep.verdict, Verdict::Middlebox, "{}", rep.verdict_reason);
+    // The keepalive control group, held by default, outlived the NAT.
+    assert_eq!(rep.keepalive_rescues, Some(true), "{}", rep.verdict_reason);
 }
 
 #[test]

@@ -210,8 +210,9 @@ fn sigterm_closes_every_probe_connection_and_prints_a_partial_report() {
             .unwrap()
             .unwrap()
     };
-    // 3 probe connections and the control connection.
-    assert_eq!(count(), 4, "the probe holds its connections");
+    // 3 probe connections, the control connection and the keepalive
+    // control group's 2.
+    assert_eq!(count(), 6, "the probe holds its connections");
     let (code, stdout) = terminate(child);
     assert_eq!(code, 130);
     let rep: ProbeReport = serde_json::from_str(&stdout).unwrap();
