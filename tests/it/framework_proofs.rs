@@ -316,6 +316,35 @@ fn php_pdo_proof_at_a_short_cutoff() {
     prove_short(&PHP_PDO);
 }
 
+/// PHP-FPM-style requests with the app's `PDO::ATTR_PERSISTENT => true` (the
+/// recommendation turns it off): each request's `new PDO` reuses the
+/// process's persistent connection after PDO's liveness ping, which fails at
+/// once on a closed, reset or forgotten (nat) connection, so a new one is
+/// made; on a silent drop the ping waits for mysqlnd's read timeout.
+fn php_pdo_persistent_defaults(mode: Mode, _cutoff: Cutoff) -> Expect {
+    match mode {
+        Mode::Blackhole => Expect::Hangs,
+        Mode::Fin | Mode::Rst | Mode::Nat => Expect::Succeeds,
+    }
+}
+
+const PHP_PDO_PERSISTENT: App = App {
+    framework: "php-pdo",
+    name: "php pdo_mysql, persistent, per request",
+    version: "8.2",
+    command: |port, settings, idle| {
+        let app = format!("{APPS}/php_pdo/worker.php");
+        app_command("php", &[&app, "--fpm-persistent"], port, settings, idle)
+    },
+    defaults: php_pdo_persistent_defaults,
+    beyond_reach: within_reach,
+};
+
+#[test]
+fn php_pdo_persistent_proof_at_a_short_cutoff() {
+    prove_short(&PHP_PDO_PERSISTENT);
+}
+
 fn sequelize_command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
     let app = format!("{APPS}/sequelize/app.js");
     let mut cmd = app_command("node", &[&app], port, settings, idle_s);

@@ -2,7 +2,14 @@
 // A small long-running PHP process on plain PDO (pdo_mysql, mysqlnd) for
 // poolcheck's proof (tests/it/framework_proofs.rs).
 //
-// Usage: php worker.php PORT SETTINGS_JSON IDLE_SECONDS
+// Usage: php worker.php [--fpm-persistent] PORT SETTINGS_JSON IDLE_SECONDS
+//
+// --fpm-persistent serves each request as a PHP-FPM child does with
+// PDO::ATTR_PERSISTENT on (the app's own setting, which SETTINGS_JSON may
+// turn off): a new PDO per request, dropped when the request ends, the
+// persistent connection staying in the process and pinged by PDO when the
+// next request's new PDO reuses it. The snippet's db() idle check does not
+// apply there (nothing outlives a request but the persistent connection).
 //
 // SETTINGS_JSON holds `poolcheck recommend --framework php-pdo` keys:
 // PDO::ATTR_* go into the PDO options, mysqlnd.* into ini_set(),
@@ -11,10 +18,15 @@
 // query), idles, serves another, and prints one JSON line:
 // {"ok": bool, "error": str, "elapsed_s": float}.
 
-[, $port, $settingsJson, $idle] = $argv;
+$args = array_slice($argv, 1);
+$fpmPersistent = ($args[0] ?? '') === '--fpm-persistent';
+if ($fpmPersistent) {
+    array_shift($args);
+}
+[$port, $settingsJson, $idle] = $args;
 $settings = json_decode($settingsJson, true, 8, JSON_THROW_ON_ERROR);
 
-$options = [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION];
+$options = [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION, PDO::ATTR_PERSISTENT => $fpmPersistent];
 $idleReconnect = INF;
 foreach ($settings as $key => $value) {
     if (str_starts_with($key, 'PDO::')) {
@@ -45,6 +57,13 @@ function db(): PDO
 
 function request(): void
 {
+    global $fpmPersistent, $port, $options;
+    if ($fpmPersistent) {
+        // One request: its own PDO, gone when the request ends.
+        $pdo = new PDO("mysql:host=127.0.0.1;port=$port", 'root', '', $options);
+        $pdo->query('SELECT 1')->fetchAll();
+        return;
+    }
     db()->query('SELECT 1')->fetchAll();
 }
 
