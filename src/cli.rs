@@ -207,7 +207,8 @@ pub struct RecommendArgs {
     #[arg(long, value_name = "DURATION")]
     pub idle_limit: Option<String>,
 
-    /// A hosting preset with a documented idle limit (see --list-hosting).
+    /// A hosting preset: its documented idle limit and kind of limit, which
+    /// decides the TCP keepalive advice (see --list-hosting).
     #[arg(long, value_name = "NAME")]
     pub hosting: Option<String>,
 
