@@ -507,8 +507,14 @@ fn stop_closes_open_flows_and_returns_within_a_second() {
 
 #[test]
 fn upstream_refused_closes_client_with_event() {
-    // A port that was just free: connecting to it is refused.
-    let dead = TcpListener::bind(LOCALHOST).unwrap().local_addr().unwrap();
+    // A port bound but not listening: connecting to it is refused, and no
+    // other test can take the port meanwhile (a port freed again could be
+    // handed to another test's listener; the test once failed so).
+    let closed = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    closed
+        .bind(&LOCALHOST.parse::<SocketAddr>().unwrap().into())
+        .unwrap();
+    let dead = closed.local_addr().unwrap().as_socket().unwrap();
     let proxy = start(config(dead, 60_000, OnIdle::Fin));
     let mut c = client(proxy.addr);
     let mut buf = [0u8; 1];
