@@ -147,11 +147,12 @@ fn take_probe_lock(
         if started.elapsed() >= LOCK_WAIT {
             return Err(hinted(
                 format!(
-                    "another poolcheck probe is opening connections on this server with this account \
-                     (it holds the named lock poolcheck.probe.*; waited {})",
+                    "another poolcheck probe is opening connections on this server \
+                     (it holds the named lock {PROBE_LOCK}, whatever its account; waited {})",
                     humantime::format_duration(LOCK_WAIT)
                 ),
-                "wait for the other probe to finish opening its connections and run again",
+                "wait for the other probe to finish opening its connections and run again \
+                 (SELECT IS_USED_LOCK('poolcheck.probe') names its connection id)",
             ));
         }
         progress(

@@ -34,10 +34,11 @@ const BEAT: Duration = Duration::from_millis(250);
 const STALL_MIN: Duration = Duration::from_secs(1);
 
 /// The server-wide named lock a probe holds on its control connection while
-/// it reads the room and opens its connections.
-/// One per account (as an SQL expression; a lock name has at most 64
-/// characters): probes of different accounts do not wait for each other.
-pub const PROBE_LOCK: &str = "CONCAT('poolcheck.probe.', LEFT(MD5(CURRENT_USER()), 16))";
+/// it reads the room and opens its connections (as an SQL expression). One
+/// for the whole server, whatever the account: the connections are the
+/// server's, so probes of different accounts take turns too, and each sees
+/// the others' connections as used.
+pub const PROBE_LOCK: &str = "'poolcheck.probe'";
 /// The control connection, shared by the watch and its heartbeat thread.
 type Control = Arc<Mutex<Option<Session>>>;
 

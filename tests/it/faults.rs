@@ -4,7 +4,7 @@
 //! server afterwards.
 
 use crate::common::relay::{Relay, SynBlackhole};
-use crate::common::{Reaped, Run, Sandbox, light, poolcheck, run};
+use crate::common::{Reaped, Run, Sandbox, await_threads, light, poolcheck, run, threads_of};
 use mysql::prelude::Queryable;
 use poolcheck::probe::{KeepaliveControl, ProbeReport};
 use std::io::Read;
@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Starts `poolcheck <args>` in the background with a clean environment.
-fn spawn(args: &[&str]) -> Reaped {
+pub fn spawn(args: &[&str]) -> Reaped {
     let child = Command::new(assert_cmd::cargo::cargo_bin("poolcheck"))
         .args(args)
         .env_clear()
@@ -37,7 +37,7 @@ fn signal(child: &mut Reaped, name: &str) {
 
 /// Waits (at most `limit`) for the process to end; both streams are read on
 /// threads so a full pipe cannot stall it.
-fn finish(mut child: Reaped, limit: Duration) -> Run {
+pub fn finish(mut child: Reaped, limit: Duration) -> Run {
     let started = Instant::now();
     let mut out = child.child().stdout.take().unwrap();
     let mut err = child.child().stderr.take().unwrap();
@@ -76,16 +76,6 @@ fn report(r: &Run) -> ProbeReport {
 
 fn ids(rep: &ProbeReport) -> Vec<&str> {
     rep.findings.iter().map(|f| f.id.as_str()).collect()
-}
-
-fn threads_of(sb: &Sandbox, user: &str) -> usize {
-    sb.admin()
-        .exec_first::<usize, _, _>(
-            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = ?",
-            (user,),
-        )
-        .unwrap()
-        .unwrap()
 }
 
 /// The server lets go of a closed connection's thread within moments; waits
@@ -309,7 +299,9 @@ fn account_changes_mid_run(name: &str, change: &str) {
         "1",
         &url,
     ]);
-    std::thread::sleep(Duration::from_millis(700));
+    // Once its connections are open (the control connection, the keepalive
+    // control group's 2, 2 probe connections).
+    await_threads(sb, name, 5);
     sb.exec(&[&change.replace("{u}", name)]);
     let r = finish(child, Duration::from_secs(40));
     r.assert_usage_error();
@@ -470,55 +462,52 @@ fn interrupt_at(phase: Phase, sig: &str) {
         "--ssl-mode",
         "DISABLED",
     ];
-    let at = match phase {
+    // When to send the signal: once the probe has this many threads on the
+    // server (it may first wait its turn for the server-wide probe lock
+    // while another probe of the shared server opens its connections), and
+    // this long after.
+    let (threads, after) = match phase {
         Phase::Connecting => {
             relay.slow_from(0, Duration::from_secs(5));
             args.extend(["--idle", "5s"]);
-            Duration::from_millis(600)
+            (0, Duration::from_millis(600))
         }
         Phase::Opening => {
             // The capacity check passes and the keepalive control group (1-2)
             // opens; each probe connection takes 700 ms.
             relay.slow_from(3, Duration::from_millis(700));
             args.extend(["--idle", "5s", "--connections", "4"]);
-            Duration::from_millis(1500)
+            (3, Duration::from_millis(500))
         }
         Phase::Idle => {
+            // The control connection, the group's 2, 3 probe connections.
             args.extend(["--idle", "30s", "--connections", "3"]);
-            Duration::from_millis(1500)
+            (6, Duration::ZERO)
         }
         Phase::Testing => {
+            // The control connection, the group's 2, 2 probe connections;
+            // then silenced before their test at 2 s.
             args.extend(["--idle", "2s", "--connections", "2", "--io-timeout", "30s"]);
-            Duration::from_millis(3500)
+            (5, Duration::from_millis(2500))
         }
         Phase::Reconnecting => {
             // 0: the control connection, 1-2: the keepalive control group,
             // 3: the probe connection; then samples, each connect held 1 s.
             relay.slow_from(4, Duration::from_secs(1));
             args.extend(["--idle", "1s", "--connections", "1", "--reconnects", "20"]);
-            Duration::from_millis(3500)
+            (4, Duration::from_millis(2500))
         }
     };
     let target = via(&url, sb.port, relay.port);
     args.push(&target);
     let mut child = spawn(&args);
+    let seen = await_threads(sb, &name, threads);
     if matches!(phase, Phase::Testing) {
-        // Silence every connection after they are open (the control
-        // connection, the keepalive control group's 2, then 2 probe
-        // connections; another probe of the shared server may hold the
-        // opening lock for a moment) and before their test at 2 s.
-        let opened = Instant::now();
-        while threads_of(sb, &name) < 5 && opened.elapsed() < Duration::from_secs(15) {
-            std::thread::sleep(Duration::from_millis(50));
-        }
         relay.all_silent();
-        std::thread::sleep(at - Duration::from_millis(1000));
-    } else {
-        std::thread::sleep(at);
     }
-    // 3 probe connections, the control connection and the keepalive
-    // control group's 2 (checked against the report below).
-    let held = matches!(phase, Phase::Idle).then(|| threads_of(sb, &name));
+    std::thread::sleep(after);
+    // Checked against the report below.
+    let held = matches!(phase, Phase::Idle).then_some(seen);
     let sent = Instant::now();
     signal(&mut child, sig);
     let r = finish(child, Duration::from_secs(10));
@@ -745,23 +734,22 @@ fn a_server_restart_during_the_reconnect_timing_stops_the_sampling_and_is_named(
     assert_no_thread_left(&sb, "restartre");
 }
 
-/// Two, then three probes started together against a server with 40
-/// connections, each wanting 17 (two rungs of 8 and the control connection)
-/// of its share of 19: they take the server-wide named lock in turn to read
-/// the room and open their connections, so a later one sees the earlier
-/// one's connections and takes half of what is left (here: too little, so it
-/// refuses clearly). Nobody is refused a connection by the server. Before,
-/// two probes together held 36 of 40 connections and three pushed
-/// `Connection_errors_max_connections` up.
+/// Two, then three probes of as many accounts started together against a
+/// server with 40 connections, each wanting 17 (two rungs of 8 and the
+/// control connection; 19 with the keepalive control group, which fits) of
+/// its share of 19: they take the server-wide named lock in turn, whatever
+/// their account, to read the room and open their connections, so a later
+/// one sees the earlier one's connections and takes half of what is left
+/// (here: too little, so it refuses clearly). Nobody is refused a connection
+/// by the server. Before, two probes together held 36 of 40 connections and
+/// three pushed `Connection_errors_max_connections` up.
 #[test]
 fn concurrent_probes_share_the_server_within_one_budget() {
     let sb = Sandbox::start(&["--wait-timeout=3600", "--max-connections=40"]);
     for n in [2usize, 3] {
-        // One account: the lock is per account (probes of different
-        // accounts do not wait for each other).
-        let names: Vec<String> = vec![format!("together{n}")];
-        let url = user(&sb, &names[0]);
-        let urls: Vec<String> = vec![url; n];
+        // One account each: the lock is the server's, whatever the account.
+        let names: Vec<String> = (0..n).map(|i| format!("together{n}x{i}")).collect();
+        let urls: Vec<String> = names.iter().map(|name| user(&sb, name)).collect();
         sb.exec(&["FLUSH STATUS"]);
         let children: Vec<Reaped> = urls
             .iter()

@@ -286,8 +286,18 @@ fn connections_of(admin: &mut mysql::Conn, user: &str) -> usize {
         .unwrap()
 }
 
+/// The connections of every user in `users`.
+fn connections_of_all(admin: &mut mysql::Conn, users: &[&str]) -> usize {
+    users.iter().map(|u| connections_of(admin, u)).sum()
+}
+
 impl Sampler {
     fn start(sb: &Sandbox, user: &'static str) -> Sampler {
+        Sampler::start_all(sb, vec![user])
+    }
+
+    /// Samples the sum of several users' connections.
+    fn start_all(sb: &Sandbox, users: Vec<&'static str>) -> Sampler {
         let mut admin = sb.admin();
         let peak = Arc::new(AtomicUsize::new(0));
         let samples = Arc::new(AtomicUsize::new(0));
@@ -296,7 +306,7 @@ impl Sampler {
         let thread = std::thread::spawn(move || {
             let started = Instant::now();
             while !flag.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(120) {
-                let now = connections_of(&mut admin, user);
+                let now = connections_of_all(&mut admin, &users);
                 p.fetch_max(now, Ordering::SeqCst);
                 n.fetch_add(1, Ordering::SeqCst);
                 std::thread::sleep(Duration::from_millis(100));
@@ -459,4 +469,104 @@ fn probe_never_holds_more_connections_than_its_cap() {
         r.stderr
     );
     assert!(peak <= 1, "a refused probe held {peak} connections");
+}
+
+/// Two probes of two different accounts started together on a private
+/// server with 40 connections, each wanting 15 (a rung of 12, the control
+/// connection, the keepalive control group's 2) of a share of 19. The
+/// server-wide probe lock makes them take turns, whatever the account: the
+/// second reads the room only once the first has opened its 15, and half of
+/// what is left is too little, so it refuses clearly (exit 2, "only N may be
+/// used safely", a hint) instead of taking a share of the same free
+/// connections. Together they never hold more than one probe's 15 and the
+/// other's control connection (a sampler counts both accounts' threads
+/// every 100 ms), and the server refuses nobody. With the lock per account
+/// (checked by hand) both read the room at once and held 26 together, and
+/// one backed off halfway through its opens (exit 1, `probe-backed-off`).
+#[test]
+fn two_probes_of_two_accounts_share_one_budget() {
+    let sb = Sandbox::start(&["--wait-timeout=3600", "--max-connections=40"]);
+    let users = ["pc_pair_a", "pc_pair_b"];
+    for u in users {
+        sb.exec(&[
+            &format!("CREATE USER '{u}'@'%' IDENTIFIED BY 'pair-pw-1'"),
+            &format!("GRANT PROCESS ON *.* TO '{u}'@'%'"),
+        ]);
+    }
+    let sampler = Sampler::start_all(&sb, users.to_vec());
+    let urls: Vec<String> = users.iter().map(|u| sb.url(u, Some("pair-pw-1"))).collect();
+    // No reconnect samples: after its rung a probe holds only its control
+    // connection, so a later one may take its share then.
+    let children: Vec<Reaped> = urls
+        .iter()
+        .map(|url| {
+            crate::faults::spawn(&[
+                "probe",
+                "--no-defaults",
+                "--format",
+                "json",
+                "--idle",
+                "5s",
+                "--connections",
+                "12",
+                "--reconnects",
+                "0",
+                url,
+            ])
+        })
+        .collect();
+    let runs: Vec<Run> = children
+        .into_iter()
+        .map(|c| crate::faults::finish(c, Duration::from_secs(60)))
+        .collect();
+    let (peak, samples) = sampler.finish();
+    let codes: Vec<i32> = runs.iter().map(|r| r.code).collect();
+    eprintln!(
+        "two probes of two accounts: exits {codes:?}, peak {peak} of 40 in {samples} samples"
+    );
+    let mut measured = 0;
+    for r in &runs {
+        match r.code {
+            0 | 1 => {
+                measured += 1;
+                let rep: poolcheck::probe::ProbeReport = serde_json::from_str(&r.stdout).unwrap();
+                assert_eq!(rep.keepalive_control, Some(KeepaliveControl::Held));
+                assert!(
+                    rep.findings.iter().all(|f| f.id != "probe-backed-off"),
+                    "it had to back off: {:?}",
+                    rep.findings
+                );
+            }
+            2 => {
+                assert!(
+                    r.stderr.contains("needs 13 connections but only")
+                        && r.stderr.contains("may be used safely")
+                        && r.stderr.contains("hint:"),
+                    "{}",
+                    r.stderr
+                );
+                assert_eq!(r.stdout, "", "a refused probe reports nothing");
+            }
+            other => panic!("exit {other}: {}", r.stderr),
+        }
+    }
+    assert!(measured >= 1, "no probe ran: {codes:?}");
+    assert!(
+        peak >= 15,
+        "the sampler saw only {peak}: it missed the rung"
+    );
+    assert!(
+        peak <= 16,
+        "the two accounts' probes held {peak} connections together, more than one probe's 15 \
+         and the other's control connection"
+    );
+    let errors: u64 = sb
+        .admin()
+        .query_first::<(String, u64), _>(
+            "SHOW GLOBAL STATUS LIKE 'Connection_errors_max_connections'",
+        )
+        .unwrap()
+        .map(|(_, v)| v)
+        .unwrap_or_default();
+    assert_eq!(errors, 0, "nobody was refused for want of connections");
 }

@@ -200,7 +200,10 @@ fn sigterm_closes_every_probe_connection_and_prints_a_partial_report() {
         .spawn()
         .unwrap();
     let child = crate::common::Reaped::new(child);
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // 3 probe connections, the control connection and the keepalive
+    // control group's 2 (the probe may first wait its turn for the
+    // server-wide probe lock).
+    crate::common::await_threads(sb, "probeint", 6);
     let count = || -> usize {
         use mysql::prelude::Queryable;
         sb.admin()
@@ -210,8 +213,6 @@ fn sigterm_closes_every_probe_connection_and_prints_a_partial_report() {
             .unwrap()
             .unwrap()
     };
-    // 3 probe connections, the control connection and the keepalive
-    // control group's 2.
     assert_eq!(count(), 6, "the probe holds its connections");
     let (code, stdout) = terminate(child);
     assert_eq!(code, 130);
@@ -312,7 +313,10 @@ fn a_killed_connection_is_not_taken_for_a_cutoff() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // Its connections are open: the control connection, the keepalive
+    // control group's 2, 3 probe connections (the probe may first wait its
+    // turn for the server-wide probe lock).
+    crate::common::await_threads(sb, "probekill", 6);
     let mut admin = sb.admin();
     let victim: u64 = admin
         // The newest: the oldest is the probe's control connection.

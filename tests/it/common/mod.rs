@@ -197,3 +197,31 @@ impl Drop for Silent {
         }
     }
 }
+
+/// How many threads `user` has on the server now.
+pub fn threads_of(sb: &Sandbox, user: &str) -> usize {
+    use mysql::prelude::Queryable;
+    sb.admin()
+        .exec_first::<usize, _, _>(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = ?",
+            (user,),
+        )
+        .unwrap()
+        .unwrap_or(0)
+}
+
+/// Waits (at most 20 s) until `user` has at least `n` threads on the server,
+/// and returns how many it has then. A probe first waits its turn for the
+/// server-wide probe lock while another probe of the same server opens its
+/// connections, so a test that acts on a probe's held connections waits for
+/// them instead of sleeping a fixed time.
+pub fn await_threads(sb: &Sandbox, user: &str, n: usize) -> usize {
+    let started = Instant::now();
+    loop {
+        let now = threads_of(sb, user);
+        if now >= n || started.elapsed() > Duration::from_secs(20) {
+            return now;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
