@@ -488,7 +488,7 @@ fn interrupt_at(phase: Phase, sig: &str) {
             // The control connection, the group's 2, 2 probe connections;
             // then silenced before their test at 2 s.
             args.extend(["--idle", "2s", "--connections", "2", "--io-timeout", "30s"]);
-            (5, Duration::from_millis(2500))
+            (5, Duration::from_millis(2000))
         }
         Phase::Reconnecting => {
             // 0: the control connection, 1-2: the keepalive control group,
@@ -503,6 +503,9 @@ fn interrupt_at(phase: Phase, sig: &str) {
     let mut child = spawn(&args);
     let seen = await_threads(sb, &name, threads);
     if matches!(phase, Phase::Testing) {
+        // A thread is listed from the handshake on: let the last login
+        // finish (the tests come 2 s after it) before the path goes silent.
+        std::thread::sleep(Duration::from_millis(500));
         relay.all_silent();
     }
     std::thread::sleep(after);
