@@ -53,10 +53,12 @@ impl Default for GapStats {
 impl GapStats {
     pub(super) fn add(&mut self, gap: f64) {
         self.total += 1;
+        // THRESHOLDS is sorted: the first one above the gap ends the count.
         for (t, n) in THRESHOLDS.iter().zip(&mut self.at_least) {
-            if gap >= *t {
-                *n += 1;
+            if gap < *t {
+                break;
             }
+            *n += 1;
         }
     }
 

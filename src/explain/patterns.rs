@@ -5,7 +5,7 @@
 use crate::finding::Severity;
 use crate::recommend::hosting::{self, Preset};
 use regex::{Regex, RegexSet};
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 /// Which advice a kind gets (checks and fixes are written per topic and framework).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1587,30 +1587,36 @@ pub(super) fn kind_index(id: &str) -> Option<usize> {
 pub(super) struct Compiled {
     /// All patterns at once: one linear pass per line finds which match.
     pub set: RegexSet,
-    pub patterns: Vec<Regex>,
+    /// Each pattern on its own (for its captures), compiled the first time
+    /// it matches: most logs show a few of them, and compiling all of them
+    /// would cost more than reading a 100,000-line log.
+    patterns: Vec<OnceLock<Regex>>,
     /// Index into KINDS for each pattern's kind.
     pub pattern_kind: Vec<Option<usize>>,
-    pub layers: Vec<Regex>,
+    /// The layers' regexes at once: one pass per line finds the outermost.
+    pub layers: RegexSet,
 }
 
 pub(super) static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
     let sources: Vec<&str> = PATTERNS.iter().map(|p| p.regex).collect();
     Compiled {
         set: RegexSet::new(&sources).expect("explain patterns compile"),
-        patterns: sources
-            .iter()
-            .map(|s| Regex::new(s).expect("explain pattern compiles"))
-            .collect(),
+        patterns: sources.iter().map(|_| OnceLock::new()).collect(),
         pattern_kind: PATTERNS
             .iter()
             .map(|p| p.kind.and_then(kind_index))
             .collect(),
-        layers: LAYERS
-            .iter()
-            .map(|(_, r)| Regex::new(r).expect("layer regex compiles"))
-            .collect(),
+        layers: RegexSet::new(LAYERS.iter().map(|(_, r)| r)).expect("layer regexes compile"),
     }
 });
+
+impl Compiled {
+    /// Pattern `idx` (an index into [`PATTERNS`]) on its own.
+    pub(super) fn pattern(&self, idx: usize) -> &Regex {
+        self.patterns[idx]
+            .get_or_init(|| Regex::new(PATTERNS[idx].regex).expect("explain pattern compiles"))
+    }
+}
 
 /// The priority of a layer (lower is outer); the default layer is last.
 pub(super) fn layer_rank(layer: &str) -> usize {

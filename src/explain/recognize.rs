@@ -257,11 +257,14 @@ impl Scanner {
             self.unrecognised += 1;
         }
 
-        if line.starts_with("The above exception was the direct cause")
-            || line.starts_with("During handling of the above exception")
+        // (The first byte first: most lines start with neither.)
+        let first = line.as_bytes().first().copied();
+        if matches!(first, Some(b'T' | b'D'))
+            && (line.starts_with("The above exception was the direct cause")
+                || line.starts_with("During handling of the above exception"))
         {
             self.chain_marker_line = self.line_no;
-        } else if line.starts_with("Traceback (most recent call last)") {
+        } else if first == Some(b'T') && line.starts_with("Traceback (most recent call last)") {
             // A traceback right after "The above exception ..." (one blank line
             // between) continues the same error; any other starts a new one.
             let chained = self.tb_start.is_some() && self.line_no <= self.chain_marker_line + 3;
@@ -574,8 +577,9 @@ fn classify(line: &str) -> Option<Class> {
         if !contributes {
             continue;
         }
-        if let Some(caps) = c.patterns[idx].captures(line) {
-            for name in c.patterns[idx].capture_names().flatten() {
+        let re = c.pattern(idx);
+        if let Some(caps) = re.captures(line) {
+            for name in re.capture_names().flatten() {
                 if let Some(m) = caps.name(name) {
                     numbers
                         .entry(name.to_string())
@@ -596,9 +600,9 @@ fn classify(line: &str) -> Option<Class> {
         }
     }
     // The outermost layer the line shows (a pattern's own layer counts too).
-    if let Some(rank) = c.layers[..layer.min(c.layers.len())]
-        .iter()
-        .position(|re| re.is_match(line))
+    if layer > 0
+        && let Some(rank) = c.layers.matches(line).iter().next()
+        && rank < layer
     {
         layer = rank;
     }

@@ -1807,6 +1807,92 @@ mod log {
             .unwrap();
         assert!(cj.cause.contains("just past 350 s"), "{}", cj.cause);
     }
+
+    /// Lines that cannot match (most of a real log, and what the prefilter
+    /// skips) change nothing: the same groups, counts, numbers, examples,
+    /// causes and timing with hundreds of them between the errors as
+    /// without. Some of them share words and literals with the patterns
+    /// (`connection`, `timeout`, `pool`, `read`), in any case, at any place
+    /// in long lines, so they pass the prefilter and reach the regexes.
+    #[test]
+    fn non_matching_lines_change_nothing() {
+        let events: [&[&str]; 6] = [
+            &[
+                "2026-11-20 00:01:00,001 ERROR sqlalchemy.exc.OperationalError: (pymysql.err.OperationalError) (2006, \"MySQL server has gone away (BrokenPipeError(32, 'Broken pipe'))\")",
+            ],
+            &[
+                "2026-11-20 00:09:00,002 ERROR (MySQLdb._exceptions.OperationalError) (2013, 'Lost connection to MySQL server during query')",
+            ],
+            &[
+                "2026-11-20 00:09:30,003 ERROR sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 30.00",
+            ],
+            &[
+                "[mysql] 2026/11/20 00:40:15 packets.go:37: unexpected EOF",
+                "invalid connection",
+            ],
+            &[
+                "2026-11-20 01:20:00,004 ERROR com.mysql.cj.jdbc.exceptions.CommunicationsException: Communications link failure",
+                "",
+                "The last packet successfully received from the server was 351,204 milliseconds ago. The last packet sent successfully to the server was 351,205 milliseconds ago.",
+                "\tat com.mysql.cj.jdbc.exceptions.SQLError.createCommunicationsException(SQLError.java:174)",
+                "\tat com.zaxxer.hikari.pool.ProxyPreparedStatement.executeQuery(ProxyPreparedStatement.java:52)",
+            ],
+            &[
+                "2026-11-20 01:21:00,005 ERROR read tcp 10.0.0.5:51234->10.0.0.9:443: read: connection reset by peer",
+            ],
+        ];
+        let long_tail = format!("{} Connection POOL stats ok", "x".repeat(300));
+        let very_long = format!("trace id {} end", "ab".repeat(6_000));
+        let noise: Vec<String> = vec![
+            "INFO  web.request GET /orders/17 200 12ms".into(),
+            "DEBUG connection pool stats: active=3 idle=7 waiting=0".into(),
+            "INFO  TIMEOUT set to 30s for the upstream CALL".into(),
+            "INFO  read 512 bytes from cache; server warm".into(),
+            "web-1  | INFO started worker 3".into(),
+            "INFO  Zürich → café: the order is on its way".into(),
+            long_tail,
+            very_long,
+            "INFO  queued 4 jobs, socket buffers fine, protocol v2".into(),
+        ];
+        let build = |extra: usize| {
+            let mut lines: Vec<String> = Vec::new();
+            for (i, event) in events.iter().enumerate() {
+                // Six plain lines keep the errors apart (the joining window is 5).
+                for k in 0..6 {
+                    lines.push(format!("2026-11-20 00:0{i}:0{k},000 INFO tick {k}"));
+                    if k == 2 {
+                        // Untimestamped, so the gaps between timestamps stay the same.
+                        lines.extend((0..extra).map(|j| noise[j % noise.len()].clone()));
+                    }
+                }
+                lines.extend(event.iter().map(|l| l.to_string()));
+            }
+            lines.extend((0..6).map(|k| format!("2026-11-20 02:00:0{k},000 INFO tick")));
+            lines.join("\n")
+        };
+        let without = explain(&build(0));
+        let with = explain(&build(300));
+        assert_eq!(with.lines_read, without.lines_read + 6 * 300);
+        assert!(without.matches.len() >= 5, "{:#?}", without.matches);
+        // Line numbers move by the lines added; everything else is the same.
+        let comparable = |r: &ExplainReport| {
+            let mut v = serde_json::to_value(r).unwrap();
+            v["lines_read"] = Value::Null;
+            v["summary_text"] = Value::Null;
+            for m in v["matches"].as_array_mut().unwrap() {
+                m["first_line"] = Value::Null;
+                m["last_line"] = Value::Null;
+            }
+            v
+        };
+        assert_eq!(comparable(&with), comparable(&without));
+        assert_eq!(
+            with.summary_text.replace(&with.lines_read.to_string(), "N"),
+            without
+                .summary_text
+                .replace(&without.lines_read.to_string(), "N")
+        );
+    }
 }
 
 mod confirm_tests {
