@@ -21,6 +21,7 @@ mod recognize;
 mod stacks;
 mod text;
 mod timestamp;
+mod words;
 
 #[cfg(test)]
 mod tests;

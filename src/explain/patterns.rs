@@ -1600,21 +1600,23 @@ pub(super) struct Compiled {
 pub(super) static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
     let sources: Vec<&str> = PATTERNS.iter().map(|p| p.regex).collect();
     Compiled {
-        set: RegexSet::new(&sources).expect("explain patterns compile"),
+        set: super::words::regex_set(sources.iter().copied()).expect("explain patterns compile"),
         patterns: sources.iter().map(|_| OnceLock::new()).collect(),
         pattern_kind: PATTERNS
             .iter()
             .map(|p| p.kind.and_then(kind_index))
             .collect(),
-        layers: RegexSet::new(LAYERS.iter().map(|(_, r)| r)).expect("layer regexes compile"),
+        layers: super::words::regex_set(LAYERS.iter().map(|(_, r)| *r))
+            .expect("layer regexes compile"),
     }
 });
 
 impl Compiled {
     /// Pattern `idx` (an index into [`PATTERNS`]) on its own.
     pub(super) fn pattern(&self, idx: usize) -> &Regex {
-        self.patterns[idx]
-            .get_or_init(|| Regex::new(PATTERNS[idx].regex).expect("explain pattern compiles"))
+        self.patterns[idx].get_or_init(|| {
+            super::words::regex(PATTERNS[idx].regex).expect("explain pattern compiles")
+        })
     }
 }
 

@@ -83,7 +83,7 @@ pub(super) struct Scan {
 }
 
 static CONTINUATION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    super::words::regex(
         r"^(?:\s|$)|^(?:Traceback \(most recent call last\)|The above exception was the direct cause|During handling of the above exception|Caused by:|\.\.\. \d+ (?:more|common frames omitted)|\[SQL: |\[parameters: |\(Background on this error at|[\]})]+[,;]?\s*$)",
     )
     .expect("continuation regex")
@@ -93,33 +93,37 @@ static CONTINUATION: LazyLock<Regex> = LazyLock::new(|| {
 /// `[cause]:`). Other indented lines (frames, code, bullet lists) only do not
 /// count for the window.
 static CHAINED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:Caused by:|\s+(?:\[cause\]:?\s|[A-Za-z_]\w*: ))").expect("chained regex")
+    super::words::regex(r"^(?:Caused by:|\s+(?:\[cause\]:?\s|[A-Za-z_]\w*: ))")
+        .expect("chained regex")
 });
 /// Stack frames (Java, Node: `at ...`; Python: `File "..."`) name classes and
 /// files such as `createCommunicationsException`, never an error: not matched.
 static FRAME: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"^\s+(?:at\s|File\s")"#).expect("frame regex"));
+    LazyLock::new(|| super::words::regex(r#"^\s+(?:at\s|File\s")"#).expect("frame regex"));
 /// Prefixes that log collectors put before every line (docker compose's
 /// `web-1  | `, kubectl's `[pod/name/container] `): removed, so timestamps and
 /// indentation are seen as the app wrote them.
 static LOG_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:[a-z0-9][a-z0-9_.-]*[-_]\d+ +\| ?|\[pod/[^\]\s]+\] )").expect("prefix regex")
+    super::words::regex(r"^(?:[a-z0-9][a-z0-9_.-]*[-_]\d+ +\| ?|\[pod/[^\]\s]+\] )")
+        .expect("prefix regex")
 });
 static LOOKS_LIKE_ERROR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)error|exception|fatal|traceback|panic|\bfail(?:ed|ure)?\b|\bcritical\b")
-        .expect("error-word regex")
+    super::words::regex(
+        r"(?i)error|exception|fatal|traceback|panic|\bfail(?:ed|ure)?\b|\bcritical\b",
+    )
+    .expect("error-word regex")
 });
 /// MySQL error codes as drivers print them: `(2006, '`, `ERROR 2006 (HY000)`,
 /// Go's `Error 1040:`, Node's `errno: 4031`, Connector/Python's `2055: `.
 static ERROR_CODE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    super::words::regex(
         r#"\((\d{4}),\s*['"]|\bERROR (\d{4}) \([0-9A-Z]{5}\)|\bError (\d{4})(?: \([0-9A-Z]{5}\))?:|\berrno: (\d{4})\b|(?:^|[\s)#])(\d{4})(?: \([0-9A-Z]{5}\))?: |SQL Error: (\d{4})"#,
     )
     .expect("error code regex")
 });
 /// OS error numbers: `system error: 32`, `[Errno 104]`, `BrokenPipeError(32,`, Node's `errno: -104`.
 static SYSTEM_ERROR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    super::words::regex(
         r"system error: (\d+)|\[Errno (\d+)\]|(?:BrokenPipe|ConnectionReset|ConnectionAborted|ConnectionRefused|Timeout)Error\((\d+)|errno: -(\d+)",
     )
     .expect("system error regex")
@@ -130,7 +134,7 @@ static SYSTEM_ERROR: LazyLock<Regex> = LazyLock::new(|| {
 /// MySQL port, or mysql2's `fatal: true` property. Without it such a line is
 /// an HTTP server's, a CDN's or a message queue's and no MySQL failure.
 static DB_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    super::words::regex(
         r"(?i)mysql|mariadb|\bsql|jdbc|database|\bdb\b|pymysql|sqlalchemy|activerecord|hikari|sequelize|knex|prisma|typeorm|doctrine|\bpdo\b|trilogy|:3306\b|packets\.go|driver: bad connection|^\s+fatal: true",
     )
     .expect("database context regex")

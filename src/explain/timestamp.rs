@@ -20,21 +20,24 @@ pub(super) struct Stamp {
 }
 
 static ISO: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    super::words::regex(
         r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(?:\s?(Z|[+-]\d{2}:?\d{2})\b)?",
     )
     .expect("ISO timestamp regex")
 });
 static GO_LOG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(\d{4})/(\d{2})/(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?")
+    super::words::regex(r"(\d{4})/(\d{2})/(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?")
         .expect("Go log timestamp regex")
 });
 static CLF: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\[(\d{2})/([A-Z][a-z]{2})/(\d{4}):(\d{2}):(\d{2}):(\d{2})(?: ([+-]\d{4}))?\]")
-        .expect("CLF timestamp regex")
+    super::words::regex(
+        r"\[(\d{2})/([A-Z][a-z]{2})/(\d{4}):(\d{2}):(\d{2}):(\d{2})(?: ([+-]\d{4}))?\]",
+    )
+    .expect("CLF timestamp regex")
 });
 static SYSLOG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})\b").expect("syslog regex")
+    super::words::regex(r"^([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})\b")
+        .expect("syslog regex")
 });
 
 const MONTHS: [&str; 12] = [
