@@ -324,6 +324,37 @@ pub fn recommend(inputs: &Inputs) -> Recommendation {
     recommend_noting(inputs, &mut Vec::new())
 }
 
+/// `idle-limit-too-short-for-framework`: crit when the path drops silently
+/// (requests fail), warn when it closes or resets flows (the framework's
+/// check at checkout replaces the dead connections).
+fn too_short_for(
+    framework: Framework,
+    short: &super::frameworks::ShortestLimit,
+    limit: &LimitCandidate,
+    silent: bool,
+) -> Finding {
+    let (severity, effect) = if silent {
+        (Severity::Crit, short.silent)
+    } else {
+        (Severity::Warn, short.visible)
+    };
+    Finding::new(
+        "idle-limit-too-short-for-framework",
+        severity,
+        format!(
+            "the idle limit ({} s, {}) is too short for {}: {}; {effect}. Raise the limit above {} s or pool with a framework that recycles sooner",
+            secs_text(limit.seconds),
+            limit.detail,
+            framework.name(),
+            short.why,
+            secs_text(short.shortest_s),
+        ),
+    )
+    .with("limit_s", limit.seconds)
+    .with("shortest_limit_s", short.shortest_s)
+    .with("silent_drop", silent)
+}
+
 /// [`recommend`], noting in `ran` the id of each check it evaluates (a check
 /// that lacks the facts it needs, such as the connection budget, is not).
 pub fn recommend_noting(inputs: &Inputs, ran: &mut Vec<&'static str>) -> Recommendation {
@@ -344,6 +375,13 @@ pub fn recommend_noting(inputs: &Inputs, ran: &mut Vec<&'static str>) -> Recomme
         ));
     }
     let silent = candidates.iter().any(|c| c.silent);
+    // Every framework is checked; only those with a floor can fail.
+    ran.push("idle-limit-too-short-for-framework");
+    if let Some(short) = super::frameworks::shortest_limit(inputs.framework)
+        && let Some(l) = limit.as_ref().filter(|l| !(short.holds)(l.seconds))
+    {
+        findings.push(too_short_for(inputs.framework, short, l, silent));
+    }
     let recycle_s = recycle_for(limit_s);
     let which = limit
         .as_ref()

@@ -821,3 +821,66 @@ fn a_short_host_wide_keepalive_says_what_else_it_affects() {
     assert!(line.contains("every socket there"), "{line}");
     assert!(line.contains("below 30 s"), "{line}");
 }
+
+/// HikariCP cannot hold an idle limit of 31 s or less (maxLifetime's 30 s
+/// minimum): a finding, crit where the path drops silently (the proof's
+/// requests fail there), warn where it closes flows (validation replaces
+/// them); exactly where the snippet says the limit is too short.
+#[test]
+fn a_limit_too_short_for_hikaricp_is_a_finding() {
+    let find = |i: &Inputs| {
+        let mut ran = Vec::new();
+        let r = recommend_noting(i, &mut ran);
+        assert!(ran.contains(&"idle-limit-too-short-for-framework"));
+        r.findings
+            .into_iter()
+            .find(|f| f.id == "idle-limit-too-short-for-framework")
+    };
+    let mut i = inputs();
+    i.framework = Framework::Hikaricp;
+    i.measured = Some(Measured {
+        lo_s: 3.0,
+        hi_s: Some(4.0),
+        silent: true,
+        verdict: Verdict::Middlebox,
+        keepalive_rescues: None,
+    });
+    let f = find(&i).expect("a finding at 3 s");
+    assert_eq!(f.severity, Severity::Crit, "{f:?}");
+    assert_eq!(f.evidence["limit_s"], 3.0);
+    assert_eq!(f.evidence["shortest_limit_s"], 31.0);
+    assert_eq!(f.evidence["silent_drop"], true);
+    assert!(
+        f.message.contains("too short for hikaricp"),
+        "{}",
+        f.message
+    );
+    assert!(f.message.contains("connectionTimeout"), "{}", f.message);
+
+    for (limit, expected) in [(31.0, Some(Severity::Warn)), (31.5, None), (40.0, None)] {
+        let mut i = inputs();
+        i.framework = Framework::Hikaricp;
+        i.declared_limit_s = Some(limit);
+        assert_eq!(find(&i).map(|f| f.severity), expected, "{limit}");
+    }
+    // Other frameworks recycle below 31 s: no finding.
+    let mut i = inputs();
+    i.declared_limit_s = Some(3.0);
+    assert_eq!(find(&i), None);
+
+    // The finding and the snippet's warning agree at every limit.
+    for tenths in 10..600 {
+        let mut i = inputs();
+        i.framework = Framework::Hikaricp;
+        i.declared_limit_s = Some(tenths as f64 / 10.0);
+        let r = recommend(&i);
+        let app = crate::recommend::frameworks::Deployment {
+            topology: i.topology,
+            version: None,
+        };
+        let cfg = crate::recommend::frameworks::render(Framework::Hikaricp, &r, &app);
+        let warns = cfg.snippet.contains("too short for HikariCP");
+        let found = ids(&r.findings).contains(&"idle-limit-too-short-for-framework");
+        assert_eq!(warns, found, "{tenths} tenths: {}", cfg.snippet);
+    }
+}

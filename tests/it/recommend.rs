@@ -237,3 +237,37 @@ fn knex_defaults_fail_and_min_zero_with_the_idle_timeout_passes() {
     ]);
     assert_eq!(r.code, 0, "{}", r.stdout);
 }
+
+/// HikariCP cannot hold an idle limit of 31 s or less (maxLifetime's 30 s
+/// minimum): recommend raises a finding `--fail-on` acts on, warn on a path
+/// that closes flows (crit on a silent one: the HikariCP proof at 3 s).
+#[test]
+fn a_limit_too_short_for_hikaricp_fails_the_check() {
+    let (code, rep) = recommend_json(&["--framework", "hikaricp", "--idle-limit", "20s"]);
+    assert_eq!(code, 1);
+    let f = rep
+        .findings
+        .iter()
+        .find(|f| f.id == "idle-limit-too-short-for-framework")
+        .unwrap_or_else(|| panic!("{:?}", rep.findings));
+    assert_eq!(f.severity, poolcheck::finding::Severity::Warn);
+    assert_eq!(f.evidence["limit_s"], 20.0);
+    assert!(rep.config.snippet.contains("too short for HikariCP"));
+    let r = run(poolcheck().args([
+        "recommend",
+        "--framework",
+        "hikaricp",
+        "--idle-limit",
+        "20s",
+        "--fail-on",
+        "crit",
+    ]));
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(
+        r.stdout.contains("idle-limit-too-short-for-framework"),
+        "{}",
+        r.stdout
+    );
+    let (code, rep) = recommend_json(&["--framework", "hikaricp", "--idle-limit", "40s"]);
+    assert_eq!(code, 0, "{:?}", rep.findings);
+}

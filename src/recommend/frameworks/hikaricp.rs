@@ -5,7 +5,7 @@
 use super::common::{Hang, Out, and, footer, header, limit_s, pool_lines, pool_numbers, secs, timeout_reason, untagged};
 use super::parse::{self, Bare};
 use crate::recommend::model::{Current, Recommendation};
-use super::{Advice, CheckKeys, DefaultPool, Deployment, Framework, FrameworkConfig, Spec, Version};
+use super::{ShortestLimit, Advice, CheckKeys, DefaultPool, Deployment, Framework, FrameworkConfig, Spec, Version};
 #[cfg(test)]
 use super::tests::Samples;
 
@@ -50,7 +50,7 @@ const MIN_CONNECTION_TIMEOUT_MS: u64 = 250;
 fn minimum_lifetime_reason(limit_s: Option<f64>) -> String {
     let floor = "30000: HikariCP's minimum (smaller values are reset to the 30 min default)";
     match limit_s {
-        Some(limit) if limit > MIN_WORKING_LIMIT_S => format!(
+        Some(limit) if holds(limit) => format!(
             "{floor}, {} s below the {} s idle limit: enough, because HikariCP retires each connection by its own timer at maxLifetime (up to 2.5% early), not at checkout",
             secs(limit - MIN_LIFETIME_MS as f64 / 1000.0),
             secs(limit)
@@ -66,6 +66,24 @@ fn minimum_lifetime_reason(limit_s: Option<f64>) -> String {
 
 /// The shortest idle limit maxLifetime=30000 holds: 30 s and 1 s to retire.
 const MIN_WORKING_LIMIT_S: f64 = 31.0;
+
+/// Whether HikariCP's settings can retire connections before `limit_s`.
+fn holds(limit_s: f64) -> bool {
+    limit_s > MIN_WORKING_LIMIT_S
+}
+
+/// The idle limits HikariCP cannot hold, for the rules' finding
+/// (`idle-limit-too-short-for-framework`). Measured by the proof at a 3 s
+/// cutoff: a silent drop fails the request at connectionTimeout (the borrow
+/// validates each dead pooled connection for up to validationTimeout, 5 s);
+/// a closed, reset or forgotten flow is found by that validation at once.
+pub(super) const SHORTEST_LIMIT: ShortestLimit = ShortestLimit {
+    holds,
+    shortest_s: MIN_WORKING_LIMIT_S,
+    why: "maxLifetime cannot go below 30000 (HikariConfig resets a smaller value to the 30 min default) and a connection retires by its own timer up to 2.5% early, so the limit must be above 31 s",
+    silent: "on a path that drops idle connections silently, a borrow validates the dead pooled connections one by one (each up to validationTimeout, 5 s) and a request fails at connectionTimeout",
+    visible: "the validation at borrow replaces connections the path closed or reset, at the cost of a round trip per dead connection; a silent drop on this path would fail requests",
+};
 
 pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig {
     let topology = &app.topology;

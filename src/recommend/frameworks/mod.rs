@@ -316,6 +316,33 @@ pub fn render(framework: Framework, rec: &Recommendation, app: &Deployment) -> F
     (framework.spec().render)(rec, app)
 }
 
+/// An idle limit below which a framework's settings cannot keep pooled
+/// connections inside it (HikariCP: maxLifetime's 30 s minimum). The rules
+/// raise `idle-limit-too-short-for-framework` for it.
+#[derive(Debug, Clone, Copy)]
+pub struct ShortestLimit {
+    /// Whether the framework's settings hold this idle limit (seconds).
+    pub holds: fn(f64) -> bool,
+    /// The limit the framework needs to be above, for the finding's evidence.
+    pub shortest_s: f64,
+    /// Why the framework cannot go lower.
+    pub why: &'static str,
+    /// What happens to requests on a path that drops silently, and on one
+    /// that closes or resets flows.
+    pub silent: &'static str,
+    pub visible: &'static str,
+}
+
+/// The framework's [`ShortestLimit`], for those that have one. A function
+/// rather than a [`Spec`] field: only HikariCP has one, and it lives in its
+/// module like the rest of its knowledge.
+pub fn shortest_limit(framework: Framework) -> Option<&'static ShortestLimit> {
+    match framework {
+        Framework::Hikaricp => Some(&hikaricp::SHORTEST_LIMIT),
+        _ => None,
+    }
+}
+
 /// sqlx's idle_timeout for a recycle time (see the sqlx module): explain's
 /// advice uses the same rule as the snippet.
 pub fn sqlx_idle_timeout_for(recycle_s: u64) -> u64 {

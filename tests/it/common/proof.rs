@@ -319,6 +319,17 @@ pub fn prove_cell(app: &App, mode: Mode, cutoff: Cutoff) -> Result<String, Strin
                 "{label}: recommend says {says:?}, but its settings held: {fixed_line}"
             )),
             _ if !text.contains(says) => Err(format!("{label}: no {says:?} in {text}")),
+            // ... and says it as a finding, so `--fail-on` can act on it.
+            _ if !report
+                .findings
+                .iter()
+                .any(|f| f.id == "idle-limit-too-short-for-framework") =>
+            {
+                Err(format!(
+                    "{label}: no finding says {says:?}: {:?}",
+                    report.findings
+                ))
+            }
             other => Ok(format!(
                 "{label}: defaults {default:?}; recommended {settings} -> {other:?}, as recommend warns"
             )),
