@@ -4,7 +4,8 @@
 //! expected outcome is stated per framework; docs/recommend.md has the table.
 
 use crate::common::builds::{
-    go_app, hikaricp_classpath, knex_modules, node_modules, sequelize_modules, typeorm_modules,
+    go_app, hikaricp_classpath, knex_modules, node_modules, sequelize_modules, sqlx_app,
+    typeorm_modules,
 };
 use crate::common::proof::{
     App, Cutoff, Expect, Mode, app_command, prove_long_blackhole, prove_short, within_reach,
@@ -411,6 +412,44 @@ const TYPEORM: App = App {
 #[test]
 fn typeorm_proof_at_a_short_cutoff() {
     prove_short(&TYPEORM);
+}
+
+fn sqlx_command(port: u16, settings: &serde_json::Value, idle_s: u64) -> Command {
+    app_command(sqlx_app(), &[], port, settings, idle_s)
+}
+
+/// sqlx's acquire pings a pooled connection first (test_before_acquire,
+/// default true) and opens a new one when the ping fails: a connection the
+/// path closed, reset or forgot (nat) is replaced. On a silently dropped one
+/// the ping has no timeout of its own and waits for the whole acquire_timeout
+/// (30 s): PoolTimedOut, past the test's bound.
+fn sqlx_defaults(mode: Mode, _cutoff: Cutoff) -> Expect {
+    match mode {
+        Mode::Blackhole => Expect::Hangs,
+        Mode::Fin | Mode::Rst | Mode::Nat => Expect::Succeeds,
+    }
+}
+
+const SQLX: App = App {
+    framework: "sqlx",
+    name: "sqlx+mysql (tokio)",
+    version: "0.8",
+    command: sqlx_command,
+    defaults: sqlx_defaults,
+    beyond_reach: within_reach,
+};
+
+#[test]
+fn sqlx_proof_at_a_short_cutoff() {
+    prove_short(&SQLX);
+}
+
+/// sqlx at the realistic silent drop, on its own: the other frameworks' 40 s
+/// cells run in parallel in the test below, while this one waits for the
+/// sqlx app's build (its first run in a CI job builds it from crates.io).
+#[test]
+fn sqlx_proof_blackhole_at_40_s() {
+    prove_long_blackhole(&[&SQLX]);
 }
 
 /// The realistic silent drop: every framework at a 40 s cutoff, in parallel

@@ -19,8 +19,8 @@ pub(super) const KEYS: &[&str] = &[
 
 const PREFIXES: &[&str] = &["."];
 
-/// sqlx 0.8 and 0.9 (`sqlx-core/src/pool/inner.rs` at v0.8.6 and at main,
-/// 0.9.0-alpha.1): `spawn_maintenance_tasks` reaps idle connections every
+/// sqlx 0.8 and 0.9 (`sqlx-core/src/pool/inner.rs` at 0.8.6 and 0.9.0, the
+/// crates.io releases): `spawn_maintenance_tasks` reaps idle connections every
 /// `min(max_lifetime, idle_timeout)`, and `check_idle_conn` at acquire only
 /// pings (and runs `before_acquire`); it checks neither idle time nor age. So
 /// a connection can sit idle for idle_timeout + that period: with both at
@@ -84,10 +84,15 @@ pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig 
         ),
         None => format!("{longest} s"),
     };
+    let lead = if idle * 2 <= r {
+        "half the recycle time".to_string()
+    } else {
+        format!("{idle} s, the shortest in whole seconds")
+    };
     out.set(
         "    ",
         &format!(
-            "half the recycle time: sqlx closes idle connections only when its reaper runs, every min(idle_timeout, max_lifetime) = {period} s, and acquire checks neither idle time nor age, so a connection can sit idle up to idle_timeout + {period} = {bound} (default 10 min)"
+            "{lead}: sqlx closes idle connections only when its reaper runs, every min(idle_timeout, max_lifetime) = {period} s, and acquire checks neither idle time nor age, so a connection can sit idle up to idle_timeout + {period} = {bound} (default 10 min)"
         ),
         format!("    .idle_timeout(Duration::from_secs({idle}))"),
         "idle_timeout",
@@ -131,7 +136,7 @@ pub(super) fn render(rec: &Recommendation, app: &Deployment) -> FrameworkConfig 
     };
     let notes = vec![
         format!(
-            "No read or write timeout: sqlx's MySQL driver has none; wrap queries in tokio::time::timeout(Duration::from_secs({}), ...){hang}.",
+            "No read or write timeout: sqlx's MySQL driver has none; wrap queries in tokio::time::timeout(Duration::from_secs({}), ...){hang}. It bounds a query on a connection that dies in use; idle connections are kept safe by max_lifetime and idle_timeout, not by it (the proof app holds without it).",
             rec.read_timeout_s
         ),
         "No TCP keepalive: sqlx does not turn it on for its sockets, so the host's keepalive settings do not apply either; max_lifetime and idle_timeout below the limit are what keep idle connections safe.".to_string(),
@@ -224,7 +229,7 @@ pub(super) const SPEC: Spec = Spec {
         sizing: "max_connections to the tasks per process that hold a connection at once",
     },
     release: "sqlx",
-    claims: "sqlx 0.8 and 0.9 (pool/inner.rs read at v0.8.6 and 0.9.0-alpha.1)",
+    claims: "sqlx 0.8 and 0.9 (pool/inner.rs read at 0.8.6 and 0.9.0)",
     since: &[],
     unproven: None,
     render,

@@ -2,7 +2,7 @@
 //! under cargo's target dir: node mysql2 and the node ORMs from npm (the ORM
 //! apps pinned by their own package-lock.json), the Go app built offline
 //! against Debian's go-sql-driver (scripts/install-deps.sh installs both
-//! runtimes).
+//! runtimes), the sqlx app with cargo from crates.io (its own Cargo.lock).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -143,5 +143,45 @@ pub fn hikaricp_classpath() -> &'static String {
             "javac tests/apps/hikaricp/App.java",
         );
         format!("{}:{jars}", dir.display())
+    })
+}
+
+/// Writes `text` to `path` unless it already holds it (an unchanged mtime
+/// keeps cargo's fingerprint fresh).
+fn write_if_changed(path: &std::path::Path, text: &str) {
+    if std::fs::read_to_string(path).ok().as_deref() != Some(text) {
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+/// The sqlx app's binary: its own cargo project, kept in tests/apps/sqlx as
+/// manifest.toml, Cargo.lock and main.rs (no Cargo.toml there, so it is no
+/// nested package of poolcheck's), assembled under cargo's target dir and
+/// built with --locked into its own target dir next to it. After the first
+/// build (2.5 minutes from nothing on 2 busy cores, a minute of CPU) cargo
+/// finds it fresh in well under a second.
+pub fn sqlx_app() -> &'static PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let dir = target_tmp("sqlx-app");
+        let project = dir.join("project");
+        std::fs::create_dir_all(project.join("src")).unwrap();
+        for (from, to) in [
+            ("manifest.toml", "Cargo.toml"),
+            ("Cargo.lock", "Cargo.lock"),
+            ("main.rs", "src/main.rs"),
+        ] {
+            let text = std::fs::read_to_string(format!("{APPS}/sqlx/{from}")).unwrap();
+            write_if_changed(&project.join(to), &text);
+        }
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        checked(
+            Command::new(cargo)
+                .args(["build", "--locked", "--quiet", "--manifest-path"])
+                .arg(project.join("Cargo.toml"))
+                .env("CARGO_TARGET_DIR", &dir),
+            "cargo build tests/apps/sqlx",
+        );
+        dir.join("debug/poolcheck-sqlx-proof")
     })
 }
