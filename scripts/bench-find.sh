@@ -45,3 +45,9 @@ echo
 echo '```'
 cargo test --release --quiet --lib sim_report -- --nocapture 2>/dev/null | grep -E 'cutoff \||^ +[0-9]+ s \|'
 echo '```'
+echo
+echo "Simulated search cost on silent paths (default --max 8h, 16 connections; the planner told the io-timeout, as probe --find does):"
+echo
+echo '```'
+SEARCH_COST_HINT=1 cargo test --release --quiet --lib search_cost_report -- --nocapture 2>/dev/null | grep -E 'cutoff \||^ +[0-9]+ s \||^mean'
+echo '```'

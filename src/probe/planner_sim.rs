@@ -578,3 +578,106 @@ fn sim_report() {
         assert!(b / c >= 3.0, "baseline is slow");
     }
 }
+/// `probe --find` announces its `--io-timeout` (10 s by default). That must
+/// not push the planner to its fallback factor: it did (3.0, no factor being
+/// safe with 10 s), and the records were spread so far apart that a path
+/// answering every test with a reset cost 1.9 × C at 60 s through a kernel
+/// NAT. A fast first dead verdict replaces the announcement.
+#[test]
+fn a_long_announced_delay_is_planned_as_a_short_one() {
+    let cfg = PlannerConfig::default();
+    let long = Planner::with_dead_latency(cfg, d(10.0));
+    let short = Planner::with_dead_latency(cfg, d(2.0));
+    assert_eq!(long.deadline_factor(), short.deadline_factor());
+    assert!(long.deadline_factor() < 1.3, "{}", long.deadline_factor());
+    let mut p = Planner::with_dead_latency(cfg, d(10.0));
+    let r = run_sim(&mut p, d(60.0), MS, Duration::ZERO, None);
+    assert!(r.wall_time < d(66.0), "{r:?}");
+    assert_eq!(
+        p.lag_dead, 0.0,
+        "the measured delay replaced the announced one"
+    );
+    // A blackhole: the delay measured is the one planned with from then on.
+    let mut p = Planner::with_dead_latency(cfg, d(10.0));
+    let r = run_sim(&mut p, d(60.0), MS, d(10.0), None);
+    assert!(r.estimate.lo < d(60.0) && d(60.0) <= r.estimate.hi.unwrap());
+    assert!((p.lag_dead - 10.0).abs() < 1e-6, "{}", p.lag_dead);
+}
+
+/// Search cost on the three kinds of silent path, with the default
+/// `--max 8h` and 16 connections, as `probe --find` runs it: deaths seen at
+/// once (a NAT or proxy that answers a test with a reset: "silent until you
+/// send") and blackholes, where every dead verdict waits for the I/O
+/// timeout (2 s and the default 10 s). `SEARCH_COST_HINT=1` tells the
+/// planner the I/O timeout in advance, as `probe --find` does. `scripts/bench-find.sh` prints it;
+/// `docs/benchmarks.md` keeps the figures.
+#[test]
+fn search_cost_report() {
+    let announce = std::env::var("SEARCH_COST_HINT").is_ok_and(|v| v == "1");
+    println!(
+        "{:>9} | {:>24} | {:>24} | {:>24} | {:>34}",
+        "cutoff",
+        "instant verdicts",
+        "reset on send (io >= 2 s)",
+        "blackhole (2 s io)",
+        "blackhole (10 s io)"
+    );
+    let cfg = PlannerConfig::default();
+    let cases = [(0.0, 0.0), (2.0, 0.0), (2.0, 2.0), (10.0, 10.0)];
+    for c in [3.0, 7.0, 20.0, 60.0, 300.0, 1_800.0, 28_700.0] {
+        let cd = d(c);
+        let mut cols = Vec::new();
+        for (io, actual) in cases {
+            if !announce && io > 0.0 && actual == 0.0 {
+                cols.push(format!("{:>24}", "= instant"));
+                continue;
+            }
+            let hint = if announce { d(io) } else { Duration::ZERO };
+            let mut p = Planner::with_dead_latency(cfg, hint);
+            let r = run_sim(&mut p, cd, MS, d(actual), None);
+            let hi = r.estimate.hi.expect("a death was seen");
+            assert!(r.estimate.lo < cd && cd <= hi, "containment at {c} s");
+            assert!(
+                hi - r.estimate.lo <= cfg.width_goal(r.estimate.lo),
+                "width at {c} s"
+            );
+            let w = r.wall_time.as_secs_f64();
+            let mut col = format!("{w:9.1} s {:5.2}×C", w / c);
+            if actual > 0.0 {
+                col.push_str(&format!(" {:5.2}×(C+io)", w / (c + actual)));
+            }
+            cols.push(col);
+        }
+        println!("{c:>7} s | {}", cols.join(" | "));
+    }
+    // Point cutoffs fall luckily or not between the records: the mean and the
+    // worst over 97 cutoffs spaced evenly in log scale from 3 s to 8 h.
+    let grid: Vec<f64> = (0..97)
+        .map(|i| 3.0 * (9_600f64).powf(i as f64 / 96.0))
+        .collect();
+    let mut cols = Vec::new();
+    for (io, actual) in cases {
+        if !announce && io > 0.0 && actual == 0.0 {
+            cols.push(format!("{:>24}", "= instant"));
+            continue;
+        }
+        let hint = if announce { d(io) } else { Duration::ZERO };
+        let (mut sum, mut worst, mut sum_io, mut worst_io) = (0.0, 0.0f64, 0.0, 0.0f64);
+        for &c in &grid {
+            let mut p = Planner::with_dead_latency(cfg, hint);
+            let r = run_sim(&mut p, d(c), MS, d(actual), None);
+            let w = r.wall_time.as_secs_f64();
+            sum += w / c;
+            worst = worst.max(w / c);
+            sum_io += w / (c + actual);
+            worst_io = worst_io.max(w / (c + actual));
+        }
+        let n = grid.len() as f64;
+        let mut col = format!("{:5.2} / {:5.2} ×C", sum / n, worst);
+        if actual > 0.0 {
+            col.push_str(&format!(" {:5.2} / {:5.2} ×(C+io)", sum_io / n, worst_io));
+        }
+        cols.push(col);
+    }
+    println!("mean / worst | {}", cols.join(" | "));
+}
