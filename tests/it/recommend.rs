@@ -236,6 +236,16 @@ fn knex_defaults_fail_and_min_zero_with_the_idle_timeout_passes() {
         "pool.min=0,pool.idleTimeoutMillis=269000",
     ]);
     assert_eq!(r.code, 0, "{}", r.stdout);
+    // tarn reaps every reapIntervalMillis: a slow reaper keeps connections
+    // free past idleTimeoutMillis, beyond PythonAnywhere's 300 s.
+    let r = check(&[
+        "--fail-on",
+        "crit",
+        "--check",
+        "pool.min=0,pool.idleTimeoutMillis=269000,pool.reapIntervalMillis=60000",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains("329 s"), "{}", r.stdout);
 }
 
 /// HikariCP cannot hold an idle limit of 31 s or less (maxLifetime's 30 s

@@ -177,6 +177,16 @@ pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
             if s > 0.0 { s } else { DEFAULT_IDLE_MS / 1000.0 }
         }
     };
+    // tarn treats 0 as "use the default" here too; it destroys a free
+    // connection at the first reap after idleTimeoutMillis, so one can stay
+    // free up to idleTimeoutMillis + reapIntervalMillis.
+    let reap_s = match given.get("reapIntervalMillis") {
+        None => REAP_MS as f64 / 1000.0,
+        Some(v) => {
+            let s = parse::non_negative("reapIntervalMillis", v, Bare::Millis)?;
+            if s > 0.0 { s } else { REAP_MS as f64 / 1000.0 }
+        }
+    };
     let recycle_s = match given.get("maxConnectionLifetimeMillis") {
         None => None,
         Some(v) => {
@@ -185,7 +195,6 @@ pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
         }
     };
     for key in [
-        "reapIntervalMillis",
         "acquireTimeoutMillis",
         "acquireConnectionTimeout",
         "connectTimeout",
@@ -198,7 +207,7 @@ pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
     Ok(Current {
         recycle_s,
         // tarn keeps `min` free connections whatever their idle time.
-        idle_timeout_s: (min == 0).then_some(idle_s),
+        idle_timeout_s: (min == 0).then_some(idle_s + reap_s),
         pre_ping: false,
         read_timeout_s: None,
         max_per_process: Some(max),
@@ -286,10 +295,33 @@ mod tests {
             (cur.recycle_s, cur.idle_timeout_s, cur.max_per_process),
             (None, None, Some(10))
         );
+        // Idle up to idleTimeoutMillis, plus up to one reap interval.
         let cur = current(&pairs(&[("pool.min", "0")])).unwrap();
-        assert_eq!(cur.idle_timeout_s, Some(30.0));
+        assert_eq!(cur.idle_timeout_s, Some(31.0));
         let cur = current(&pairs(&[("min", "0"), ("idleTimeoutMillis", "0")])).unwrap();
-        assert_eq!(cur.idle_timeout_s, Some(30.0));
+        assert_eq!(cur.idle_timeout_s, Some(31.0));
+    }
+
+    /// tarn.js 3.x `src/Pool.ts`: `check()` runs every reapIntervalMillis
+    /// (`|| 1000`) and destroys free resources idle longer than
+    /// idleTimeoutMillis, so a slow reaper lets them idle past it.
+    #[test]
+    fn a_slow_reaper_counts_towards_the_idle_time() {
+        let cur = current(&pairs(&[
+            ("min", "0"),
+            ("idleTimeoutMillis", "269000"),
+            ("reapIntervalMillis", "60000"),
+        ]))
+        .unwrap();
+        assert_eq!(cur.idle_timeout_s, Some(329.0));
+        let cur = current(&pairs(&[
+            ("min", "0"),
+            ("idleTimeoutMillis", "269000"),
+            ("reapIntervalMillis", "0"),
+        ]))
+        .unwrap();
+        assert_eq!(cur.idle_timeout_s, Some(270.0));
+        assert!(current(&pairs(&[("reapIntervalMillis", "soon")])).is_err());
     }
 
     #[test]
