@@ -556,8 +556,8 @@ pub fn check_noting(
                 "recycle-at-or-above-limit",
                 Severity::Crit,
                 format!(
-                    "{} lets pooled connections idle {} but the idle limit is {limit_s:.0} s ({which}): connections die \
-                     in the pool and the next request fails with 2006/2013; set it to {}",
+                    "{} lets connections sit idle {} but the idle limit is {limit_s:.0} s ({which}): a connection \
+                     dies while idle and the next query on it fails with 2006/2013; set it to {}",
                     keys.recycle,
                     other.map_or("forever".to_string(), |v| format!("{v:.0} s")),
                     rec.recycle_s
