@@ -609,8 +609,8 @@ fn a_long_announced_delay_is_planned_as_a_short_one() {
 /// once (a NAT or proxy that answers a test with a reset: "silent until you
 /// send") and blackholes, where every dead verdict waits for the I/O
 /// timeout (2 s and the default 10 s). `SEARCH_COST_HINT=1` tells the
-/// planner the I/O timeout in advance, as `probe --find` does. `scripts/bench-find.sh` prints it;
-/// `docs/benchmarks.md` keeps the figures.
+/// planner the I/O timeout in advance, as `probe --find` does.
+/// `scripts/bench-find.sh` prints it; `docs/benchmarks.md` keeps the figures.
 #[test]
 fn search_cost_report() {
     let announce = std::env::var("SEARCH_COST_HINT").is_ok_and(|v| v == "1");
@@ -624,17 +624,22 @@ fn search_cost_report() {
     );
     let cfg = PlannerConfig::default();
     let cases = [(0.0, 0.0), (2.0, 0.0), (2.0, 2.0), (10.0, 10.0)];
+    // Without the announcement a reset path is the instant one: not run twice.
+    let same_as_instant = |io: f64, actual: f64| !announce && io > 0.0 && actual == 0.0;
+    let run = |c: f64, io: f64, actual: f64| {
+        let hint = if announce { d(io) } else { Duration::ZERO };
+        let mut p = Planner::with_dead_latency(cfg, hint);
+        run_sim(&mut p, d(c), MS, d(actual), None)
+    };
     for c in [3.0, 7.0, 20.0, 60.0, 300.0, 1_800.0, 28_700.0] {
         let cd = d(c);
         let mut cols = Vec::new();
         for (io, actual) in cases {
-            if !announce && io > 0.0 && actual == 0.0 {
+            if same_as_instant(io, actual) {
                 cols.push(format!("{:>24}", "= instant"));
                 continue;
             }
-            let hint = if announce { d(io) } else { Duration::ZERO };
-            let mut p = Planner::with_dead_latency(cfg, hint);
-            let r = run_sim(&mut p, cd, MS, d(actual), None);
+            let r = run(c, io, actual);
             let hi = r.estimate.hi.expect("a death was seen");
             assert!(r.estimate.lo < cd && cd <= hi, "containment at {c} s");
             assert!(
@@ -657,16 +662,13 @@ fn search_cost_report() {
         .collect();
     let mut cols = Vec::new();
     for (io, actual) in cases {
-        if !announce && io > 0.0 && actual == 0.0 {
+        if same_as_instant(io, actual) {
             cols.push(format!("{:>24}", "= instant"));
             continue;
         }
-        let hint = if announce { d(io) } else { Duration::ZERO };
         let (mut sum, mut worst, mut sum_io, mut worst_io) = (0.0, 0.0f64, 0.0, 0.0f64);
         for &c in &grid {
-            let mut p = Planner::with_dead_latency(cfg, hint);
-            let r = run_sim(&mut p, d(c), MS, d(actual), None);
-            let w = r.wall_time.as_secs_f64();
+            let w = run(c, io, actual).wall_time.as_secs_f64();
             sum += w / c;
             worst = worst.max(w / c);
             sum_io += w / (c + actual);

@@ -169,24 +169,13 @@ pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
     let given = parse::collect(Framework::Knex, pairs, KEYS, PREFIXES)?;
     let min = given.count_or("min", DEFAULT_MIN)?;
     let max = given.count_or("max", DEFAULT_MAX)?;
-    // tarn treats 0 as "use the default".
-    let idle_s = match given.get("idleTimeoutMillis") {
-        None => DEFAULT_IDLE_MS / 1000.0,
-        Some(v) => {
-            let s = parse::non_negative("idleTimeoutMillis", v, Bare::Millis)?;
-            if s > 0.0 { s } else { DEFAULT_IDLE_MS / 1000.0 }
-        }
-    };
-    // tarn treats 0 as "use the default" here too; it destroys a free
+    // tarn treats 0 as "use the default" in both; it destroys a free
     // connection at the first reap after idleTimeoutMillis, so one can stay
     // free up to idleTimeoutMillis + reapIntervalMillis.
-    let reap_s = match given.get("reapIntervalMillis") {
-        None => REAP_MS as f64 / 1000.0,
-        Some(v) => {
-            let s = parse::non_negative("reapIntervalMillis", v, Bare::Millis)?;
-            if s > 0.0 { s } else { REAP_MS as f64 / 1000.0 }
-        }
-    };
+    let default_idle_s = DEFAULT_IDLE_MS / 1000.0;
+    let idle_s = given.millis_or("idleTimeoutMillis", default_idle_s, default_idle_s)?;
+    let default_reap_s = REAP_MS as f64 / 1000.0;
+    let reap_s = given.millis_or("reapIntervalMillis", default_reap_s, default_reap_s)?;
     let recycle_s = match given.get("maxConnectionLifetimeMillis") {
         None => None,
         Some(v) => {

@@ -26,6 +26,19 @@ impl<'a> Given<'a> {
         self.get(key).map_or(Ok(default), |v| count(key, v))
     }
 
+    /// The milliseconds given for `key`, in seconds: `default_s` when it was
+    /// not given, `zero_s` when it was 0 (pools that read 0 as "the
+    /// default" or "off").
+    pub(super) fn millis_or(&self, key: &str, default_s: f64, zero_s: f64) -> Result<f64, String> {
+        match self.get(key) {
+            None => Ok(default_s),
+            Some(v) => {
+                let s = non_negative(key, v, Bare::Millis)?;
+                Ok(if s > 0.0 { s } else { zero_s })
+            }
+        }
+    }
+
     /// True when any of `keys` was given.
     pub(super) fn any(&self, keys: &[&str]) -> bool {
         keys.iter().any(|k| self.get(k).is_some())

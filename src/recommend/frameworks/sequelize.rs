@@ -176,17 +176,8 @@ pub(super) fn current(pairs: &[(String, String)]) -> Result<Current, String> {
     let given = parse::collect(Framework::Sequelize, pairs, KEYS, PREFIXES)?;
     let max = given.count_or("max", DEFAULT_MAX)?;
     let min = given.count_or("min", DEFAULT_MIN)?;
-    let millis = |key: &str, default: f64, zero: f64| -> Result<f64, String> {
-        match given.get(key) {
-            None => Ok(default),
-            Some(v) => {
-                let s = parse::non_negative(key, v, Bare::Millis)?;
-                Ok(if s > 0.0 { s } else { zero })
-            }
-        }
-    };
-    let idle_s = millis("idle", DEFAULT_IDLE_MS / 1000.0, POOL_IDLE_MS / 1000.0)?;
-    let evict_s = millis(
+    let idle_s = given.millis_or("idle", DEFAULT_IDLE_MS / 1000.0, POOL_IDLE_MS / 1000.0)?;
+    let evict_s = given.millis_or(
         "evict",
         EVICT_MS as f64 / 1000.0,
         EVICT_MS as f64 / 1000.0,
