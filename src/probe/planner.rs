@@ -777,9 +777,6 @@ pub struct Planner {
     /// one; for alive verdicts the largest measured one.
     lag_dead: f64,
     lag_alive: f64,
-    /// Whether a dead verdict has been measured (then `lag_dead` no longer
-    /// holds the announcement).
-    dead_measured: bool,
 }
 
 fn secs(d: Duration) -> f64 {
@@ -848,7 +845,6 @@ impl Planner {
             probe_only: false,
             lag_dead: 0.0,
             lag_alive: 0.0,
-            dead_measured: false,
         }
     }
 
@@ -937,13 +933,12 @@ impl Planner {
                 // The announced delay is a worst case (a blackhole's I/O
                 // timeout); a path that answers a test with a reset gives its
                 // dead verdicts at once, and the rest of the search plans
-                // with what was measured.
-                self.lag_dead = if self.dead_measured {
+                // with what was measured. (`hi` is set by dead verdicts only.)
+                self.lag_dead = if self.hi.is_some() {
                     self.lag_dead.max(lag)
                 } else {
                     lag
                 };
-                self.dead_measured = true;
                 let age = sent_at.saturating_sub(u_lo);
                 self.hi = Some(self.hi.map_or(age, |h| h.min(age)));
                 self.slots.remove(&conn);
